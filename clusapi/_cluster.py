@@ -1,0 +1,264 @@
+"""``clusapi.Cluster`` and ``open_cluster``: the entry point of the Cluster API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self, TypeVar, final
+
+import attrs
+
+from . import _operations as ops
+from ._backend import Backend
+from ._enums import ClusterChange
+from ._errors import ClusterUnavailableError, HandleClosedError, InvalidParameterError
+from ._group import Group
+from ._node import Node
+from ._notify import NotifyPort
+from ._operations import ObjectKind
+from ._resource import Resource
+from ._restype import ResourceType
+from ._util import NoPublicConstructor
+from ._values import ObjectInfo
+from ._win32 import Win32Error
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+    from types import TracebackType
+
+    from ._backend import Operation
+    from ._values import ClusterInfo
+
+__all__ = ("Cluster", "open_cluster")
+
+T = TypeVar("T")
+
+
+@final
+@attrs.define(eq=False)
+class Cluster(metaclass=NoPublicConstructor):
+    """An open connection to a cluster (mirrors ``HCLUSTER``).
+
+    Get one from :func:`open_cluster`, or as ``env.cluster`` from
+    :func:`clusapi.testing.open_reference_cluster`; the type is the same either way::
+
+        async with await clusapi.open_cluster(backend=backend) as cluster:
+            for group in await cluster.groups():
+                print(group.name, await group.state())
+    """
+
+    _how_to_get = "use clusapi.open_cluster() or clusapi.testing.open_reference_cluster()"
+
+    _backend: Backend = attrs.field(alias="backend")
+    _closed: bool = attrs.field(default=False, init=False)
+
+    @property
+    def backend_name(self) -> str:
+        """Which backend runs the cluster: ``"reference"``, ``"pacemaker"``, ``"mock"``."""
+        return self._backend.name
+
+    async def _execute(self, operation: Operation[T]) -> T:
+        if self._closed:
+            raise HandleClosedError(
+                Win32Error.ERROR_INVALID_HANDLE,
+                "the cluster handle was closed",
+                fix="open the cluster again",
+            )
+        return await self._backend.execute(operation)
+
+    # -- handles from ids ---------------------------------------------------------------------
+
+    def _node_handle(self, info: ObjectInfo) -> Node:
+        return Node._create(cluster=self, id=info.id, name=info.name)
+
+    def _group_handle(self, info: ObjectInfo) -> Group:
+        return Group._create(cluster=self, id=info.id, name=info.name)
+
+    def _resource_handle(self, info: ObjectInfo) -> Resource:
+        return Resource._create(cluster=self, id=info.id, name=info.name)
+
+    def _type_handle(self, info: ObjectInfo) -> ResourceType:
+        return ResourceType._create(cluster=self, id=info.id, name=info.name)
+
+    # -- the cluster --------------------------------------------------------------------------
+
+    async def information(self) -> ClusterInfo:
+        """Name and version (``GetClusterInformation``)."""
+        return await self._execute(ops.GetClusterInfo())
+
+    async def nodes(self) -> list[Node]:
+        """Every node (``ClusterEnum(CLUSTER_ENUM_NODE)``), a snapshot."""
+        return [self._node_handle(i) for i in await self._execute(ops.ListObjects(ObjectKind.NODE))]
+
+    async def groups(self) -> list[Group]:
+        """Every group (``ClusterEnum(CLUSTER_ENUM_GROUP)``), a snapshot."""
+        infos = await self._execute(ops.ListObjects(ObjectKind.GROUP))
+        return [self._group_handle(i) for i in infos]
+
+    async def resources(self) -> list[Resource]:
+        """Every resource (``ClusterEnum(CLUSTER_ENUM_RESOURCE)``), a snapshot."""
+        infos = await self._execute(ops.ListObjects(ObjectKind.RESOURCE))
+        return [self._resource_handle(i) for i in infos]
+
+    async def resource_types(self) -> list[ResourceType]:
+        """Every registered resource type (``ClusterEnum(CLUSTER_ENUM_RESTYPE)``)."""
+        infos = await self._execute(ops.ListObjects(ObjectKind.RESOURCE_TYPE))
+        return [self._type_handle(i) for i in infos]
+
+    async def open_node(self, name: str) -> Node:
+        """Open a node by name (``OpenClusterNode``).
+
+        Raises:
+            NodeNotFoundError: ERROR_CLUSTER_NODE_NOT_FOUND.
+        """
+        return self._node_handle(await self._execute(ops.OpenObject(ObjectKind.NODE, name)))
+
+    async def open_group(self, name: str) -> Group:
+        """Open a group by name (``OpenClusterGroup``).
+
+        Raises:
+            GroupNotFoundError: ERROR_GROUP_NOT_FOUND.
+        """
+        return self._group_handle(await self._execute(ops.OpenObject(ObjectKind.GROUP, name)))
+
+    async def open_resource(self, name: str) -> Resource:
+        """Open a resource by name (``OpenClusterResource``).
+
+        Raises:
+            ResourceNotFoundError: ERROR_RESOURCE_NOT_FOUND.
+        """
+        info = await self._execute(ops.OpenObject(ObjectKind.RESOURCE, name))
+        return self._resource_handle(info)
+
+    async def open_resource_type(self, name: str) -> ResourceType:
+        """Open a registered resource type by name.
+
+        Raises:
+            ResourceTypeNotFoundError: ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND.
+        """
+        info = await self._execute(ops.OpenObject(ObjectKind.RESOURCE_TYPE, name))
+        return self._type_handle(info)
+
+    async def create_group(self, name: str) -> Group:
+        """Create an empty, offline group (``CreateClusterGroup``).
+
+        Raises:
+            ObjectExistsError: ERROR_OBJECT_ALREADY_EXISTS for a duplicate name.
+        """
+        return self._group_handle(await self._execute(ops.CreateGroup(name)))
+
+    async def create_resource_type(
+        self,
+        implementation: object,
+        *,
+        name: str | None = None,
+        display_name: str | None = None,
+        looks_alive_poll_interval: int | None = None,
+        is_alive_poll_interval: int | None = None,
+    ) -> ResourceType:
+        """Register a resource type (``CreateClusterResourceType``).
+
+        Args:
+            implementation: a :class:`resapi.Resource` subclass, or its import path
+                ``"package.module:Class"``.
+            name: the type name; default: the class's ``type_name``.
+            display_name: default: the name.
+            looks_alive_poll_interval: ms; default: the class's value (5000).
+            is_alive_poll_interval: ms; default: the class's value (60000).
+
+        Raises:
+            InvalidParameterError: for a bad import path or a class that is not a complete
+                resapi.Resource subclass.
+            ObjectExistsError: if the name is taken.
+        """
+        info = await self._execute(
+            ops.CreateResourceType(
+                implementation,
+                name,
+                display_name,
+                looks_alive_poll_interval,
+                is_alive_poll_interval,
+            )
+        )
+        return self._type_handle(ObjectInfo(info.name, info.name))
+
+    def notifications(self, change_filter: ClusterChange = ClusterChange.ALL) -> _PortOpener:
+        """A notify port for the changes in ``change_filter`` (``CreateClusterNotifyPort``).
+
+        Use ``async with cluster.notifications(filter) as port`` (closed on exit) or
+        ``port = await cluster.notifications(filter)``.
+        """
+        if not isinstance(change_filter, int) or isinstance(change_filter, bool):  # type: ignore[redundant-expr, unreachable, unused-ignore]  # callers may ignore the annotation
+            raise InvalidParameterError(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"notification filter must be a ClusterChange, not {change_filter!r}",
+                fix="combine ClusterChange flags with |",
+            )
+        return _PortOpener(self, ClusterChange(change_filter))
+
+    async def aclose(self) -> None:
+        """Close the connection (``CloseCluster``). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self._backend.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+@attrs.define(eq=False)
+class _PortOpener:
+    """``cluster.notifications(...)``: awaitable, or an async context manager."""
+
+    _cluster: Cluster
+    _filter: ClusterChange
+    _port: NotifyPort | None = None
+
+    async def _open(self) -> NotifyPort:
+        stream = await self._cluster._execute(ops.OpenNotifyPort(self._filter))
+        return NotifyPort._create(filter=self._filter, stream=stream)
+
+    def __await__(self) -> Generator[object, None, NotifyPort]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> NotifyPort:
+        self._port = await self._open()
+        return self._port
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._port is not None:
+            await self._port.aclose()
+
+
+async def open_cluster(name: str | None = None, *, backend: Backend | None = None) -> Cluster:
+    """Open a cluster (mirrors ``OpenCluster``).
+
+    Args:
+        name: the cluster's name; None: the local cluster.
+        backend: what runs the cluster. The reference runtime is opened with
+            :func:`clusapi.testing.open_reference_cluster`; a real cluster backend
+            (Pacemaker) comes in a later release.
+
+    Raises:
+        ClusterUnavailableError: if no backend is given and no cluster service runs here.
+    """
+    if backend is None:
+        raise ClusterUnavailableError(
+            Win32Error.ERROR_CLUSTER_NODE_DOWN,
+            f"no cluster service to open{f' for {name!r}' if name else ''}: this release has "
+            "no real-cluster backend",
+            fix="pass backend=..., or use clusapi.testing.open_reference_cluster() for an "
+            "in-process cluster",
+        )
+    return Cluster._create(backend=backend)

@@ -1,0 +1,137 @@
+"""``clusapi.Group``: a handle to a group (mirrors ``HGROUP``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, final
+
+from . import _operations as ops
+from ._common import GroupCommonProperties
+from ._handle import Handle
+from ._operations import ObjectKind
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ._enums import GroupState
+    from ._node import Node
+    from ._resource import Resource
+    from ._values import GroupStateInfo
+
+__all__ = ("Group",)
+
+
+@final
+class Group(Handle):
+    """A group: resources that fail over together. Get one from :meth:`Cluster.open_group`.
+
+    Example::
+
+        group = await cluster.create_group("web")
+        await group.set_preferred_owners(["NODE1", "NODE2"])
+        await group.online()                   # on its owner, or the best node
+        await group.move()                     # to the next best node
+    """
+
+    _kind = "group"
+    _how_to_get = "use Cluster.open_group() or Cluster.create_group()"
+
+    async def state(self) -> GroupState:
+        """The derived state: Failed > Pending > PartialOnline > Online > Offline
+        (``GetClusterGroupState``)."""
+        return (await self.state_info()).state
+
+    async def state_info(self) -> GroupStateInfo:
+        """State and owner node name together, as one snapshot."""
+        return await self._call(ops.GetGroupState(self._id))
+
+    async def owner(self) -> Node | None:
+        """The node that owns the group, or None if it never had one."""
+        info = await self.state_info()
+        return None if info.owner is None else await self._cluster.open_node(info.owner)
+
+    async def online(self, node: Node | str | None = None, *, wait: bool = True) -> GroupState:
+        """Bring every resource online, dependencies first (``OnlineClusterGroup``).
+
+        Args:
+            node: where; default: the current owner, else the best node.
+            wait: return when done (default), or at once while pending (ERROR_IO_PENDING).
+
+        Raises:
+            HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE if no node can host it.
+            InvalidStateError: ERROR_SHARING_PAUSED for a paused node; ERROR_INVALID_STATE if
+                the group is pending.
+            ResourceFailedError: ERROR_RESOURCE_FAILED, naming the resources that failed.
+        """
+        return await self._call(ops.OnlineGroup(self._id, _node_name(node), wait))
+
+    async def offline(self, *, wait: bool = True) -> GroupState:
+        """Take every resource offline, dependents first (``OfflineClusterGroup``)."""
+        return await self._call(ops.OfflineGroup(self._id, wait))
+
+    async def move(self, node: Node | str | None = None, *, wait: bool = True) -> GroupState:
+        """Move to ``node``, or to the best other node (``MoveClusterGroup``).
+
+        Offline in dependency order, hand over, and bring back online what was online.
+
+        Raises:
+            HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE if no node can host it.
+        """
+        return await self._call(ops.MoveGroup(self._id, _node_name(node), wait))
+
+    async def delete(self) -> None:
+        """Delete the group; it must be empty (``DeleteClusterGroup``).
+
+        Raises:
+            InvalidStateError: ERROR_DIR_NOT_EMPTY if it still holds resources.
+        """
+        await self._call(ops.DeleteGroup(self._id))
+
+    async def rename(self, new_name: str) -> None:
+        """Rename the group (``SetClusterGroupName``)."""
+        await self._call(ops.RenameObject(ObjectKind.GROUP, self._id, new_name))
+        self._name = new_name
+
+    async def preferred_owners(self) -> list[Node]:
+        """The preferred owners, most preferred first (``CLUSTER_GROUP_ENUM_NODES``)."""
+        infos = await self._call(ops.GetPreferredOwners(self._id))
+        return [self._cluster._node_handle(i) for i in infos]
+
+    async def set_preferred_owners(self, nodes: Sequence[Node | str]) -> None:
+        """Set the preferred owners, most preferred first (``SetClusterGroupNodeList``)."""
+        names = tuple(n if isinstance(n, str) else n.name for n in nodes)
+        await self._call(ops.SetPreferredOwners(self._id, names))
+
+    async def resources(self) -> list[Resource]:
+        """The resources in the group (``CLUSTER_GROUP_ENUM_CONTAINS``)."""
+        infos = await self._call(ops.GetGroupResources(self._id))
+        return [self._cluster._resource_handle(i) for i in infos]
+
+    async def create_resource(
+        self, name: str, type_name: str, *, separate_monitor: bool = False
+    ) -> Resource:
+        """Create a resource in this group; it starts Offline (``CreateClusterResource``).
+
+        Raises:
+            ResourceTypeNotFoundError: ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND.
+            ObjectExistsError: ERROR_OBJECT_ALREADY_EXISTS for a duplicate name.
+        """
+        info = await self._call(ops.CreateResource(self._id, name, type_name, separate_monitor))
+        return self._cluster._resource_handle(info)
+
+    async def common_properties(self) -> GroupCommonProperties:
+        """Failover threshold and period, failback settings, persistent state, description."""
+        values = await self._call(ops.GetCommonProperties(ObjectKind.GROUP, self._id))
+        return GroupCommonProperties.load(values)
+
+    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
+        """Change common properties, e.g. ``failover_threshold=2``; returns names written.
+
+        Raises:
+            PropertyError: ERROR_INVALID_PARAMETER naming an unknown, read-only or
+                out-of-range property; nothing is changed.
+        """
+        return await self._call(ops.SetCommonProperties(ObjectKind.GROUP, self._id, changes))
+
+
+def _node_name(node: Node | str | None) -> str | None:
+    return node if node is None or isinstance(node, str) else node.name

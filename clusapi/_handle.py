@@ -1,0 +1,81 @@
+"""What every cluster object handle shares: an id, a name, a lifecycle and the backend call."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+
+import attrs
+
+from ._errors import HandleClosedError
+from ._util import NoPublicConstructor
+from ._win32 import Win32Error
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from ._backend import Operation
+    from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
+
+__all__ = ("Handle",)
+
+T = TypeVar("T")
+
+
+@attrs.define(eq=False, slots=False)
+class Handle(metaclass=NoPublicConstructor):
+    """Base of Node, Group, Resource and ResourceType handles (mirrors ``HNODE``, ``HGROUP``…).
+
+    A handle names one object by its stable id; ``name`` is the name it had when the handle
+    was opened or last renamed through it. Closing a handle does not touch the object
+    (``Close*`` in the C API); using a closed one raises :class:`HandleClosedError`.
+    """
+
+    _kind: ClassVar[str] = "object"
+
+    _cluster: Cluster = attrs.field(alias="cluster")
+    _id: str = attrs.field(alias="id")
+    _name: str = attrs.field(alias="name")
+    _closed: bool = attrs.field(default=False, init=False)
+
+    @property
+    def id(self) -> str:
+        """The object's stable id (``GetCluster*Id``)."""
+        return self._id
+
+    @property
+    def name(self) -> str:
+        """The object's name when this handle was opened, or last renamed through it."""
+        return self._name
+
+    @property
+    def cluster(self) -> Cluster:
+        """The cluster the object belongs to (``GetClusterFrom*``)."""
+        return self._cluster
+
+    async def _call(self, operation: Operation[T]) -> T:
+        if self._closed:
+            raise HandleClosedError(
+                Win32Error.ERROR_INVALID_HANDLE,
+                f"the handle of {self._kind} {self._name!r} was closed",
+                fix=f"open the {self._kind} again",
+            )
+        return await self._cluster._execute(operation)
+
+    async def aclose(self) -> None:
+        """Close the handle (``Close*``). Idempotent; the object is not affected."""
+        self._closed = True
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else ""
+        return f"<{type(self).__module__}.{type(self).__qualname__} {self._name!r}{state}>"

@@ -1,0 +1,135 @@
+"""``clusapi.NotifyPort``: a stream of change events (mirrors ``HCHANGE``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Self, final
+
+import anyio
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from ._enums import ClusterChange
+from ._errors import ClusterTimeoutError, HandleClosedError
+from ._util import NoPublicConstructor
+from ._values import Notification
+from ._win32 import Win32Error
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+__all__ = ("NotifyPort", "NotifyPortStatistics")
+
+
+@attrs.frozen
+class NotifyPortStatistics:
+    """How many events a port has delivered and holds."""
+
+    received: int
+    buffered: int
+
+
+@final
+@attrs.define(eq=False)
+class NotifyPort(metaclass=NoPublicConstructor):
+    """Change events of one cluster, in the order they happened (``CreateClusterNotifyPort``).
+
+    Get one from :meth:`Cluster.notifications`; use it as an async context manager and an
+    async iterator::
+
+        async with cluster.notifications(ClusterChange.GROUP_STATE) as port:
+            async for event in port:
+                print(event.change.name, event.name)
+
+    Every change of a matching kind is one event, emitted the moment it happens; none is
+    dropped or merged.
+    """
+
+    _how_to_get = "use Cluster.notifications()"
+
+    filter: ClusterChange
+    _stream: MemoryObjectReceiveStream[Notification] = attrs.field(alias="stream")
+    _received: int = attrs.field(default=0, init=False)
+    _closed: bool = attrs.field(default=False, init=False)
+
+    async def receive(self) -> Notification:
+        """Wait for the next event (``GetClusterNotify`` with ``INFINITE``).
+
+        Raises:
+            HandleClosedError: if the port was closed.
+        """
+        self._check_open()
+        try:
+            event = await self._stream.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
+            raise self._closed_error() from exc
+        self._received += 1
+        return event
+
+    def receive_nowait(self) -> Notification:
+        """The next event if one is queued (``GetClusterNotify`` with a 0 timeout).
+
+        Raises:
+            anyio.WouldBlock: if no event is queued (WAIT_TIMEOUT in the C API).
+            HandleClosedError: if the port was closed.
+        """
+        self._check_open()
+        try:
+            event = self._stream.receive_nowait()
+        except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
+            raise self._closed_error() from exc
+        self._received += 1
+        return event
+
+    async def receive_within(self, seconds: float) -> Notification:
+        """The next event, waiting at most ``seconds`` (``GetClusterNotify`` with a timeout).
+
+        Raises:
+            ClusterTimeoutError: WAIT_TIMEOUT if none came in time.
+        """
+        with anyio.move_on_after(seconds):
+            return await self.receive()
+        raise ClusterTimeoutError(
+            Win32Error.WAIT_TIMEOUT,
+            f"no change event within {seconds:g} s",
+            fix="wait longer, or check that the port's filter matches what changes",
+        )
+
+    def statistics(self) -> NotifyPortStatistics:
+        return NotifyPortStatistics(self._received, self._stream.statistics().current_buffer_used)
+
+    async def aclose(self) -> None:
+        """Close the port (``CloseClusterNotifyPort``). Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self._stream.aclose()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise self._closed_error()
+
+    def _closed_error(self) -> HandleClosedError:
+        return HandleClosedError(
+            Win32Error.ERROR_INVALID_HANDLE,
+            "the notify port was closed",
+            fix="open a new one with cluster.notifications()",
+        )
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Notification:
+        try:
+            return await self.receive()
+        except HandleClosedError:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

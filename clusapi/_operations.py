@@ -1,0 +1,391 @@
+"""The operations of the Backend seam: one frozen value per ClusAPI call.
+
+Objects are addressed by id (stable across renames); names are resolved by the ``Open*``
+operations. Results are frozen values, tuples, enums or ``None``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream
+
+from ._backend import Operation
+from ._enums import ClusterChange, GroupState, NodeState, ResourceState
+from ._values import (
+    ClusterInfo,
+    GroupStateInfo,
+    Notification,
+    ObjectInfo,
+    ResourceStateInfo,
+    ResourceTypeInfo,
+)
+
+__all__ = (
+    "AddDependency",
+    "AddPossibleOwner",
+    "CanBeDependent",
+    "ChangeResourceGroup",
+    "CreateGroup",
+    "CreateResource",
+    "CreateResourceType",
+    "DeleteGroup",
+    "DeleteResource",
+    "DeleteResourceType",
+    "EvictNode",
+    "FailResource",
+    "GetClusterInfo",
+    "GetCommonProperties",
+    "GetDependencies",
+    "GetDependents",
+    "GetGroupResources",
+    "GetGroupState",
+    "GetNodeGroups",
+    "GetNodeState",
+    "GetPossibleOwners",
+    "GetPreferredOwners",
+    "GetPrivateProperties",
+    "GetResourceState",
+    "GetResourceTypeInfo",
+    "GetTypeResources",
+    "ListObjects",
+    "MoveGroup",
+    "ObjectKind",
+    "OfflineGroup",
+    "OfflineResource",
+    "OnlineGroup",
+    "OnlineResource",
+    "OpenNotifyPort",
+    "OpenObject",
+    "PauseNode",
+    "RemoveDependency",
+    "RemovePossibleOwner",
+    "RenameObject",
+    "ResumeNode",
+    "SetCommonProperties",
+    "SetPreferredOwners",
+    "SetPrivateProperties",
+)
+
+
+class ObjectKind(enum.Enum):
+    """The kinds of cluster object an operation can address."""
+
+    NODE = "node"
+    GROUP = "group"
+    RESOURCE = "resource"
+    RESOURCE_TYPE = "resource type"
+
+
+# -- cluster -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class GetClusterInfo(Operation[ClusterInfo]):
+    mirrors = "GetClusterInformation"
+
+
+@attrs.frozen
+class ListObjects(Operation[tuple[ObjectInfo, ...]]):
+    """All objects of one kind, in creation order (mirrors ``ClusterOpenEnum``/``ClusterEnum``)."""
+
+    mirrors = "ClusterEnum"
+    kind: ObjectKind
+
+
+@attrs.frozen
+class OpenObject(Operation[ObjectInfo]):
+    """Resolve a name (mirrors ``OpenClusterNode``/``Group``/``Resource``)."""
+
+    mirrors = "OpenCluster*"
+    kind: ObjectKind
+    name: str
+
+
+@attrs.frozen
+class RenameObject(Operation[None]):
+    mirrors = "SetCluster*Name"
+    kind: ObjectKind
+    id: str
+    new_name: str
+
+
+@attrs.frozen
+class GetCommonProperties(Operation[Mapping[str, object]]):
+    """The common properties of an object, by MSCS property name."""
+
+    mirrors = "CLUSCTL_*_GET_COMMON_PROPERTIES"
+    kind: ObjectKind
+    id: str
+
+
+@attrs.frozen
+class SetCommonProperties(Operation[tuple[str, ...]]):
+    """Verify and store common properties; returns the names written."""
+
+    mirrors = "CLUSCTL_*_SET_COMMON_PROPERTIES"
+    kind: ObjectKind
+    id: str
+    changes: Mapping[str, object]
+
+
+@attrs.frozen
+class OpenNotifyPort(Operation[MemoryObjectReceiveStream[Notification]]):
+    """A stream of change events matching ``filter`` (``CreateClusterNotifyPort``)."""
+
+    mirrors = "CreateClusterNotifyPort"
+    filter: ClusterChange
+
+
+# -- nodes ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class GetNodeState(Operation[NodeState]):
+    mirrors = "GetClusterNodeState"
+    id: str
+
+
+@attrs.frozen
+class PauseNode(Operation[None]):
+    mirrors = "PauseClusterNode"
+    id: str
+
+
+@attrs.frozen
+class ResumeNode(Operation[None]):
+    mirrors = "ResumeClusterNode"
+    id: str
+
+
+@attrs.frozen
+class EvictNode(Operation[None]):
+    mirrors = "EvictClusterNode"
+    id: str
+
+
+@attrs.frozen
+class GetNodeGroups(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterNodeEnum(CLUSTER_NODE_ENUM_GROUPS)"
+    id: str
+
+
+# -- groups --------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CreateGroup(Operation[ObjectInfo]):
+    mirrors = "CreateClusterGroup"
+    name: str
+
+
+@attrs.frozen
+class DeleteGroup(Operation[None]):
+    mirrors = "DeleteClusterGroup"
+    id: str
+
+
+@attrs.frozen
+class GetGroupState(Operation[GroupStateInfo]):
+    mirrors = "GetClusterGroupState"
+    id: str
+
+
+@attrs.frozen
+class OnlineGroup(Operation[GroupState]):
+    """Bring a group online on ``node`` (None: its owner); ``wait``: until done."""
+
+    mirrors = "OnlineClusterGroup"
+    id: str
+    node: str | None
+    wait: bool
+
+
+@attrs.frozen
+class OfflineGroup(Operation[GroupState]):
+    mirrors = "OfflineClusterGroup"
+    id: str
+    wait: bool
+
+
+@attrs.frozen
+class MoveGroup(Operation[GroupState]):
+    """Move a group to ``node`` (None: the best node by the placement rule)."""
+
+    mirrors = "MoveClusterGroup"
+    id: str
+    node: str | None
+    wait: bool
+
+
+@attrs.frozen
+class SetPreferredOwners(Operation[None]):
+    mirrors = "SetClusterGroupNodeList"
+    id: str
+    nodes: tuple[str, ...]
+
+
+@attrs.frozen
+class GetPreferredOwners(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterGroupEnum(CLUSTER_GROUP_ENUM_NODES)"
+    id: str
+
+
+@attrs.frozen
+class GetGroupResources(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterGroupEnum(CLUSTER_GROUP_ENUM_CONTAINS)"
+    id: str
+
+
+# -- resources -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CreateResource(Operation[ObjectInfo]):
+    mirrors = "CreateClusterResource"
+    group: str
+    name: str
+    type_name: str
+    separate_monitor: bool
+
+
+@attrs.frozen
+class DeleteResource(Operation[None]):
+    mirrors = "DeleteClusterResource"
+    id: str
+
+
+@attrs.frozen
+class GetResourceState(Operation[ResourceStateInfo]):
+    mirrors = "GetClusterResourceState"
+    id: str
+
+
+@attrs.frozen
+class OnlineResource(Operation[ResourceState]):
+    mirrors = "OnlineClusterResource"
+    id: str
+    wait: bool
+
+
+@attrs.frozen
+class OfflineResource(Operation[ResourceState]):
+    mirrors = "OfflineClusterResource"
+    id: str
+    wait: bool
+
+
+@attrs.frozen
+class FailResource(Operation[None]):
+    mirrors = "FailClusterResource"
+    id: str
+
+
+@attrs.frozen
+class ChangeResourceGroup(Operation[None]):
+    mirrors = "ChangeClusterResourceGroup"
+    id: str
+    group: str
+
+
+@attrs.frozen
+class AddDependency(Operation[None]):
+    mirrors = "AddClusterResourceDependency"
+    id: str
+    provider: str
+
+
+@attrs.frozen
+class RemoveDependency(Operation[None]):
+    mirrors = "RemoveClusterResourceDependency"
+    id: str
+    provider: str
+
+
+@attrs.frozen
+class GetDependencies(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_DEPENDS)"
+    id: str
+
+
+@attrs.frozen
+class GetDependents(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_PROVIDES)"
+    id: str
+
+
+@attrs.frozen
+class CanBeDependent(Operation[bool]):
+    mirrors = "CanResourceBeDependent"
+    id: str
+    dependent: str
+
+
+@attrs.frozen
+class AddPossibleOwner(Operation[None]):
+    mirrors = "AddClusterResourceNode"
+    id: str
+    node: str
+
+
+@attrs.frozen
+class RemovePossibleOwner(Operation[None]):
+    mirrors = "RemoveClusterResourceNode"
+    id: str
+    node: str
+
+
+@attrs.frozen
+class GetPossibleOwners(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_NODES)"
+    id: str
+
+
+@attrs.frozen
+class GetPrivateProperties(Operation[Mapping[str, object]]):
+    mirrors = "CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES"
+    id: str
+
+
+@attrs.frozen
+class SetPrivateProperties(Operation[tuple[str, ...]]):
+    """Verify ``changes`` with the type's property table and store them."""
+
+    mirrors = "CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES"
+    id: str
+    changes: Mapping[str, object]
+
+
+# -- resource types ------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CreateResourceType(Operation[ResourceTypeInfo]):
+    """Register a resource type; ``implementation`` is a class or ``"pkg.mod:Class"``."""
+
+    mirrors = "CreateClusterResourceType"
+    implementation: object
+    name: str | None
+    display_name: str | None
+    looks_alive_poll_interval: int | None
+    is_alive_poll_interval: int | None
+
+
+@attrs.frozen
+class DeleteResourceType(Operation[None]):
+    mirrors = "DeleteClusterResourceType"
+    name: str
+
+
+@attrs.frozen
+class GetResourceTypeInfo(Operation[ResourceTypeInfo]):
+    mirrors = "ClusterResourceTypeControl(GET_COMMON_PROPERTIES)"
+    name: str
+
+
+@attrs.frozen
+class GetTypeResources(Operation[tuple[ObjectInfo, ...]]):
+    mirrors = "ClusterResourceTypeEnum(CLUSTER_RESOURCE_TYPE_ENUM_RESOURCES)"
+    name: str

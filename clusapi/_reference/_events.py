@@ -1,0 +1,62 @@
+"""The Event Processor's fan-out: every change event to every port whose filter matches."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import anyio
+
+from clusapi._values import Notification
+
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+    from clusapi._enums import ClusterChange
+
+__all__ = ("EventBus",)
+
+
+class EventBus:
+    """Delivers each change, at the moment it happens, to the ports that asked for it.
+
+    Ports are unbounded memory streams: a change is never dropped or batched, and a slow
+    reader only costs memory (the C API's port queues the same way).
+    """
+
+    __slots__ = ("_ports", "emitted")
+
+    def __init__(self) -> None:
+        self._ports: list[tuple[int, MemoryObjectSendStream[Notification]]] = []
+        #: How many changes were emitted (for statistics and benchmarks).
+        self.emitted = 0
+
+    def open_port(self, change_filter: ClusterChange) -> MemoryObjectReceiveStream[Notification]:
+        send, receive = anyio.create_memory_object_stream[Notification](math.inf)
+        self._ports.append((int(change_filter), send))
+        return receive
+
+    def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
+        self.emitted += 1
+        if not self._ports:
+            return
+        bit = int(change)
+        event: Notification | None = None
+        dead: list[MemoryObjectSendStream[Notification]] = []
+        for mask, send in self._ports:
+            if mask & bit:
+                if event is None:
+                    event = Notification(change, name, object_id, anyio.current_time())
+                try:
+                    send.send_nowait(event)
+                except anyio.BrokenResourceError:
+                    dead.append(send)  # the reader closed its port
+        if dead:
+            self._ports = [(m, s) for m, s in self._ports if s not in dead]
+            for send in dead:
+                send.close()
+
+    def close(self) -> None:
+        for _, send in self._ports:
+            send.close()
+        self._ports.clear()

@@ -1,0 +1,784 @@
+"""The reference runtime's answer to each operation of the Backend seam.
+
+Every handler validates everything first and changes state only after, so a call that fails
+changes nothing (DESIGN.md §4); errors come from :func:`clusapi.lowlevel.make_error`, whose
+single table picks the exception class for the Win32 code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import TYPE_CHECKING
+
+import anyio
+
+from clusapi import _operations as ops
+from clusapi._common import GroupCommonProperties, ResourceCommonProperties
+from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
+from clusapi._errors import make_error
+from clusapi._operations import ObjectKind
+from clusapi._values import (
+    ClusterInfo,
+    GroupStateInfo,
+    ObjectInfo,
+    ResourceStateInfo,
+    ResourceTypeInfo,
+)
+from clusapi._win32 import Win32Error
+from resapi._resource import Resource
+
+from . import _policy as policy
+from ._model import GroupRecord, ResourceRecord, TypeRecord
+from ._runtime import _handles
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from anyio.streams.memory import MemoryObjectReceiveStream
+
+    from clusapi._values import Notification
+
+    from ._runtime import ReferenceRuntime
+
+__all__ = ()
+
+W = Win32Error
+_PENDING = frozenset(
+    {ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING, ResourceState.PENDING}
+)
+
+
+def _check_name(kind: str, name: object) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name must be a non-empty string, not {name!r}",
+            fix=f"pass the {kind}'s name as a str",
+        )
+    if "\\" in name:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name {name!r} contains a backslash",
+            fix="cluster database key names cannot contain '\\'",
+        )
+    return name
+
+
+# -- cluster -------------------------------------------------------------------------------
+
+
+@_handles(ops.GetClusterInfo)
+async def _get_info(rt: ReferenceRuntime, op: ops.GetClusterInfo) -> ClusterInfo:
+    return ClusterInfo(rt.cluster_name, 1, 0, 1, "clusapi-resapi reference runtime", "", rt.name)
+
+
+@_handles(ops.ListObjects)
+async def _list(rt: ReferenceRuntime, op: ops.ListObjects) -> tuple[ObjectInfo, ...]:
+    if op.kind is ObjectKind.NODE:
+        return tuple(ObjectInfo(n.id, n.name) for n in rt.nodes)
+    if op.kind is ObjectKind.GROUP:
+        return tuple(ObjectInfo(g.id, g.name) for g in rt.groups)
+    if op.kind is ObjectKind.RESOURCE:
+        return tuple(ObjectInfo(r.id, r.name) for r in rt.resources)
+    return tuple(ObjectInfo(t.name, t.name) for t in rt.types.values())
+
+
+@_handles(ops.OpenObject)
+async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
+    name = _check_name(op.kind.value, op.name)
+    where = f"in cluster {rt.cluster_name!r}"
+    if op.kind is ObjectKind.NODE:
+        return ObjectInfo(rt.find_node(name).id, rt.find_node(name).name)
+    if op.kind is ObjectKind.GROUP:
+        group = rt.groups.find(name)
+        if group is None:
+            raise make_error(
+                W.ERROR_GROUP_NOT_FOUND,
+                f"no group named {name!r} {where}",
+                fix="list the groups with `await cluster.groups()`",
+            )
+        return ObjectInfo(group.id, group.name)
+    if op.kind is ObjectKind.RESOURCE:
+        res = rt.resources.find(name)
+        if res is None:
+            raise make_error(
+                W.ERROR_RESOURCE_NOT_FOUND,
+                f"no resource named {name!r} {where}",
+                fix="list the resources with `await cluster.resources()`",
+            )
+        return ObjectInfo(res.id, res.name)
+    rtype = rt.type_record(name)
+    return ObjectInfo(rtype.name, rtype.name)
+
+
+@_handles(ops.RenameObject)
+async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
+    name = _check_name(op.kind.value, op.new_name)
+    if op.kind is ObjectKind.GROUP:
+        group = rt.group_record(op.id)
+        other = rt.groups.find(name)
+        if other is not None and other is not group:
+            raise make_error(
+                W.ERROR_OBJECT_ALREADY_EXISTS,
+                f"a group named {name!r} exists",
+                fix="choose another name",
+            )
+        rt.groups.rename(group, name)
+        rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+        return
+    if op.kind is ObjectKind.RESOURCE:
+        res = rt.resource_record(op.id)
+        other_res = rt.resources.find(name)
+        if other_res is not None and other_res is not res:
+            raise make_error(
+                W.ERROR_OBJECT_ALREADY_EXISTS,
+                f"a resource named {name!r} exists",
+                fix="choose another name",
+            )
+        rt.resources.rename(res, name)
+        rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+        return
+    raise make_error(W.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here")
+
+
+def _table_for(kind: ObjectKind) -> type[GroupCommonProperties | ResourceCommonProperties]:
+    if kind is ObjectKind.GROUP:
+        return GroupCommonProperties
+    if kind is ObjectKind.RESOURCE:
+        return ResourceCommonProperties
+    raise make_error(
+        W.ERROR_NOT_SUPPORTED, f"common properties of a {kind.value} are not available here"
+    )
+
+
+def _record(rt: ReferenceRuntime, kind: ObjectKind, obj_id: str) -> GroupRecord | ResourceRecord:
+    return rt.group_record(obj_id) if kind is ObjectKind.GROUP else rt.resource_record(obj_id)
+
+
+@_handles(ops.GetCommonProperties)
+async def _get_common(rt: ReferenceRuntime, op: ops.GetCommonProperties) -> Mapping[str, object]:
+    table = _table_for(op.kind)
+    record = _record(rt, op.kind, op.id)
+    return table.load(record.properties).to_dict()
+
+
+@_handles(ops.SetCommonProperties)
+async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> tuple[str, ...]:
+    table = _table_for(op.kind)
+    record = _record(rt, op.kind, op.id)
+    checked = table.verify(op.changes)
+    merged = table.load({**record.properties, **checked})
+    if isinstance(merged, ResourceCommonProperties):
+        merged.cross_check()
+    written = table.apply(record.properties, checked)
+    if written:
+        change = (
+            ClusterChange.GROUP_PROPERTY
+            if op.kind is ObjectKind.GROUP
+            else ClusterChange.RESOURCE_PROPERTY
+        )
+        rt.events.emit(change, record.name, record.id)
+    return written
+
+
+@_handles(ops.OpenNotifyPort)
+async def _notify(
+    rt: ReferenceRuntime, op: ops.OpenNotifyPort
+) -> MemoryObjectReceiveStream[Notification]:
+    return rt.events.open_port(op.filter)
+
+
+# -- nodes ---------------------------------------------------------------------------------
+
+
+@_handles(ops.GetNodeState)
+async def _node_state(rt: ReferenceRuntime, op: ops.GetNodeState) -> NodeState:
+    node = rt.find_node(op.id)
+    if node.state is NodeState.UP and node.paused:
+        return NodeState.PAUSED
+    return node.state
+
+
+@_handles(ops.PauseNode)
+async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
+    node = rt.find_node(op.id)
+    if node.state is NodeState.DOWN:
+        raise make_error(
+            W.ERROR_CLUSTER_NODE_DOWN,
+            f"node {node.name!r} is down",
+            fix="a down node cannot be paused; restart it first",
+        )
+    if node.paused:
+        return
+    node.paused = True
+    node.state = NodeState.PAUSED
+    rt.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+
+
+@_handles(ops.ResumeNode)
+async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
+    node = rt.find_node(op.id)
+    if not node.paused:
+        raise make_error(
+            W.ERROR_CLUSTER_NODE_NOT_PAUSED,
+            f"node {node.name!r} is not paused",
+            fix="only a paused node can be resumed",
+        )
+    node.paused = False
+    if node.state is NodeState.PAUSED:
+        node.state = NodeState.UP
+    rt.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+
+
+@_handles(ops.EvictNode)
+async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
+    node = rt.find_node(op.id)
+    last = len(rt.nodes.by_id) == 1
+    if node.state is not NodeState.DOWN and not last:
+        raise make_error(
+            W.ERROR_CANT_EVICT_ACTIVE_NODE,
+            f"node {node.name!r} is {node.state.name}",
+            fix="a node can be evicted only when it is down or the last node",
+        )
+    if any(g.owner == node.id and g.state is not GroupState.OFFLINE for g in rt.groups):
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"node {node.name!r} still owns online groups",
+            fix="move its groups first",
+        )
+    for res in rt.resources:
+        if res.possible_owners is not None:
+            res.possible_owners.discard(node.id)
+    for group in rt.groups:
+        if node.id in group.preferred:
+            group.preferred.remove(node.id)
+        if group.owner == node.id:
+            group.owner = None
+    rt.nodes.remove(node)
+    rt.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
+
+
+@_handles(ops.GetNodeGroups)
+async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
+    node = rt.find_node(op.id)
+    return tuple(ObjectInfo(g.id, g.name) for g in rt.groups if g.owner == node.id)
+
+
+# -- groups --------------------------------------------------------------------------------
+
+
+@_handles(ops.CreateGroup)
+async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo:
+    name = _check_name("group", op.name)
+    if rt.groups.find(name) is not None:
+        raise make_error(
+            W.ERROR_OBJECT_ALREADY_EXISTS,
+            f"a group named {name!r} already exists",
+            fix="choose another name, or open the existing group",
+        )
+    group = GroupRecord(rt.new_id("group"), name)
+    rt.groups.add(group)
+    rt.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
+    return ObjectInfo(group.id, group.name)
+
+
+@_handles(ops.DeleteGroup)
+async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
+    group = rt.group_record(op.id)
+    if group.resources:
+        raise make_error(
+            W.ERROR_DIR_NOT_EMPTY,
+            f"group {group.name!r} still holds {len(group.resources)} resource(s)",
+            fix="delete or move its resources first",
+        )
+    group.deleted = True
+    group.failback_generation += 1
+    rt.groups.remove(group)
+    rt.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
+
+
+@_handles(ops.GetGroupState)
+async def _group_state(rt: ReferenceRuntime, op: ops.GetGroupState) -> GroupStateInfo:
+    group = rt.group_record(op.id)
+    owner = rt.nodes.by_id.get(group.owner) if group.owner else None
+    return GroupStateInfo(group.state, owner.name if owner else None)
+
+
+def _idle_group(group: GroupRecord, what: str) -> None:
+    if group.state is GroupState.PENDING or group.lock.locked():
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"group {group.name!r} is busy (pending)",
+            fix=f"wait until its current operation ends, then {what} it",
+        )
+
+
+@_handles(ops.OnlineGroup)
+async def online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
+    group = rt.group_record(op.id)
+    node = rt.find_node(op.node).id if op.node is not None else None
+    _idle_group(group, "bring online")
+    return await rt.online_group(group, node, wait=op.wait)
+
+
+@_handles(ops.OfflineGroup)
+async def offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupState:
+    group = rt.group_record(op.id)
+    _idle_group(group, "take offline")
+    return await rt.offline_group(group, wait=op.wait)
+
+
+@_handles(ops.MoveGroup)
+async def move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
+    group = rt.group_record(op.id)
+    node = rt.find_node(op.node).id if op.node is not None else None
+    _idle_group(group, "move")
+    return await rt.move_group(group, node, wait=op.wait)
+
+
+@_handles(ops.SetPreferredOwners)
+async def _set_preferred(rt: ReferenceRuntime, op: ops.SetPreferredOwners) -> None:
+    group = rt.group_record(op.id)
+    nodes = [rt.find_node(n) for n in op.nodes]
+    ids = [n.id for n in nodes]
+    if len(set(ids)) != len(ids):
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"preferred owners of group {group.name!r} "
+            f"name a node twice: {[n.name for n in nodes]!r}",
+            fix="list each node once, most preferred first",
+        )
+    group.preferred = ids
+    rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+
+
+@_handles(ops.GetPreferredOwners)
+async def _get_preferred(
+    rt: ReferenceRuntime, op: ops.GetPreferredOwners
+) -> tuple[ObjectInfo, ...]:
+    group = rt.group_record(op.id)
+    return tuple(ObjectInfo(n, rt.nodes.by_id[n].name) for n in group.preferred)
+
+
+@_handles(ops.GetGroupResources)
+async def _group_resources(
+    rt: ReferenceRuntime, op: ops.GetGroupResources
+) -> tuple[ObjectInfo, ...]:
+    group = rt.group_record(op.id)
+    return tuple(ObjectInfo(r, rt.resources.by_id[r].name) for r in group.resources)
+
+
+# -- resources -----------------------------------------------------------------------------
+
+
+@_handles(ops.CreateResource)
+async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> ObjectInfo:
+    group = rt.group_record(op.group)
+    name = _check_name("resource", op.name)
+    rtype = rt.type_record(op.type_name)
+    if rt.resources.find(name) is not None:
+        raise make_error(
+            W.ERROR_OBJECT_ALREADY_EXISTS,
+            f"a resource named {name!r} already exists",
+            fix="choose another name, or open the existing resource",
+        )
+    res = ResourceRecord(rt.new_id("resource"), name, rtype, group.id)
+    if op.separate_monitor:
+        res.properties["SeparateMonitor"] = True
+    rt.resources.add(res)
+    rtype.resources.append(res.id)
+    group.resources.append(res.id)
+    rt.events.emit(ClusterChange.RESOURCE_ADDED, res.name, res.id)
+    rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+    rt.refresh_group_state(group)
+    return ObjectInfo(res.id, res.name)
+
+
+@_handles(ops.DeleteResource)
+async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None:
+    res = rt.resource_record(op.id)
+    if res.state not in (ResourceState.OFFLINE, ResourceState.FAILED):
+        raise make_error(
+            W.ERROR_RESOURCE_ONLINE,
+            f"resource {res.name!r} is {res.state.name}",
+            fix="take it offline before deleting it",
+        )
+    dependents = [r for r in rt.resources if res.id in r.depends_on]
+    if dependents:
+        raise make_error(
+            W.ERROR_DEPENDENT_RESOURCE_EXISTS,
+            f"resource(s) {[r.name for r in dependents]!r} depend on {res.name!r}",
+            fix="remove those dependencies first",
+        )
+    res.deleted = True
+    res.generation += 1
+    for node in rt.nodes:
+        host = node.hosts.pop(res.id, None)
+        if host is not None:
+            await host.close()
+    group = rt.groups.by_id[res.group]
+    group.resources.remove(res.id)
+    res.type.resources.remove(res.id)
+    rt.resources.remove(res)
+    rt.events.emit(ClusterChange.RESOURCE_DELETED, res.name, res.id)
+    rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+    rt.refresh_group_state(group)
+
+
+@_handles(ops.GetResourceState)
+async def _resource_state(rt: ReferenceRuntime, op: ops.GetResourceState) -> ResourceStateInfo:
+    res = rt.resource_record(op.id)
+    group = rt.groups.by_id[res.group]
+    owner = rt.nodes.by_id.get(group.owner) if group.owner else None
+    return ResourceStateInfo(res.state, owner.name if owner else None, group.name)
+
+
+@_handles(ops.OnlineResource)
+async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> ResourceState:
+    res = rt.resource_record(op.id)
+    if res.state in _PENDING:
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"resource {res.name!r} is {res.state.name}",
+            fix="wait until it is online or offline",
+        )
+    if res.state is ResourceState.ONLINE:
+        return res.state
+    group = rt.groups.by_id[res.group]
+    node = rt.choose_online_node(group, None)
+
+    async def bring_up() -> list[ResourceRecord]:
+        async with group.lock:
+            rt.set_owner(group, node)
+            res.generation += 1
+            rt.set_resource_persistent(res, True)
+            return await rt.online_resources(group, node, [res])
+
+    if not op.wait:
+        rt.task_group.start_soon(bring_up)
+        await anyio.lowlevel.checkpoint()
+        return res.state
+    failed = await bring_up()
+    if failed:
+        raise make_error(
+            W.ERROR_RESOURCE_FAILED,
+            f"resource {failed[0].name!r} failed to come online on {node.name!r}",
+            fix="read the cluster log for the reason",
+        )
+    return res.state
+
+
+@_handles(ops.OfflineResource)
+async def _offline_resource(rt: ReferenceRuntime, op: ops.OfflineResource) -> ResourceState:
+    res = rt.resource_record(op.id)
+    if res.state in _PENDING:
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"resource {res.name!r} is {res.state.name}",
+            fix="wait until it is online or offline",
+        )
+    group = rt.groups.by_id[res.group]
+
+    async def take_down() -> None:
+        async with group.lock:
+            res.generation += 1
+            rt.set_resource_persistent(res, False)
+            await rt.offline_resources(group, [res])
+
+    if res.state is ResourceState.FAILED:
+        res.generation += 1
+        rt.set_resource_persistent(res, False)
+        rt.set_resource_state(res, ResourceState.OFFLINE)
+        return res.state
+    if not op.wait:
+        rt.task_group.start_soon(take_down)
+        await anyio.lowlevel.checkpoint()
+        return res.state
+    await take_down()
+    return res.state
+
+
+@_handles(ops.FailResource)
+async def _fail_resource(rt: ReferenceRuntime, op: ops.FailResource) -> None:
+    res = rt.resource_record(op.id)
+    node = rt.nodes.by_id.get(res.node) if res.node else None
+    host = node.hosts.get(res.id) if node else None
+    if host is None or res.state not in (ResourceState.ONLINE, *_PENDING):
+        raise make_error(
+            W.ERROR_RESMON_INVALID_STATE,
+            f"resource {res.name!r} is {res.state.name} and cannot be failed",
+            fix="only an online or pending resource can be failed",
+        )
+    await host.fail("FailClusterResource")
+
+
+@_handles(ops.ChangeResourceGroup)
+async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> None:
+    res = rt.resource_record(op.id)
+    source = rt.groups.by_id[res.group]
+    target = rt.group_record(op.group)
+    if target is source:
+        return
+    if source.owner != target.owner and (
+        source.state is not GroupState.OFFLINE or target.state is not GroupState.OFFLINE
+    ):
+        raise make_error(
+            W.ERROR_HOST_NODE_NOT_GROUP_OWNER,
+            f"groups {source.name!r} and {target.name!r} are owned by different nodes",
+            fix="move one group to the other's node first",
+        )
+    deps = {r.id: r.depends_on for r in rt.resources}
+    provides: dict[str, list[str]] = {}
+    for r in rt.resources:
+        for d in r.depends_on:
+            provides.setdefault(d, []).append(r.id)
+    tree = policy.dependency_closure(res.id, deps, provides)
+    for rid in [r for r in source.resources if r in tree]:
+        source.resources.remove(rid)
+        target.resources.append(rid)
+        moved = rt.resources.by_id[rid]
+        moved.group = target.id
+        rt.events.emit(ClusterChange.RESOURCE_PROPERTY, moved.name, moved.id)
+    rt.events.emit(ClusterChange.GROUP_PROPERTY, source.name, source.id)
+    rt.events.emit(ClusterChange.GROUP_PROPERTY, target.name, target.id)
+    rt.refresh_group_state(source)
+    rt.refresh_group_state(target)
+
+
+@_handles(ops.AddDependency)
+async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
+    res = rt.resource_record(op.id)
+    provider = rt.resource_record(op.provider)
+    if provider is res:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"resource {res.name!r} cannot depend on itself",
+            fix="name a different resource",
+        )
+    if provider.group != res.group:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{res.name!r} and {provider.name!r} are in different groups",
+            fix="dependencies stay inside one group: change_group() first",
+        )
+    if provider.id in res.depends_on:
+        raise make_error(
+            W.ERROR_DEPENDENCY_ALREADY_EXISTS,
+            f"{res.name!r} already depends on {provider.name!r}",
+            fix="nothing to do",
+        )
+    deps = {r.id: r.depends_on for r in rt.resources}
+    if policy.would_create_cycle(deps, res.id, provider.id):
+        raise make_error(
+            W.ERROR_CIRCULAR_DEPENDENCY,
+            f"{provider.name!r} already depends (transitively) on {res.name!r}",
+            fix="dependencies may not form a cycle",
+        )
+    res.depends_on.append(provider.id)
+    rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+
+
+@_handles(ops.RemoveDependency)
+async def _remove_dependency(rt: ReferenceRuntime, op: ops.RemoveDependency) -> None:
+    res = rt.resource_record(op.id)
+    provider = rt.resource_record(op.provider)
+    if provider.id not in res.depends_on:
+        raise make_error(
+            W.ERROR_DEPENDENCY_NOT_FOUND,
+            f"{res.name!r} does not depend on {provider.name!r}",
+            fix="list its dependencies with `await resource.dependencies()`",
+        )
+    res.depends_on.remove(provider.id)
+    rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+
+
+@_handles(ops.GetDependencies)
+async def _dependencies(rt: ReferenceRuntime, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
+    res = rt.resource_record(op.id)
+    return tuple(ObjectInfo(d, rt.resources.by_id[d].name) for d in res.depends_on)
+
+
+@_handles(ops.GetDependents)
+async def _dependents(rt: ReferenceRuntime, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
+    res = rt.resource_record(op.id)
+    return tuple(ObjectInfo(r.id, r.name) for r in rt.resources if res.id in r.depends_on)
+
+
+@_handles(ops.CanBeDependent)
+async def _can_be_dependent(rt: ReferenceRuntime, op: ops.CanBeDependent) -> bool:
+    res = rt.resource_record(op.id)
+    dependent = rt.resource_record(op.dependent)
+    if res is dependent or res.group != dependent.group:
+        return False
+    deps = {r.id: r.depends_on for r in rt.resources}
+    return not policy.would_create_cycle(deps, dependent.id, res.id)
+
+
+@_handles(ops.AddPossibleOwner)
+async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
+    res = rt.resource_record(op.id)
+    node = rt.find_node(op.node)
+    owners = res.possible_owners
+    if owners is None or node.id in owners:
+        raise make_error(
+            W.ERROR_OBJECT_IN_LIST,
+            f"node {node.name!r} is already a possible owner of {res.name!r}",
+            fix="nothing to do",
+        )
+    owners.add(node.id)
+    rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+
+
+@_handles(ops.RemovePossibleOwner)
+async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> None:
+    res = rt.resource_record(op.id)
+    node = rt.find_node(op.node)
+    owners = res.possible_owners if res.possible_owners is not None else {n.id for n in rt.nodes}
+    if node.id not in owners:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"node {node.name!r} is not a possible owner of {res.name!r}",
+            fix="list them with `await resource.possible_owners()`",
+        )
+    group = rt.groups.by_id[res.group]
+    if group.owner == node.id and res.state is not ResourceState.OFFLINE:
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"{res.name!r} is {res.state.name} on {node.name!r}",
+            fix="move its group or take it offline first",
+        )
+    res.possible_owners = owners - {node.id}
+    rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+
+
+@_handles(ops.GetPossibleOwners)
+async def _possible_owners(
+    rt: ReferenceRuntime, op: ops.GetPossibleOwners
+) -> tuple[ObjectInfo, ...]:
+    res = rt.resource_record(op.id)
+    return tuple(
+        ObjectInfo(n.id, n.name)
+        for n in rt.nodes
+        if res.possible_owners is None or n.id in res.possible_owners
+    )
+
+
+@_handles(ops.GetPrivateProperties)
+async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Mapping[str, object]:
+    res = rt.resource_record(op.id)
+    table = res.type.implementation.Properties
+    values: dict[str, object] = {i.name: i.default for i in table.items() if i.default is not None}
+    values.update(res.private)
+    return values
+
+
+@_handles(ops.SetPrivateProperties)
+async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> tuple[str, ...]:
+    res = rt.resource_record(op.id)
+    written = res.type.implementation.Properties.apply(res.private, op.changes)
+    if written:
+        rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+    return written
+
+
+# -- resource types ------------------------------------------------------------------------
+
+
+def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
+    if isinstance(implementation, str):
+        module_name, sep, qualname = implementation.partition(":")
+        if not sep or not module_name or not qualname:
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"{implementation!r} is not an import path",
+                fix="write it as 'package.module:ClassName'",
+            )
+        try:
+            obj: object = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as exc:
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"cannot load resource type {implementation!r}: {exc}",
+                fix="check the module and class name",
+            ) from exc
+        implementation = obj
+    if not (isinstance(implementation, type) and issubclass(implementation, Resource)):
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{implementation!r} is not a resapi.Resource subclass",
+            fix="pass a subclass of resapi.Resource or its import path",
+        )
+    if inspect.isabstract(implementation):
+        missing = ", ".join(sorted(getattr(implementation, "__abstractmethods__", ())))
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"resource type class {implementation.__qualname__} is abstract (missing: {missing})",
+            fix="implement every required entry point",
+        )
+    path = f"{implementation.__module__}:{implementation.__qualname__}"
+    return implementation, path
+
+
+@_handles(ops.CreateResourceType)
+async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> ResourceTypeInfo:
+    cls, path = _load_implementation(op.implementation)
+    name = _check_name("resource type", op.name or cls.type_name)
+    if name.casefold() in rt.types:
+        raise make_error(
+            W.ERROR_OBJECT_ALREADY_EXISTS,
+            f"resource type {name!r} is already registered",
+            fix="delete it first, or use the registered one",
+        )
+    looks = op.looks_alive_poll_interval or cls.looks_alive_poll_interval
+    is_alive = op.is_alive_poll_interval or cls.is_alive_poll_interval
+    from clusapi._common import ResourceTypeCommonProperties
+
+    props = ResourceTypeCommonProperties.verify(
+        {
+            "LooksAlivePollInterval": looks,
+            "IsAlivePollInterval": is_alive,
+            "PendingTimeout": cls.pending_timeout,
+            "DeadlockTimeout": cls.deadlock_timeout,
+        }
+    )
+    record = TypeRecord(name, op.display_name or name, cls, path, dict(props))
+    rt.types[name.casefold()] = record
+    rt.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
+    return _type_info(record)
+
+
+def _type_info(record: TypeRecord) -> ResourceTypeInfo:
+    return ResourceTypeInfo(
+        record.name,
+        record.display_name,
+        record.implementation_path,
+        int(record.properties["LooksAlivePollInterval"]),  # type: ignore[call-overload]
+        int(record.properties["IsAlivePollInterval"]),  # type: ignore[call-overload]
+    )
+
+
+@_handles(ops.DeleteResourceType)
+async def _delete_type(rt: ReferenceRuntime, op: ops.DeleteResourceType) -> None:
+    record = rt.type_record(op.name)
+    if record.resources:
+        raise make_error(
+            W.ERROR_DIR_NOT_EMPTY,
+            f"resource type {record.name!r} is used by {len(record.resources)} resource(s)",
+            fix="delete those resources first",
+        )
+    del rt.types[record.name.casefold()]
+    rt.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
+
+
+@_handles(ops.GetResourceTypeInfo)
+async def _type_get(rt: ReferenceRuntime, op: ops.GetResourceTypeInfo) -> ResourceTypeInfo:
+    return _type_info(rt.type_record(op.name))
+
+
+@_handles(ops.GetTypeResources)
+async def _type_resources(rt: ReferenceRuntime, op: ops.GetTypeResources) -> tuple[ObjectInfo, ...]:
+    record = rt.type_record(op.name)
+    return tuple(ObjectInfo(r, rt.resources.by_id[r].name) for r in record.resources)

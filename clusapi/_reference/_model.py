@@ -1,0 +1,150 @@
+"""The reference runtime's state: nodes, groups, resources and types, and the cluster log.
+
+Plain mutable records (``attrs.define``), looked up by id and, case-insensitively as in MSCS,
+by name. The Failover Manager (``_runtime``) is the only writer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import anyio
+import attrs
+
+from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
+from resapi._host import ResourceHost
+from resapi._resource import Resource
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = (
+    "ClusterLogEntry",
+    "GroupRecord",
+    "NodeRecord",
+    "Registry",
+    "ResourceRecord",
+    "TypeRecord",
+)
+
+
+@attrs.frozen
+class ClusterLogEntry:
+    """One line of the cluster log: who said what, when (cluster time, seconds)."""
+
+    time: float
+    node: str
+    source: str
+    level: LogLevel
+    message: str
+
+    def format(self) -> str:
+        return (
+            f"{self.time:12.3f} {self.node:<8} {self.level.name:<11} {self.source}: {self.message}"
+        )
+
+
+@attrs.define(eq=False)
+class NodeRecord:
+    id: str
+    name: str
+    number: int
+    state: NodeState = NodeState.UP
+    #: Persistent: survives a restart of the node (research clusapi.md §7.7).
+    paused: bool = False
+    #: The node's process runs; a crash clears it at once, detection follows later.
+    alive: bool = True
+    #: Bumped on every crash; work started under an older incarnation is void.
+    incarnation: int = 0
+    last_heartbeat: float = 0.0
+    hosts: dict[str, ResourceHost] = attrs.field(factory=dict)
+    #: Cancel scopes of work running on the node (its service task, group operations): a crash
+    #: cancels them all, as the node's processes die.
+    scopes: set[anyio.CancelScope] = attrs.field(factory=set)
+
+    @property
+    def active(self) -> bool:
+        """Up and not paused: may host groups (research clusapi.md §7.7)."""
+        return self.state is NodeState.UP and self.alive
+
+
+@attrs.define(eq=False)
+class TypeRecord:
+    name: str
+    display_name: str
+    implementation: type[Resource]
+    implementation_path: str
+    properties: dict[str, object]
+    resources: list[str] = attrs.field(factory=list)
+
+
+@attrs.define(eq=False)
+class GroupRecord:
+    id: str
+    name: str
+    properties: dict[str, object] = attrs.field(factory=dict)
+    owner: str | None = None
+    preferred: list[str] = attrs.field(factory=list)
+    resources: list[str] = attrs.field(factory=list)
+    state: GroupState = GroupState.OFFLINE
+    failover_times: list[float] = attrs.field(factory=list)
+    #: Serialises the Failover Manager's work on the group (online, offline, move, failover).
+    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
+    deleted: bool = False
+    #: A pending failback timer's generation (bumped to cancel it).
+    failback_generation: int = 0
+
+
+@attrs.define(eq=False)
+class ResourceRecord:
+    id: str
+    name: str
+    type: TypeRecord
+    group: str
+    properties: dict[str, object] = attrs.field(factory=dict)
+    private: dict[str, object] = attrs.field(factory=dict)
+    state: ResourceState = ResourceState.OFFLINE
+    #: The node whose monitor hosts (or last hosted) the instance.
+    node: str | None = None
+    depends_on: list[str] = attrs.field(factory=list)
+    #: None: every node (the default for a new resource, research clusapi.md §7.6).
+    possible_owners: set[str] | None = None
+    failure_times: list[float] = attrs.field(factory=list)
+    failed_at: float | None = None
+    #: Bumped by each online/offline request and failure; a stale policy step does nothing.
+    generation: int = 0
+    #: True while the Failover Manager itself takes it down (offline, move): a Failed report
+    #: then is not a failure to handle.
+    stopping: bool = False
+    deleted: bool = False
+
+
+K = TypeVar("K", NodeRecord, GroupRecord, ResourceRecord)
+
+
+@attrs.define(eq=False)
+class Registry(Generic[K]):
+    """Records of one kind by id, and by name case-insensitively, in creation order."""
+
+    kind: str
+    by_id: dict[str, K] = attrs.field(factory=dict)
+    by_name: dict[str, K] = attrs.field(factory=dict)
+
+    def add(self, record: K) -> None:
+        self.by_id[record.id] = record
+        self.by_name[record.name.casefold()] = record
+
+    def remove(self, record: K) -> None:
+        del self.by_id[record.id]
+        del self.by_name[record.name.casefold()]
+
+    def rename(self, record: K, new_name: str) -> None:
+        del self.by_name[record.name.casefold()]
+        record.name = new_name
+        self.by_name[new_name.casefold()] = record
+
+    def find(self, name: str) -> K | None:
+        return self.by_name.get(name.casefold())
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.by_id.values())

@@ -1,0 +1,970 @@
+"""The reference runtime: a whole cluster in one process, as a :class:`~clusapi.lowlevel.Backend`.
+
+Each simulated node runs a node service (heartbeats) and a Resource Monitor (one
+:class:`~resapi._host.ResourceHost` per resource it hosts, plus health polls). The Failover
+Manager here applies the pure policy of :mod:`._policy` (placement, restart and failover
+thresholds, failback windows, dependency order) to what the monitors report, and the Event
+Processor (:class:`._events.EventBus`) tells every notify port about each change as it happens.
+
+All timers read the event loop's clock, so on a :class:`~clusapi.testing.VirtualClock` hours
+of cluster time pass in milliseconds and the same run gives the same cluster log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import anyio
+
+from clusapi._common import (
+    INHERIT,
+    GroupCommonProperties,
+    ResourceCommonProperties,
+    ResourceTypeCommonProperties,
+)
+from clusapi._enums import (
+    ClusterChange,
+    FailbackType,
+    GroupState,
+    LogLevel,
+    NodeState,
+    ResourceState,
+    RestartAction,
+)
+from clusapi._errors import (
+    ClusterError,
+    InvalidParameterError,
+    make_error,
+)
+from clusapi._values import (
+    ObjectInfo,
+)
+from clusapi._win32 import Win32Error
+from resapi._host import ResourceHost
+
+from . import _policy as policy
+from ._events import EventBus
+from ._model import (
+    ClusterLogEntry,
+    GroupRecord,
+    NodeRecord,
+    Registry,
+    ResourceRecord,
+    TypeRecord,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+
+    from anyio.abc import TaskGroup
+
+    from clusapi._backend import Operation
+    from resapi._records import FailureReport, LogEntry, ResourceStatus
+
+__all__ = ("ReferenceRuntime",)
+
+T = TypeVar("T")
+W = Win32Error
+_PENDING_STATES: Final = frozenset(
+    {ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING, ResourceState.PENDING}
+)
+
+
+class _HostListener:
+    """Routes one host's reports to the runtime, tagged with where they came from."""
+
+    __slots__ = ("incarnation", "node", "resource", "runtime")
+
+    def __init__(
+        self, runtime: ReferenceRuntime, resource: ResourceRecord, node: NodeRecord
+    ) -> None:
+        self.runtime = runtime
+        self.resource = resource
+        self.node = node
+        self.incarnation = node.incarnation
+
+    def _current(self) -> bool:
+        # Reports from a crashed node's instances, or about a deleted resource, are void.
+        return (
+            self.node.alive
+            and self.node.incarnation == self.incarnation
+            and not (self.resource.deleted)
+        )
+
+    def on_status(self, status: ResourceStatus) -> None:
+        if self._current():
+            self.runtime.resource_reported(self.resource, self.node, status.state)
+
+    def on_log(self, entry: LogEntry) -> None:
+        if self._current():
+            self.runtime.log(
+                entry.level, f"{entry.type_name} {entry.resource}", entry.message, node=self.node
+            )
+
+    def on_failure(self, report: FailureReport) -> None:
+        if self._current():
+            self.runtime.log(
+                LogLevel.WARNING,
+                f"resource {self.resource.name}",
+                f"signalled failure {report.failure_type.name} ({report.application_error})",
+                node=self.node,
+            )
+
+
+class ReferenceRuntime:
+    """The in-process cluster behind :func:`clusapi.testing.open_reference_cluster`.
+
+    Use it through :class:`~clusapi.Cluster` (it is that cluster's backend) and the test
+    controls of the environment; do not call its methods from application code.
+    """
+
+    name = "reference"
+
+    def __init__(
+        self,
+        cluster_name: str,
+        node_names: tuple[str, ...],
+        task_group: TaskGroup,
+        *,
+        heartbeat_interval: float = 1.0,
+        node_timeout: float = 5.0,
+        start_hour: float = 0.0,
+    ) -> None:
+        if not node_names:
+            raise InvalidParameterError(
+                W.ERROR_INVALID_PARAMETER,
+                "a cluster needs at least one node",
+                fix="pass nodes=('NODE1', 'NODE2')",
+            )
+        self.cluster_name = cluster_name
+        self.task_group = task_group
+        self.heartbeat_interval = heartbeat_interval
+        self.node_timeout = node_timeout
+        self.start_hour = start_hour
+        self.events = EventBus()
+        self.cluster_log: list[ClusterLogEntry] = []
+        self.nodes: Registry[NodeRecord] = Registry("node")
+        self.groups: Registry[GroupRecord] = Registry("group")
+        self.resources: Registry[ResourceRecord] = Registry("resource")
+        self.types: dict[str, TypeRecord] = {}
+        self._ids = 0
+        self._closed = False
+        for name in node_names:
+            if self.nodes.find(name) is not None:
+                raise InvalidParameterError(
+                    W.ERROR_CLUSTER_NODE_EXISTS,
+                    f"node name {name!r} is given twice",
+                    fix="give each node a distinct name",
+                )
+            self.nodes.add(NodeRecord(self.new_id("node"), name, len(self.nodes.by_id) + 1))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start every node's service and the membership monitor."""
+        for node in self.nodes:
+            self._start_node_service(node)
+        self.task_group.start_soon(self._membership_loop)
+        self.log(
+            LogLevel.INFORMATION,
+            "cluster",
+            f"cluster {self.cluster_name!r} formed with {len(self.nodes.by_id)} nodes",
+        )
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with anyio.CancelScope(shield=True):
+            for node in self.nodes:
+                for host in list(node.hosts.values()):
+                    await host.close()
+                node.hosts.clear()
+        self.events.close()
+
+    # -- the Backend seam --------------------------------------------------------------------
+
+    async def execute(self, operation: Operation[T]) -> T:
+        if self._closed:
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_DOWN,
+                f"cluster {self.cluster_name!r} is closed",
+                fix="open the cluster again",
+            )
+        handler = _HANDLERS.get(type(operation))
+        if handler is None:
+            raise make_error(
+                W.ERROR_NOT_SUPPORTED,
+                f"the reference runtime does not implement {type(operation).__name__}",
+            )
+        result: T = await handler(self, operation)
+        return result
+
+    # -- logging and ids ---------------------------------------------------------------------
+
+    def log(
+        self, level: LogLevel, source: str, message: str, *, node: NodeRecord | None = None
+    ) -> None:
+        where = node.name if node is not None else "-"
+        self.cluster_log.append(
+            ClusterLogEntry(anyio.current_time(), where, source, level, message)
+        )
+
+    def new_id(self, kind: str) -> str:
+        # Deterministic ids (a counter, not uuid4): the same run gives the same cluster log.
+        self._ids += 1
+        return f"{kind}-{self._ids:06d}"
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def find_node(self, id_or_name: str) -> NodeRecord:
+        node = self.nodes.by_id.get(id_or_name) or self.nodes.find(id_or_name)
+        if node is None:
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_NOT_FOUND,
+                f"no node named {id_or_name!r} in cluster {self.cluster_name!r}",
+                fix="list the nodes with `await cluster.nodes()`",
+            )
+        return node
+
+    def group_record(self, group_id: str) -> GroupRecord:
+        group = self.groups.by_id.get(group_id)
+        if group is None:
+            raise make_error(
+                W.ERROR_GROUP_NOT_AVAILABLE,
+                f"group {group_id!r} was deleted",
+                fix="open the group again by name",
+            )
+        return group
+
+    def resource_record(self, resource_id: str) -> ResourceRecord:
+        res = self.resources.by_id.get(resource_id)
+        if res is None:
+            raise make_error(
+                W.ERROR_RESOURCE_NOT_AVAILABLE,
+                f"resource {resource_id!r} was deleted",
+                fix="open the resource again by name",
+            )
+        return res
+
+    def type_record(self, name: str) -> TypeRecord:
+        rtype = self.types.get(name.casefold())
+        if rtype is None:
+            known = ", ".join(repr(t.name) for t in self.types.values()) or "none"
+            raise make_error(
+                W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+                f"no resource type named {name!r} (registered: {known})",
+                fix="register it with `await cluster.create_resource_type(...)`",
+            )
+        return rtype
+
+    def _info(self, record: NodeRecord | GroupRecord | ResourceRecord) -> ObjectInfo:
+        return ObjectInfo(record.id, record.name)
+
+    def _group_resources(self, group: GroupRecord) -> list[ResourceRecord]:
+        return [self.resources.by_id[r] for r in group.resources]
+
+    def _active_nodes(self) -> list[NodeRecord]:
+        return [n for n in self.nodes if n.active and not n.paused]
+
+    # -- notifications and state -------------------------------------------------------------
+
+    def set_resource_state(self, res: ResourceRecord, state: ResourceState) -> None:
+        if res.state is state:
+            return
+        res.state = state
+        self.events.emit(ClusterChange.RESOURCE_STATE, res.name, res.id)
+        group = self.groups.by_id.get(res.group)
+        if group is not None:
+            self.refresh_group_state(group)
+
+    def refresh_group_state(self, group: GroupRecord) -> None:
+        state = policy.derive_group_state(r.state for r in self._group_resources(group))
+        if state is not group.state:
+            group.state = state
+            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+
+    def resource_reported(
+        self, res: ResourceRecord, node: NodeRecord, state: ResourceState
+    ) -> None:
+        """A monitor reported a state of ``res`` (the host's listener calls this)."""
+        previous = res.state
+        self.set_resource_state(res, state)
+        if state is ResourceState.FAILED and previous is not ResourceState.FAILED:
+            res.failed_at = anyio.current_time()
+            if not res.stopping:
+                self.log(LogLevel.ERROR, f"resource {res.name}", "failed", node=node)
+                res.generation += 1
+                self.task_group.start_soon(self._handle_failure, res, node, res.generation)
+
+    # -- node service and membership ---------------------------------------------------------
+
+    def _start_node_service(self, node: NodeRecord) -> None:
+        node.alive = True
+        node.last_heartbeat = anyio.current_time()
+        scope = anyio.CancelScope()
+        node.scopes.add(scope)
+        self.task_group.start_soon(self._node_service, node, scope)
+
+    async def _node_service(self, node: NodeRecord, scope: anyio.CancelScope) -> None:
+        with scope:
+            while True:
+                node.last_heartbeat = anyio.current_time()
+                await anyio.sleep(self.heartbeat_interval)
+
+    async def _membership_loop(self) -> None:
+        while True:
+            await anyio.sleep(self.heartbeat_interval)
+            now = anyio.current_time()
+            for node in self.nodes:
+                if node.state in (NodeState.UP, NodeState.PAUSED, NodeState.JOINING) and (
+                    now - node.last_heartbeat > self.node_timeout
+                ):
+                    await self._node_down(node)
+
+    @contextlib.contextmanager
+    def _on_node(self, node: NodeRecord) -> Iterator[anyio.CancelScope]:
+        """Run work as part of ``node``: a crash of the node cancels it."""
+        scope = anyio.CancelScope()
+        node.scopes.add(scope)
+        try:
+            with scope:
+                yield scope
+        finally:
+            node.scopes.discard(scope)
+
+    def crash_node(self, name: str) -> None:
+        """The node's processes die now; the others notice when its heartbeats stop."""
+        node = self.find_node(name)
+        if not node.alive:
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_ALREADY_DOWN,
+                f"node {node.name!r} is down",
+                fix="restart it first",
+            )
+        node.alive = False
+        node.incarnation += 1
+        for scope in list(node.scopes):
+            scope.cancel()
+        node.scopes.clear()
+        hosts, node.hosts = list(node.hosts.values()), {}
+        self.log(LogLevel.WARNING, "environment", f"node {node.name} crashed", node=node)
+        for host in hosts:
+            self.task_group.start_soon(self._reap_instance, host)
+
+    async def _reap_instance(self, host: ResourceHost) -> None:
+        # A crashed node's instances are gone; terminate them quietly so that what they hold
+        # in this process (sockets, child processes) is released. Their reports are void.
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await host.terminate(final_state=ResourceState.FAILED)
+
+    async def _node_down(self, node: NodeRecord) -> None:
+        node.state = NodeState.DOWN
+        self.log(
+            LogLevel.WARNING,
+            "membership",
+            f"node {node.name} is down (no heartbeat for {self.node_timeout:g} s)",
+        )
+        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        for group in list(self.groups):
+            if group.owner == node.id and not group.deleted:
+                self.task_group.start_soon(self._fail_over_from_dead_node, group, node)
+
+    async def _fail_over_from_dead_node(self, group: GroupRecord, dead: NodeRecord) -> None:
+        async with group.lock:
+            wanted = []
+            for res in self._group_resources(group):
+                if res.node == dead.id:
+                    res.node = None
+                if res.state is not ResourceState.OFFLINE:
+                    wanted.append(res)
+                self.set_resource_state(res, ResourceState.OFFLINE)
+            target = self._best_node(group, exclude={dead.id})
+            if target is None:
+                self.log(
+                    LogLevel.ERROR,
+                    f"group {group.name}",
+                    "no node can host it after its owner went down; it stays offline",
+                )
+                return
+            self.log(
+                LogLevel.INFORMATION,
+                f"group {group.name}",
+                f"failing over from {dead.name} to {target.name}",
+            )
+            self.set_owner(group, target)
+            persistent = [
+                r
+                for r in self._group_resources(group)
+                if r.properties.get("PersistentState") or r in wanted
+            ]
+            await self.online_resources(group, target, persistent)
+
+    async def restart_node(self, name: str) -> None:
+        """Start a crashed node again; it rejoins and may take groups back (failback)."""
+        node = self.find_node(name)
+        if node.alive:
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_ALREADY_UP,
+                f"node {node.name!r} is running",
+                fix="crash it first",
+            )
+        was_formed = any(n.state is not NodeState.DOWN for n in self.nodes if n is not node)
+        if node.state is not NodeState.DOWN:
+            # It came back before the others noticed: they see it go down and up again.
+            await self._node_down(node)
+        node.state = NodeState.JOINING
+        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        self._start_node_service(node)
+        node.state = NodeState.PAUSED if node.paused else NodeState.UP
+        self.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
+        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        if not was_formed:
+            await self._form_cluster(node)
+        else:
+            self._consider_failback(node)
+
+    async def _form_cluster(self, node: NodeRecord) -> None:
+        """The first node up after a full outage brings PersistentState groups online."""
+        for group in list(self.groups):
+            if group.properties.get("PersistentState") and not node.paused:
+                self.task_group.start_soon(self._online_group_task, group, None)
+
+    async def _online_group_task(self, group: GroupRecord, node: str | None) -> None:
+        with contextlib.suppress(ClusterError):
+            await self.online_group(group, node, wait=True)
+
+    # -- failback -----------------------------------------------------------------------------
+
+    def cluster_hour(self) -> float:
+        """Hour of the day in cluster-local time (the environment sets the start hour)."""
+        return (self.start_hour + anyio.current_time() / 3600) % 24
+
+    def _consider_failback(self, node: NodeRecord) -> None:
+        for group in self.groups:
+            if group.deleted or group.owner is None:
+                continue
+            owner = self.nodes.by_id.get(group.owner)
+            if not policy.should_fail_back(
+                auto_failback=FailbackType(int(_prop(group, "AutoFailbackType"))),
+                preferred=[self.nodes.by_id[n].name for n in group.preferred],
+                current_owner=owner.name if owner else None,
+                returning_node=node.name,
+            ):
+                continue
+            group.failback_generation += 1
+            self.task_group.start_soon(self._failback, group, node, group.failback_generation)
+
+    async def _failback(self, group: GroupRecord, node: NodeRecord, generation: int) -> None:
+        start, end = _prop(group, "FailbackWindowStart"), _prop(group, "FailbackWindowEnd")
+        wait = policy.seconds_until_failback_window(
+            now_hour_float=self.cluster_hour(), start=_signed(start), end=_signed(end)
+        )
+        if wait > 0:
+            self.log(
+                LogLevel.INFORMATION,
+                f"group {group.name}",
+                f"failback to {node.name} waits {wait:g} s for its window",
+            )
+            await anyio.sleep(wait)
+        if generation != group.failback_generation or not node.active or node.paused:
+            return
+        if group.owner == node.id or group.deleted:
+            return
+        self.log(LogLevel.INFORMATION, f"group {group.name}", f"failing back to {node.name}")
+        with contextlib.suppress(ClusterError):
+            await self.move_group(group, node.id, wait=True, reason="failback")
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def _best_node(
+        self, group: GroupRecord, *, exclude: set[str] | None = None
+    ) -> NodeRecord | None:
+        names = policy.best_node(
+            preferred=[self.nodes.by_id[n].name for n in group.preferred],
+            nodes=[n.name for n in self.nodes],
+            possible_owners=[
+                None
+                if r.possible_owners is None
+                else {self.nodes.by_id[n].name for n in r.possible_owners if n in self.nodes.by_id}
+                for r in self._group_resources(group)
+            ],
+            up=[n.name for n in self.nodes if n.active],
+            paused=[n.name for n in self.nodes if n.paused],
+            exclude=[self.nodes.by_id[n].name for n in exclude or () if n in self.nodes.by_id],
+        )
+        return None if names is None else self.nodes.find(names)
+
+    def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
+        if not node.active:
+            raise make_error(
+                W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                f"node {node.name!r} is {node.state.name} and cannot host group {group.name!r}",
+                fix="choose a node that is up",
+            )
+        if node.paused:
+            raise make_error(
+                W.ERROR_SHARING_PAUSED,
+                f"node {node.name!r} is paused; no group is brought online on it",
+                fix="resume the node or choose another",
+            )
+        for res in self._group_resources(group):
+            if res.possible_owners is not None and node.id not in res.possible_owners:
+                raise make_error(
+                    W.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+                    f"node {node.name!r} is not a possible owner of resource {res.name!r} in "
+                    f"group {group.name!r}",
+                    fix="add it with `await resource.add_possible_owner(node)`",
+                )
+
+    def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
+        if group.owner != node.id:
+            group.owner = node.id
+            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+
+    # -- the resource monitor side ------------------------------------------------------------
+
+    def _host_for(self, res: ResourceRecord, node: NodeRecord) -> ResourceHost:
+        host = node.hosts.get(res.id)
+        if host is None:
+            pending = _effective(res, "PendingTimeout") / 1000
+            host = ResourceHost(
+                res.type.implementation,
+                res.name,
+                res.private,
+                _HostListener(self, res, node),
+                task_group=self.task_group,
+                pending_timeout=pending,
+            )
+            node.hosts[res.id] = host
+        return host
+
+    async def _online_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
+        """Bring one resource online on ``node`` through its monitor; start its polls."""
+        host = self._host_for(res, node)
+        res.node = node.id
+        res.stopping = False
+        if host.state is ResourceState.INITIALIZING:
+            try:
+                await host.open()
+            except ClusterError as exc:
+                self.log(LogLevel.ERROR, f"resource {res.name}", f"open failed: {exc}", node=node)
+                del node.hosts[res.id]
+                self.resource_reported(res, node, ResourceState.FAILED)
+                return ResourceState.FAILED
+        if host.state is ResourceState.ONLINE:
+            self.set_resource_state(res, ResourceState.ONLINE)
+            return ResourceState.ONLINE
+        host.pending_timeout = _effective(res, "PendingTimeout") / 1000
+        state = await host.online()
+        if state is ResourceState.ONLINE and node.alive:
+            self.task_group.start_soon(self._poll, res, node, host, node.incarnation)
+        return state
+
+    async def _offline_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
+        host = node.hosts.get(res.id)
+        if host is None:
+            self.set_resource_state(res, ResourceState.OFFLINE)
+            return ResourceState.OFFLINE
+        res.stopping = True
+        try:
+            return await host.offline()
+        finally:
+            res.stopping = False
+
+    async def _poll(
+        self, res: ResourceRecord, node: NodeRecord, host: ResourceHost, incarnation: int
+    ) -> None:
+        """LooksAlive every LooksAlivePollInterval, IsAlive every IsAlivePollInterval."""
+        looks = _effective(res, "LooksAlivePollInterval") / 1000
+        thorough = _effective(res, "IsAlivePollInterval") / 1000
+        now = anyio.current_time()
+        next_looks, next_is = now + looks, now + thorough
+        with self._on_node(node):
+            while host.state is ResourceState.ONLINE and node.incarnation == incarnation:
+                await anyio.sleep_until(min(next_looks, next_is))
+                if node.hosts.get(res.id) is not host or not _is_online(host):
+                    return
+                now = anyio.current_time()
+                is_due = now >= next_is
+                if not await host.check_health(thorough=is_due):
+                    return
+                if is_due:
+                    next_is = now + thorough
+                    next_looks = now + looks
+                else:
+                    next_looks = now + looks
+
+    # -- online / offline in dependency order --------------------------------------------------
+
+    def _deps(self, group: GroupRecord) -> dict[str, list[str]]:
+        return {r.id: list(r.depends_on) for r in self._group_resources(group)}
+
+    async def online_resources(
+        self, group: GroupRecord, node: NodeRecord, wanted: list[ResourceRecord]
+    ) -> list[ResourceRecord]:
+        """Bring ``wanted`` (and what they depend on) online on ``node``, dependencies first.
+        Returns the resources that did not come online."""
+        closure: set[str] = set()
+        for res in wanted:
+            closure.add(res.id)
+            closure |= policy.transitive_dependencies(res.id, self._deps(group))
+        failed: list[ResourceRecord] = []
+        failed_ids: set[str] = set()
+        with self._on_node(node) as scope:
+            for layer in policy.online_layers(
+                [r for r in group.resources if r in closure], self._deps(group)
+            ):
+                for rid in layer:
+                    res = self.resources.by_id[rid]
+                    if any(d in failed_ids for d in res.depends_on):
+                        failed.append(res)  # a dependency failed: it cannot come online
+                        failed_ids.add(rid)
+                        continue
+                    if await self._online_on(res, node) is not ResourceState.ONLINE:
+                        failed.append(res)
+                        failed_ids.add(rid)
+        if scope.cancelled_caught:
+            return [r for r in wanted if r.state is not ResourceState.ONLINE]
+        return failed
+
+    async def offline_resources(self, group: GroupRecord, targets: list[ResourceRecord]) -> None:
+        """Take ``targets`` (and what depends on them) offline, dependents first."""
+        provides = self._provides(group)
+        closure: set[str] = set()
+        for res in targets:
+            closure.add(res.id)
+            closure |= policy.transitive_dependents(res.id, provides)
+        for layer in policy.offline_layers(
+            [r for r in group.resources if r in closure], self._deps(group)
+        ):
+            for rid in layer:
+                res = self.resources.by_id[rid]
+                node = self.nodes.by_id.get(res.node) if res.node else None
+                if node is None or not node.alive:
+                    self.set_resource_state(res, ResourceState.OFFLINE)
+                    continue
+                with self._on_node(node):
+                    await self._offline_on(res, node)
+
+    def _provides(self, group: GroupRecord) -> dict[str, list[str]]:
+        provides: dict[str, list[str]] = {r: [] for r in group.resources}
+        for res in self._group_resources(group):
+            for dep in res.depends_on:
+                provides.setdefault(dep, []).append(res.id)
+        return provides
+
+    async def online_group(
+        self, group: GroupRecord, node_id: str | None, *, wait: bool
+    ) -> GroupState:
+        if not wait:
+            self._prevalidate_online(group, node_id)
+            self.task_group.start_soon(self._online_group_task, group, node_id)
+            await anyio.lowlevel.checkpoint()
+            return group.state
+        async with group.lock:
+            node = self.choose_online_node(group, node_id)
+            self.set_owner(group, node)
+            self._set_group_persistent(group, True)
+            resources = self._group_resources(group)
+            for res in resources:
+                self.set_resource_persistent(res, True)
+            failed = await self.online_resources(group, node, resources)
+        self._raise_if_failed(group, failed, "online")
+        return group.state
+
+    def _prevalidate_online(self, group: GroupRecord, node_id: str | None) -> None:
+        self.choose_online_node(group, node_id)
+
+    def choose_online_node(self, group: GroupRecord, node_id: str | None) -> NodeRecord:
+        if node_id is not None:
+            node = self.find_node(node_id)
+        elif group.owner is not None and self.nodes.by_id[group.owner].active:
+            node = self.nodes.by_id[group.owner]
+        else:
+            best = self._best_node(group)
+            if best is None:
+                raise make_error(
+                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    f"no node can host group {group.name!r} (preferred ∩ possible owners ∩ up, "
+                    "not paused is empty)",
+                    fix="resume or restart a node, or widen the possible owners",
+                )
+            node = best
+        self._check_can_host(group, node)
+        return node
+
+    def _raise_if_failed(self, group: GroupRecord, failed: list[ResourceRecord], what: str) -> None:
+        if failed:
+            names = ", ".join(repr(r.name) for r in failed)
+            raise make_error(
+                W.ERROR_RESOURCE_FAILED,
+                f"group {group.name!r} did not come {what}: resource(s) {names} failed",
+                fix="read the cluster log for the reason; the failure policy may retry",
+            )
+
+    async def offline_group(self, group: GroupRecord, *, wait: bool) -> GroupState:
+        if not wait:
+            self.task_group.start_soon(self._offline_group_wait, group)
+            await anyio.lowlevel.checkpoint()
+            return group.state
+        await self._offline_group_wait(group)
+        return group.state
+
+    async def _offline_group_wait(self, group: GroupRecord) -> None:
+        async with group.lock:
+            group.failback_generation += 1
+            self._set_group_persistent(group, False)
+            resources = self._group_resources(group)
+            for res in resources:
+                self.set_resource_persistent(res, False)
+                res.generation += 1  # cancels pending restarts and retries
+            await self.offline_resources(group, resources)
+
+    async def move_group(
+        self, group: GroupRecord, node_id: str | None, *, wait: bool, reason: str = "move"
+    ) -> GroupState:
+        if node_id is not None:
+            target = self.find_node(node_id)
+            if group.owner == target.id:
+                return group.state  # already the owner: SUCCESS, no-op (clusapi.md §7.3)
+            self._check_can_host(group, target)
+        else:
+            exclude = {group.owner} if group.owner else set()
+            best = self._best_node(group, exclude=exclude)
+            if best is None:
+                raise make_error(
+                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    f"no other node can host group {group.name!r}",
+                    fix="resume or restart a node, or widen the possible owners",
+                )
+            target = best
+        if not wait:
+            self.task_group.start_soon(self._move_task, group, target, reason)
+            await anyio.lowlevel.checkpoint()
+            return group.state
+        failed = await self._move_locked(group, target, reason)
+        self._raise_if_failed(group, failed, "online after the move")
+        return group.state
+
+    async def _move_task(self, group: GroupRecord, target: NodeRecord, reason: str) -> None:
+        with contextlib.suppress(ClusterError):
+            await self._move_locked(group, target, reason)
+
+    async def _move_locked(
+        self, group: GroupRecord, target: NodeRecord, reason: str
+    ) -> list[ResourceRecord]:
+        async with group.lock:
+            return await self._transfer(group, target, reason)
+
+    async def _transfer(
+        self, group: GroupRecord, target: NodeRecord, reason: str
+    ) -> list[ResourceRecord]:
+        """Offline in dependency order, hand over, online by persistent state (§7.3)."""
+        resources = self._group_resources(group)
+        restore = [
+            r
+            for r in resources
+            if r.properties.get("PersistentState") or r.state is ResourceState.ONLINE
+        ]
+        old = self.nodes.by_id.get(group.owner) if group.owner else None
+        self.log(
+            LogLevel.INFORMATION,
+            f"group {group.name}",
+            f"{reason}: {old.name if old else '-'} -> {target.name}",
+        )
+        await self.offline_resources(group, resources)
+        for res in resources:
+            if res.node is not None:
+                node = self.nodes.by_id.get(res.node)
+                if node is not None and res.id in node.hosts and node.id != target.id:
+                    host = node.hosts.pop(res.id)
+                    await host.close()
+                res.node = None
+        self.set_owner(group, target)
+        return await self.online_resources(group, target, restore)
+
+    # -- failure policy ------------------------------------------------------------------------
+
+    async def _handle_failure(self, res: ResourceRecord, node: NodeRecord, generation: int) -> None:
+        group = self.groups.by_id.get(res.group)
+        if group is None or res.deleted:
+            return
+        now = anyio.current_time()
+        period = _prop_r(res, "RestartPeriod")
+        res.failure_times = list(policy.prune_window(res.failure_times, now, period / 1000))
+        res.failure_times.append(now)
+        decision = policy.restart_decision(
+            action=RestartAction(int(_prop_r(res, "RestartAction"))),
+            failure_times=res.failure_times,
+            now=now,
+            threshold=int(_prop_r(res, "RestartThreshold")),
+            period_ms=period,
+        )
+        async with group.lock:
+            if generation != res.generation or res.state is not ResourceState.FAILED:
+                return
+            # Dependents cannot stay up without it: take them down first (they are not failed).
+            provides = self._provides(group)
+            dependents = [
+                self.resources.by_id[d] for d in policy.transitive_dependents(res.id, provides)
+            ]
+            restore = [
+                d
+                for d in dependents
+                if d.state is ResourceState.ONLINE or d.properties.get("PersistentState")
+            ]
+            await self.offline_resources(
+                group, [d for d in dependents if d.state is not ResourceState.OFFLINE]
+            )
+            self.log(
+                LogLevel.INFORMATION,
+                f"resource {res.name}",
+                f"failure policy: {decision.name.lower().replace('_', ' ')}",
+                node=node,
+            )
+            if decision is policy.RestartDecision.FAIL_OVER and self._failover_allowed(group):
+                target = self._best_node(group, exclude={node.id})
+                if target is not None:
+                    group.failover_times.append(anyio.current_time())
+                    await self._transfer(group, target, "failover")
+                    return
+                self.log(
+                    LogLevel.WARNING,
+                    f"group {group.name}",
+                    "no other node can host it; it stays failed",
+                )
+        if decision is policy.RestartDecision.RESTART:
+            # RestartDelay passes outside the group's lock, so the group stays manageable.
+            await anyio.sleep(_prop_r(res, "RestartDelay") / 1000)
+            async with group.lock:
+                if generation != res.generation or not node.active or res.deleted:
+                    return
+                await self.online_resources(group, node, [res, *restore])
+            return
+        self._schedule_retry(res, generation)
+
+    def _failover_allowed(self, group: GroupRecord) -> bool:
+        now = anyio.current_time()
+        period_h = int(_prop(group, "FailoverPeriod"))
+        group.failover_times = list(policy.prune_window(group.failover_times, now, period_h * 3600))
+        allowed = policy.failover_allowed(
+            failover_times=group.failover_times,
+            now=now,
+            threshold=int(_prop(group, "FailoverThreshold")),
+            period_hours=period_h,
+            node_count=len(self.nodes.by_id),
+        )
+        if not allowed:
+            self.log(
+                LogLevel.WARNING,
+                f"group {group.name}",
+                f"failover threshold reached ({len(group.failover_times)} in "
+                f"{period_h} h); it is left failed",
+            )
+        return allowed
+
+    def _schedule_retry(self, res: ResourceRecord, generation: int) -> None:
+        if RestartAction(int(_prop_r(res, "RestartAction"))) is RestartAction.DONT_RESTART:
+            return
+        when = policy.retry_time(
+            res.failed_at or anyio.current_time(), int(_prop_r(res, "RetryPeriodOnFailure"))
+        )
+        if when is not None:
+            self.task_group.start_soon(self._retry, res, generation, when)
+
+    async def _retry(self, res: ResourceRecord, generation: int, when: float) -> None:
+        await anyio.sleep_until(when)
+        group = self.groups.by_id.get(res.group)
+        if group is None or generation != res.generation or res.state is not ResourceState.FAILED:
+            return
+        async with group.lock:
+            if generation != res.generation:
+                return
+            node = self.nodes.by_id.get(group.owner) if group.owner else None
+            if node is None or not node.active:
+                node = self._best_node(group)
+            if node is None:
+                return
+            self.log(
+                LogLevel.INFORMATION,
+                f"resource {res.name}",
+                "RetryPeriodOnFailure elapsed: one more online attempt",
+                node=node,
+            )
+            res.failure_times.clear()
+            self.set_owner(group, node)
+            await self.online_resources(group, node, [res])
+
+    # -- persistent state ----------------------------------------------------------------------
+
+    def _set_group_persistent(self, group: GroupRecord, value: bool) -> None:
+        group.properties["PersistentState"] = value
+
+    def set_resource_persistent(self, res: ResourceRecord, value: bool) -> None:
+        res.properties["PersistentState"] = value
+
+
+# -- property helpers ----------------------------------------------------------------------
+
+
+def _is_online(host: ResourceHost) -> bool:
+    # A function, not an inline test: the state changes across the awaits of the poll loop.
+    return host.state is ResourceState.ONLINE
+
+
+def _as_int(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"expected an int property value, got {value!r}")
+    return int(value)
+
+
+def _prop(group: GroupRecord, name: str) -> int:
+    value = group.properties.get(name)
+    if value is None:
+        value = GroupCommonProperties.item(name).default
+    return _as_int(value)
+
+
+def _prop_r(res: ResourceRecord, name: str) -> int:
+    value = res.properties.get(name)
+    if value is None:
+        value = ResourceCommonProperties.item(name).default
+    return _as_int(value)
+
+
+def _effective(res: ResourceRecord, name: str) -> int:
+    """A resource's value, or its type's when the resource says INHERIT (0xFFFFFFFF)."""
+    value = _prop_r(res, name)
+    if value == INHERIT:
+        type_value = res.type.properties.get(name)
+        if type_value is None:
+            type_value = ResourceTypeCommonProperties.item(name).default
+        value = _as_int(type_value)
+    return value
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+# -- operation handlers -------------------------------------------------------------------
+
+_Handler = "Callable[[ReferenceRuntime, Any], Awaitable[Any]]"
+_HANDLERS: dict[type[object], Callable[[ReferenceRuntime, Any], Awaitable[Any]]] = {}
+
+
+def _handles(
+    op_type: type[Operation[T]],
+) -> Callable[
+    [Callable[[ReferenceRuntime, Any], Awaitable[T]]],
+    Callable[[ReferenceRuntime, Any], Awaitable[T]],
+]:
+    def register(
+        fn: Callable[[ReferenceRuntime, Any], Awaitable[T]],
+    ) -> Callable[[ReferenceRuntime, Any], Awaitable[T]]:
+        _HANDLERS[op_type] = fn
+        return fn
+
+    return register

@@ -1,0 +1,167 @@
+"""``clusapi.Resource``: a handle to a resource (mirrors ``HRESOURCE``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, final
+
+from . import _operations as ops
+from ._common import ResourceCommonProperties
+from ._handle import Handle
+from ._operations import ObjectKind
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._enums import ResourceState
+    from ._group import Group
+    from ._node import Node
+    from ._values import ResourceStateInfo
+
+__all__ = ("Resource",)
+
+
+@final
+class Resource(Handle):
+    """A resource. Get one from :meth:`Cluster.open_resource` or :meth:`Group.create_resource`.
+
+    Example::
+
+        res = await group.create_resource("echo", "Echo Server")
+        await res.set_private_properties(port=7100)
+        await res.online()
+    """
+
+    _kind = "resource"
+    _how_to_get = "use Cluster.open_resource() or Group.create_resource()"
+
+    async def state(self) -> ResourceState:
+        """The resource's state (``GetClusterResourceState``)."""
+        return (await self._call(ops.GetResourceState(self._id))).state
+
+    async def state_info(self) -> ResourceStateInfo:
+        """State, owner node name and group name together."""
+        return await self._call(ops.GetResourceState(self._id))
+
+    async def owner(self) -> Node | None:
+        """The node that owns its group."""
+        info = await self.state_info()
+        return None if info.owner is None else await self._cluster.open_node(info.owner)
+
+    async def group(self) -> Group:
+        """The group it belongs to."""
+        return await self._cluster.open_group((await self.state_info()).group)
+
+    async def online(self, *, wait: bool = True) -> ResourceState:
+        """Bring it online, dependencies first (``OnlineClusterResource``).
+
+        Raises:
+            InvalidStateError: ERROR_INVALID_STATE while it is pending.
+            ResourceFailedError: ERROR_RESOURCE_FAILED if it (or a dependency) failed.
+        """
+        return await self._call(ops.OnlineResource(self._id, wait))
+
+    async def offline(self, *, wait: bool = True) -> ResourceState:
+        """Take it offline, dependents first (``OfflineClusterResource``)."""
+        return await self._call(ops.OfflineResource(self._id, wait))
+
+    async def fail(self) -> None:
+        """Make it fail, to test the failure policy (``FailClusterResource``).
+
+        Raises:
+            InvalidStateError: ERROR_RESMON_INVALID_STATE unless it is online or pending.
+        """
+        await self._call(ops.FailResource(self._id))
+
+    async def delete(self) -> None:
+        """Delete it; it must be offline (``DeleteClusterResource``).
+
+        Raises:
+            InvalidStateError: ERROR_RESOURCE_ONLINE if it is not offline.
+            DependencyError: ERROR_DEPENDENT_RESOURCE_EXISTS if others depend on it.
+        """
+        await self._call(ops.DeleteResource(self._id))
+
+    async def rename(self, new_name: str) -> None:
+        """Rename it (``SetClusterResourceName``)."""
+        await self._call(ops.RenameObject(ObjectKind.RESOURCE, self._id, new_name))
+        self._name = new_name
+
+    async def change_group(self, group: Group | str) -> None:
+        """Move it, with its whole dependency tree, to another group
+        (``ChangeClusterResourceGroup``)."""
+        target = group if not isinstance(group, str) else await self._cluster.open_group(group)
+        await self._call(ops.ChangeResourceGroup(self._id, target.id))
+
+    async def add_dependency(self, provider: Resource) -> None:
+        """Make this resource depend on ``provider`` (``AddClusterResourceDependency``).
+
+        Raises:
+            InvalidParameterError: ERROR_INVALID_PARAMETER across groups or on itself.
+            DependencyCycleError: ERROR_CIRCULAR_DEPENDENCY for a cycle.
+            DependencyError: ERROR_DEPENDENCY_ALREADY_EXISTS for a duplicate.
+        """
+        await self._call(ops.AddDependency(self._id, provider.id))
+
+    async def remove_dependency(self, provider: Resource) -> None:
+        """Remove a dependency (``RemoveClusterResourceDependency``).
+
+        Raises:
+            DependencyError: ERROR_DEPENDENCY_NOT_FOUND if there is none.
+        """
+        await self._call(ops.RemoveDependency(self._id, provider.id))
+
+    async def dependencies(self) -> list[Resource]:
+        """What it depends on (``CLUSTER_RESOURCE_ENUM_DEPENDS``)."""
+        infos = await self._call(ops.GetDependencies(self._id))
+        return [self._cluster._resource_handle(i) for i in infos]
+
+    async def dependents(self) -> list[Resource]:
+        """What depends on it (``CLUSTER_RESOURCE_ENUM_PROVIDES``)."""
+        infos = await self._call(ops.GetDependents(self._id))
+        return [self._cluster._resource_handle(i) for i in infos]
+
+    async def can_be_dependent(self, dependent: Resource) -> bool:
+        """True if ``dependent`` may depend on this one (``CanResourceBeDependent``)."""
+        return await self._call(ops.CanBeDependent(self._id, dependent.id))
+
+    async def possible_owners(self) -> list[Node]:
+        """The nodes that may host it (``CLUSTER_RESOURCE_ENUM_NODES``)."""
+        infos = await self._call(ops.GetPossibleOwners(self._id))
+        return [self._cluster._node_handle(i) for i in infos]
+
+    async def add_possible_owner(self, node: Node | str) -> None:
+        """Add a possible owner (``AddClusterResourceNode``)."""
+        await self._call(ops.AddPossibleOwner(self._id, _name(node)))
+
+    async def remove_possible_owner(self, node: Node | str) -> None:
+        """Remove a possible owner (``RemoveClusterResourceNode``)."""
+        await self._call(ops.RemovePossibleOwner(self._id, _name(node)))
+
+    async def common_properties(self) -> ResourceCommonProperties:
+        """Restart and failure settings, poll intervals, pending timeout, ..."""
+        values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE, self._id))
+        return ResourceCommonProperties.load(values)
+
+    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
+        """Change common properties, e.g. ``restart_threshold=1``; returns names written.
+
+        Raises:
+            PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
+        """
+        return await self._call(ops.SetCommonProperties(ObjectKind.RESOURCE, self._id, changes))
+
+    async def private_properties(self) -> Mapping[str, object]:
+        """The type-specific properties, by property name, defaults included."""
+        return await self._call(ops.GetPrivateProperties(self._id))
+
+    async def set_private_properties(self, **changes: object) -> tuple[str, ...]:
+        """Change private properties, checked by the type's property table.
+
+        Raises:
+            PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
+        """
+        return await self._call(ops.SetPrivateProperties(self._id, changes))
+
+
+def _name(node: Node | str) -> str:
+    return node if isinstance(node, str) else node.name

@@ -1,0 +1,19 @@
+"""clusapi.testing: tools for testing cluster-aware code without a cluster.
+
+:class:`VirtualClock` runs asyncio on virtual time, so that hours of cluster time, including
+``anyio.sleep`` inside resource code, pass in milliseconds. The pytest plugin
+(``pytest_plugins = ["clusapi.testing.pytest_plugin"]``) adds the ``virtual_time`` marker.
+"""
+
+from __future__ import annotations
+
+from .._util import fixup_module_metadata as _fixup_module_metadata
+from ._clock import VirtualClock as VirtualClock
+from ._env import (
+    ReferenceEnvironment as ReferenceEnvironment,
+    open_reference_cluster as open_reference_cluster,
+)
+
+__all__ = ("ReferenceEnvironment", "VirtualClock", "open_reference_cluster")
+
+_fixup_module_metadata(__name__, globals(), __all__)

@@ -1,0 +1,118 @@
+"""``open_reference_cluster``: an in-process cluster for tests, demos and development."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, final
+
+import anyio
+import attrs
+
+from clusapi._cluster import Cluster, open_cluster
+from clusapi._enums import LogLevel
+from clusapi._reference import _handlers  # noqa: F401  (registers the operation handlers)
+from clusapi._reference._runtime import ReferenceRuntime
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from clusapi._reference._model import ClusterLogEntry
+
+__all__ = ("ReferenceEnvironment", "open_reference_cluster")
+
+
+@final
+@attrs.define(eq=False)
+class ReferenceEnvironment:
+    """A running reference cluster: ``cluster`` is an ordinary :class:`clusapi.Cluster`; the
+    test controls (crash a node, restart it, let time pass, read the log) live here.
+
+    Get one from :func:`open_reference_cluster`.
+    """
+
+    cluster: Cluster
+    _runtime: ReferenceRuntime = attrs.field(alias="runtime")
+
+    def crash_node(self, name: str) -> None:
+        """Kill the node's processes now (its resources stop without Offline); the other
+        nodes notice when its heartbeats stop, after ``node_timeout`` seconds."""
+        self._runtime.crash_node(name)
+
+    async def restart_node(self, name: str) -> None:
+        """Start a crashed node again; it rejoins without manual steps."""
+        await self._runtime.restart_node(name)
+
+    async def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of cluster time pass (instant on a virtual clock), then settle."""
+        await anyio.sleep(seconds)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until every task of the cluster is blocked (nothing more happens right now)."""
+        await anyio.wait_all_tasks_blocked()
+
+    @property
+    def log(self) -> Sequence[ClusterLogEntry]:
+        """The cluster log: the runtime's and the resources' entries, in order."""
+        return tuple(self._runtime.cluster_log)
+
+    def format_log(self, min_level: LogLevel = LogLevel.INFORMATION) -> str:
+        """The cluster log as text, one entry per line (deterministic on a virtual clock)."""
+        return "\n".join(e.format() for e in self._runtime.cluster_log if e.level >= min_level)
+
+    def cluster_hour(self) -> float:
+        """The hour of day in cluster-local time (failback windows read it)."""
+        return self._runtime.cluster_hour()
+
+    @property
+    def events_emitted(self) -> int:
+        """How many change events the cluster has emitted so far."""
+        return self._runtime.events.emitted
+
+
+@contextlib.asynccontextmanager
+async def open_reference_cluster(
+    nodes: Sequence[str] = ("NODE1", "NODE2"),
+    *,
+    name: str = "CLUSTER",
+    heartbeat_interval: float = 1.0,
+    node_timeout: float = 5.0,
+    start_hour: float = 0.0,
+) -> AsyncIterator[ReferenceEnvironment]:
+    """Start a cluster of ``nodes`` in this process and yield its environment.
+
+    Example::
+
+        async with clusapi.testing.open_reference_cluster(nodes=("N1", "N2")) as env:
+            await env.cluster.create_resource_type(EchoServer)
+            group = await env.cluster.create_group("web")
+            ...
+
+    Time is the event loop's: run under ``@pytest.mark.virtual_time`` (or a
+    :class:`VirtualClock` loop) and hours pass in milliseconds; on an ordinary loop it is real
+    time, for demos. Two environments share nothing.
+
+    Args:
+        nodes: node names, in cluster order (node ids 1, 2, ...).
+        name: the cluster name.
+        heartbeat_interval: seconds between a node's heartbeats.
+        node_timeout: seconds without heartbeats before the others declare a node down.
+        start_hour: the cluster-local hour of day at time 0 (failback windows use it).
+    """
+    async with anyio.create_task_group() as tg:
+        runtime = ReferenceRuntime(
+            name,
+            tuple(nodes),
+            tg,
+            heartbeat_interval=heartbeat_interval,
+            node_timeout=node_timeout,
+            start_hour=start_hour,
+        )
+        await runtime.start()
+        cluster = await open_cluster(name, backend=runtime)
+        try:
+            yield ReferenceEnvironment(cluster=cluster, runtime=runtime)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await cluster.aclose()
+            tg.cancel_scope.cancel()

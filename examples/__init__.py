@@ -1,0 +1,1 @@
+"""Example resource types and applications for clusapi/resapi."""

@@ -1,0 +1,537 @@
+"""``ResourceHost``: one resource instance driven with the Resource Monitor's contract.
+
+This is the part of a Resource Monitor that is the same wherever a resource runs: the state
+machine of one instance (Offline → OnlinePending → Online → OfflinePending → Offline, and
+Failed), PendingTimeout as the longest gap between progress reports, Terminate cancelling the
+entry point in flight, the non-reentrancy rule (only Terminate overlaps other entry points),
+health checks (LooksAlive False → IsAlive at once; IsAlive False → Failed + Terminate),
+SignalFailure verified with IsAlive, and workers. The reference runtime's monitor adds poll
+timers and failure policy on top; the test harness adds recording. Everything it observes
+goes to a :class:`HostListener` as frozen records.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Final, Literal, Protocol
+
+import anyio
+
+from clusapi._enums import FailureType, LogLevel, ResourceExitState, ResourceState
+from clusapi._errors import ClusterError, InvalidStateError, make_error
+from clusapi._properties import PropertyTable
+from clusapi._win32 import Win32Error
+
+from ._records import FailureReport, LogEntry, ResourceStatus
+from ._resource import NOT_HANDLED, NotHandled
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from anyio.abc import TaskGroup
+    from typing_extensions import TypeVarTuple, Unpack
+
+    from ._resource import Resource
+
+    _Ts = TypeVarTuple("_Ts")
+
+__all__ = ("HostListener", "ResourceHost")
+
+#: The host's warning when checkpoint() is called outside a pending Online/Offline.
+CHECKPOINT_OUTSIDE_PENDING: Final = "checkpoint() called while"
+
+_PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
+
+
+class HostListener(Protocol):
+    """Receives what a :class:`ResourceHost` observes (the monitor side of the callbacks)."""
+
+    def on_status(self, status: ResourceStatus) -> None:
+        """A state change or a progress report (``SetResourceStatus``)."""
+
+    def on_log(self, entry: LogEntry) -> None:
+        """A cluster-log entry, from the resource (``LogEvent``) or from the host about it."""
+
+    def on_failure(self, report: FailureReport) -> None:
+        """The resource signalled a failure (``SignalFailure``)."""
+
+
+class _NoProperties(PropertyTable):
+    """The table of a factory that declares none."""
+
+
+class _Worker:
+    """A ``CLUS_WORKER``: a task in the host's task group, cancelled with its instance."""
+
+    __slots__ = ("_done", "_scope", "_terminate")
+
+    def __init__(self) -> None:
+        self._scope = anyio.CancelScope()
+        self._done = anyio.Event()
+        self._terminate = False
+
+    @property
+    def should_terminate(self) -> bool:
+        return self._terminate
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        self._terminate = True
+        self._scope.cancel()
+
+    async def terminate(self) -> None:
+        self.cancel()
+        await self._done.wait()
+
+    async def run(
+        self,
+        host: ResourceHost,
+        function: Callable[[Unpack[_Ts]], Awaitable[object]],
+        args: tuple[*_Ts],
+    ) -> None:
+        try:
+            with self._scope:
+                await function(*args)
+        except Exception as exc:
+            if not self._terminate:
+                host.worker_failed(function, exc)
+        finally:
+            self._done.set()
+
+
+class ResourceHost:
+    """Hosts one instance of a resource type and calls its entry points by the contract.
+
+    Example::
+
+        async with anyio.create_task_group() as tg:
+            host = ResourceHost(EchoServer, "echo", {"Port": 7100}, listener, task_group=tg)
+            await host.open()
+            assert await host.online() is ResourceState.ONLINE
+
+    Args:
+        resource_type: the :class:`~resapi.Resource` subclass (or a factory taking a context).
+        name: the resource's name.
+        parameters: the stored private properties (property name → value), read again before
+            Open and before each Online; the mapping may change between calls.
+        listener: receives status reports, log entries and failure reports.
+        task_group: where workers and failure checks run; it must outlive the host.
+        pending_timeout: seconds; the longest gap between progress reports of a pending
+            Online or Offline before the host terminates the resource.
+        verify_signalled_failure: if true (the default), a ``signal_failure()`` is verified
+            with IsAlive before the resource is failed; if false it fails at once (research
+            file resapi.md §10: the documentation says both).
+    """
+
+    def __init__(
+        self,
+        resource_type: Callable[[ResourceHost], Resource],
+        name: str,
+        parameters: Mapping[str, object],
+        listener: HostListener,
+        *,
+        task_group: TaskGroup,
+        pending_timeout: float = 180.0,
+        verify_signalled_failure: bool = True,
+    ) -> None:
+        self._factory = resource_type
+        self._name = name
+        self._parameters = parameters
+        self._listener = listener
+        self._task_group = task_group
+        self.pending_timeout = pending_timeout
+        self.verify_signalled_failure = verify_signalled_failure
+        self._resource: Resource | None = None
+        self._state = ResourceState.INITIALIZING
+        self._properties: PropertyTable | None = None
+        self._lock = anyio.Lock()
+        self._checkpoint = 0
+        # The cancel scope of the entry point in flight, so Terminate can cancel it.
+        self._call_scope: anyio.CancelScope | None = None
+        # Bumped by every Terminate; an entry point that finds it changed lost the race and
+        # leaves the state as Terminate set it.
+        self._epoch = 0
+        self._workers: set[_Worker] = set()
+        self._closed = False
+
+    # -- ResourceContext: what the hosted resource sees ---------------------------------------
+
+    @property
+    def resource_name(self) -> str:
+        return self._name
+
+    @property
+    def properties(self) -> PropertyTable:
+        if self._properties is None:
+            self._properties = self._load_properties()
+        return self._properties
+
+    def log_event(self, level: LogLevel, message: str) -> None:
+        entry = LogEntry(self._name, self.type_name, level, message, anyio.current_time())
+        self._listener.on_log(entry)
+
+    def report_progress(self) -> ResourceExitState:
+        if self._state not in _PENDING:
+            self.log_event(
+                LogLevel.WARNING,
+                f"{CHECKPOINT_OUTSIDE_PENDING} {self._state.name}; progress is reported only "
+                "while Online or Offline is pending, so it was ignored",
+            )
+            return ResourceExitState.CONTINUE
+        self._checkpoint += 1
+        if self._call_scope is not None:
+            self._call_scope.deadline = anyio.current_time() + self.pending_timeout
+        self._emit()
+        return ResourceExitState.CONTINUE
+
+    def signal_failure(self, failure_type: FailureType, application_error: int) -> None:
+        now = anyio.current_time()
+        self._listener.on_failure(FailureReport(self._name, failure_type, application_error, now))
+        if self._state is ResourceState.ONLINE:
+            self._task_group.start_soon(self._handle_signalled_failure, self._epoch)
+
+    def start_worker(
+        self, function: Callable[[Unpack[_Ts]], Awaitable[object]], *args: *_Ts
+    ) -> _Worker:
+        worker = _Worker()
+        self._workers.add(worker)
+        self._task_group.start_soon(worker.run, self, function, args)
+        return worker
+
+    def worker_failed(self, function: object, exc: Exception) -> None:
+        name = getattr(function, "__qualname__", repr(function))
+        self.log_event(LogLevel.ERROR, f"worker {name} raised {exc!r}")
+        self.signal_failure(FailureType.GENERAL, 0)
+
+    # -- what the monitor sees ----------------------------------------------------------------
+
+    @property
+    def type_name(self) -> str:
+        return getattr(self._factory, "type_name", getattr(self._factory, "__name__", "?"))
+
+    def properties_table(self) -> type[PropertyTable]:
+        """The type's private-property table."""
+        table: type[PropertyTable] = getattr(self._factory, "Properties", _NoProperties)
+        return table
+
+    @property
+    def state(self) -> ResourceState:
+        """The instance's state as the monitor tracks it."""
+        return self._state
+
+    @property
+    def resource(self) -> Resource:
+        """The hosted instance (after :meth:`open`)."""
+        if self._resource is None:
+            raise self._invalid_state("is not open", "call open() first")
+        return self._resource
+
+    async def open(self) -> None:
+        """Create the instance and call its Open; the resource is Offline afterwards.
+
+        Raises:
+            InvalidStateError: if it is already open.
+            ClusterError: whatever Open raised (as ``ERROR_RESMON_CREATE_FAILED`` if it was not
+                a ClusterError); the instance is then discarded.
+        """
+        async with self._lock:
+            if self._resource is not None or self._closed:
+                raise self._invalid_state("is already open", "open it once")
+            resource = self._factory(self)
+            try:
+                await resource.open()
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"Open raised {exc!r}")
+                raise self._as_cluster_error(exc, Win32Error.ERROR_RESMON_CREATE_FAILED) from exc
+            self._resource = resource
+            self._set_state(ResourceState.OFFLINE)
+
+    async def online(self) -> ResourceState:
+        """Bring the resource online; return ONLINE, or FAILED (after Terminate).
+
+        The properties are reloaded first; a missing required property fails the online.
+
+        Raises:
+            InvalidStateError: if the resource is not Offline or Failed.
+        """
+        self._refuse_while_pending()
+        async with self._lock:
+            resource = self.resource
+            if self._state is ResourceState.ONLINE:
+                return self._state
+            if self._state not in (ResourceState.OFFLINE, ResourceState.FAILED):
+                raise self._invalid_state(f"is {self._state.name}", "wait until it settles")
+            epoch = self._epoch
+            try:
+                self._properties = self._load_properties()
+            except ClusterError as exc:
+                self.log_event(LogLevel.ERROR, f"cannot come online: {exc}")
+                self._set_state(ResourceState.FAILED)
+                return self._state
+            self._checkpoint = 0
+            self._set_state(ResourceState.ONLINE_PENDING)
+            outcome = await self._run_pending(resource.online, "Online", epoch)
+            if epoch != self._epoch:
+                return self._state
+            if outcome is None:
+                self._set_state(ResourceState.ONLINE)
+            else:
+                await self._fail(outcome, epoch)
+            return self._state
+
+    async def offline(self) -> ResourceState:
+        """Take the resource offline; return OFFLINE, or FAILED (after Terminate).
+
+        Offline of a Failed resource just records it as Offline (it was terminated already).
+        Workers still running when Offline returns are cancelled.
+
+        Raises:
+            InvalidStateError: if the resource is pending.
+        """
+        self._refuse_while_pending()
+        async with self._lock:
+            resource = self.resource
+            if self._state in (ResourceState.OFFLINE, ResourceState.FAILED):
+                self._set_state(ResourceState.OFFLINE)
+                return self._state
+            if self._state is not ResourceState.ONLINE:
+                raise self._invalid_state(f"is {self._state.name}", "wait until it settles")
+            epoch = self._epoch
+            self._checkpoint = 0
+            self._set_state(ResourceState.OFFLINE_PENDING)
+            outcome = await self._run_pending(resource.offline, "Offline", epoch)
+            if epoch != self._epoch:
+                return self._state
+            if outcome is None:
+                await self._stop_workers()
+                self._set_state(ResourceState.OFFLINE)
+            else:
+                await self._fail(outcome, epoch)
+            return self._state
+
+    async def terminate(
+        self,
+        *,
+        final_state: Literal[ResourceState.OFFLINE, ResourceState.FAILED] = (ResourceState.OFFLINE),
+    ) -> None:
+        """Stop the resource now: cancel the entry point in flight, call Terminate, cancel
+        the workers. Never raises for the resource's errors (they are logged)."""
+        resource = self.resource
+        self._epoch += 1
+        if self._call_scope is not None:
+            self._call_scope.cancel()
+        await self._call_terminate(resource)
+        self._set_state(final_state)
+
+    async def looks_alive(self) -> bool:
+        """Call LooksAlive; an exception or a non-bool result counts as False (and is logged)."""
+        return await self._probe("LooksAlive", self.resource.looks_alive)
+
+    async def is_alive(self) -> bool:
+        """Call IsAlive; an exception or a non-bool result counts as False (and is logged)."""
+        return await self._probe("IsAlive", self.resource.is_alive)
+
+    async def check_health(self, *, thorough: bool) -> bool:
+        """One health poll by the rules: LooksAlive (unless ``thorough``), IsAlive when it says
+        no or when ``thorough``; IsAlive False fails the resource (Failed + Terminate).
+
+        Returns:
+            True if the resource is (still) alive; False if it was failed by this check. An
+            instance that is not Online is not polled and reports True.
+        """
+        if self._state is not ResourceState.ONLINE:
+            return True
+        epoch = self._epoch
+        if not thorough and await self.looks_alive():
+            return True
+        if epoch != self._epoch or self._state is not ResourceState.ONLINE:
+            return True
+        if await self.is_alive():
+            return True
+        if epoch == self._epoch and self._state is ResourceState.ONLINE:
+            await self._fail("IsAlive returned False", epoch)
+            return False
+        return True
+
+    async def fail(self, reason: str) -> None:
+        """Fail an Online resource from outside (``FailClusterResource``): Failed + Terminate.
+
+        Raises:
+            InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
+                pending.
+        """
+        if self._state not in (ResourceState.ONLINE, *_PENDING):
+            raise InvalidStateError(
+                Win32Error.ERROR_RESMON_INVALID_STATE,
+                f"resource {self._name!r} is {self._state.name} and cannot be failed",
+                fix="only an Online or pending resource can be failed",
+            )
+        await self._fail(reason, self._epoch)
+
+    async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
+        """Pass a control code to the resource (``ResourceControl``).
+
+        Raises:
+            ClusterError: what the resource raised (as ERROR_INVALID_FUNCTION if it raised
+                something else).
+        """
+        async with self._lock:
+            resource = self.resource
+            try:
+                with self._scope_for_call() as scope:
+                    # Typed as object: user code may return anything, and is checked below.
+                    result: object = await resource.control(code, data)
+            except ClusterError:
+                raise
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"ResourceControl({code:#010x}) raised {exc!r}")
+                raise self._as_cluster_error(exc, Win32Error.ERROR_INVALID_FUNCTION) from exc
+            finally:
+                self._call_scope = None
+            if scope.cancelled_caught or result is NOT_HANDLED:
+                return NOT_HANDLED
+            if isinstance(result, bytes):
+                return result
+            self.log_event(
+                LogLevel.ERROR,
+                f"ResourceControl({code:#010x}) returned {result!r}, not bytes or NOT_HANDLED",
+            )
+            raise make_error(
+                Win32Error.ERROR_INVALID_DATA,
+                f"resource {self._name!r} answered control code {code:#010x} with "
+                f"{type(result).__name__}",
+                fix="return bytes, or resapi.NOT_HANDLED for default processing",
+            )
+
+    async def close(self) -> None:
+        """Terminate the resource if it is not offline, call Close, and end its workers.
+
+        Idempotent; Close's own errors are logged, not raised.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        resource = self._resource
+        if resource is None:
+            return
+        if self._state not in (ResourceState.OFFLINE, ResourceState.FAILED):
+            await self.terminate()
+        async with self._lock:
+            try:
+                await resource.close()
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"Close raised {exc!r}")
+            await self._stop_workers()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _scope_for_call(self, deadline: float = math.inf) -> anyio.CancelScope:
+        scope = anyio.CancelScope(deadline=deadline)
+        self._call_scope = scope
+        return scope
+
+    async def _run_pending(
+        self, entry: Callable[[], Awaitable[None]], label: str, epoch: int
+    ) -> str | None:
+        """Run Online or Offline; return None on success, else why it failed."""
+        scope = self._scope_for_call(anyio.current_time() + self.pending_timeout)
+        try:
+            with scope:
+                await entry()
+        except Exception as exc:
+            return f"{label} raised {exc!r}"
+        finally:
+            self._call_scope = None
+        if epoch != self._epoch:
+            return f"{label} was cancelled by Terminate"
+        if scope.cancelled_caught:
+            return (
+                f"{label} made no progress report for {self.pending_timeout:g} s "
+                "(PendingTimeout); call self.checkpoint() while it runs"
+            )
+        return None
+
+    async def _probe(self, label: str, entry: Callable[[], Awaitable[object]]) -> bool:
+        async with self._lock:
+            try:
+                with self._scope_for_call() as scope:
+                    result = await entry()
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"{label} raised {exc!r}; counted as not alive")
+                return False
+            finally:
+                self._call_scope = None
+            if scope.cancelled_caught:
+                return False  # Terminate cut it short; the state already says what happened
+            if not isinstance(result, bool):
+                self.log_event(
+                    LogLevel.ERROR,
+                    f"{label} returned {result!r}, not a bool; counted as not alive",
+                )
+                return False
+            return result
+
+    async def _fail(self, reason: str, epoch: int) -> None:
+        """Failed, then Terminate (the order the Resource Monitor uses)."""
+        if epoch != self._epoch:
+            return
+        self.log_event(LogLevel.ERROR, f"failed: {reason}")
+        self._set_state(ResourceState.FAILED)
+        self._epoch += 1
+        if self._call_scope is not None:
+            self._call_scope.cancel()
+        await self._call_terminate(self.resource)
+
+    async def _call_terminate(self, resource: Resource) -> None:
+        try:
+            await resource.terminate()
+        except Exception as exc:
+            self.log_event(LogLevel.ERROR, f"Terminate raised {exc!r}; it must not raise")
+        await self._stop_workers()
+
+    async def _stop_workers(self) -> None:
+        workers, self._workers = self._workers, set()
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            await worker.terminate()
+
+    async def _handle_signalled_failure(self, epoch: int) -> None:
+        if epoch != self._epoch or self._state is not ResourceState.ONLINE:
+            return
+        if self.verify_signalled_failure:
+            await self.check_health(thorough=True)
+        else:
+            await self._fail("the resource signalled a failure", epoch)
+
+    def _load_properties(self) -> PropertyTable:
+        return self.properties_table().load(self._parameters)
+
+    def _set_state(self, state: ResourceState) -> None:
+        self._state = state
+        self._emit()
+
+    def _emit(self) -> None:
+        status = ResourceStatus(self._name, self._state, self._checkpoint, anyio.current_time())
+        self._listener.on_status(status)
+
+    def _refuse_while_pending(self) -> None:
+        # The cluster service rejects Online/Offline while either is pending (ERROR_INVALID_STATE)
+        # rather than queueing it behind the one in flight.
+        if self._state in _PENDING:
+            raise self._invalid_state(
+                f"is {self._state.name}", "wait until it is Online or Offline, or terminate it"
+            )
+
+    def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
+        return InvalidStateError(
+            Win32Error.ERROR_INVALID_STATE, f"resource {self._name!r} {what}", fix=fix
+        )
+
+    def _as_cluster_error(self, exc: Exception, code: Win32Error) -> ClusterError:
+        if isinstance(exc, ClusterError):
+            return exc
+        return make_error(code, f"resource {self._name!r} raised {exc!r}")

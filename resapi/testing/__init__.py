@@ -1,0 +1,30 @@
+"""resapi.testing: run and check a resource type without a cluster.
+
+- :func:`run_resource` runs one instance by itself and records every status report, log entry
+  and failure signal (record, don't mock).
+- :func:`check_resource` is a conformance kit in the spirit of Pacemaker's ``ocf-tester``: it
+  drives the instance through its whole life and reports every breach of the contract.
+"""
+
+from __future__ import annotations
+
+from clusapi._util import fixup_module_metadata as _fixup_module_metadata
+
+from ._conformance import (
+    Breach as Breach,
+    ConformanceReport as ConformanceReport,
+    StepResult as StepResult,
+    check_resource as check_resource,
+)
+from ._harness import ResourceHarness as ResourceHarness, run_resource as run_resource
+
+__all__ = (
+    "Breach",
+    "ConformanceReport",
+    "ResourceHarness",
+    "StepResult",
+    "check_resource",
+    "run_resource",
+)
+
+_fixup_module_metadata(__name__, globals(), __all__)
