@@ -186,11 +186,19 @@ class Cluster(metaclass=NoPublicConstructor):
         Use ``async with cluster.notifications(filter) as port`` (closed on exit) or
         ``port = await cluster.notifications(filter)``.
         """
-        if not isinstance(change_filter, int) or isinstance(change_filter, bool):  # type: ignore[redundant-expr, unreachable, unused-ignore]  # callers may ignore the annotation
+        # Checked at run time too: callers without a type checker pass ints, bools, strings.
+        candidate: object = change_filter
+        valid = (
+            isinstance(candidate, int)
+            and not isinstance(candidate, bool)
+            and 0 < candidate <= ClusterChange.ALL
+        )
+        if not valid:
             raise InvalidParameterError(
                 Win32Error.ERROR_INVALID_PARAMETER,
-                f"notification filter must be a ClusterChange, not {change_filter!r}",
-                fix="combine ClusterChange flags with |",
+                f"notification filter must be a non-empty ClusterChange mask, not "
+                f"{change_filter!r}",
+                fix="combine ClusterChange flags with |, e.g. GROUP_STATE | RESOURCE_STATE",
             )
         return _PortOpener(self, ClusterChange(change_filter))
 

@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING, final
 
 from . import _operations as ops
 from ._common import GroupCommonProperties
-from ._handle import Handle
+from ._errors import InvalidParameterError
+from ._handle import Handle, name_arg
+from ._node import Node
 from ._operations import ObjectKind
+from ._win32 import Win32Error
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from ._enums import GroupState
-    from ._node import Node
     from ._resource import Resource
     from ._values import GroupStateInfo
 
@@ -62,11 +64,11 @@ class Group(Handle):
                 the group is pending.
             ResourceFailedError: ERROR_RESOURCE_FAILED, naming the resources that failed.
         """
-        return await self._call(ops.OnlineGroup(self._id, _node_name(node), wait))
+        return await self._call(ops.OnlineGroup(self._id, _node_name(node), _flag(wait)))
 
     async def offline(self, *, wait: bool = True) -> GroupState:
         """Take every resource offline, dependents first (``OfflineClusterGroup``)."""
-        return await self._call(ops.OfflineGroup(self._id, wait))
+        return await self._call(ops.OfflineGroup(self._id, _flag(wait)))
 
     async def move(self, node: Node | str | None = None, *, wait: bool = True) -> GroupState:
         """Move to ``node``, or to the best other node (``MoveClusterGroup``).
@@ -76,7 +78,7 @@ class Group(Handle):
         Raises:
             HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE if no node can host it.
         """
-        return await self._call(ops.MoveGroup(self._id, _node_name(node), wait))
+        return await self._call(ops.MoveGroup(self._id, _node_name(node), _flag(wait)))
 
     async def delete(self) -> None:
         """Delete the group; it must be empty (``DeleteClusterGroup``).
@@ -98,7 +100,13 @@ class Group(Handle):
 
     async def set_preferred_owners(self, nodes: Sequence[Node | str]) -> None:
         """Set the preferred owners, most preferred first (``SetClusterGroupNodeList``)."""
-        names = tuple(n if isinstance(n, str) else n.name for n in nodes)
+        if isinstance(nodes, str) or not isinstance(nodes, (list, tuple)):
+            raise InvalidParameterError(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"preferred owners of group {self._name!r} must be a list of nodes, not {nodes!r}",
+                fix="pass e.g. ['NODE1', 'NODE2'], most preferred first",
+            )
+        names = tuple(name_arg(n, Node, "a preferred owner") for n in nodes)
         await self._call(ops.SetPreferredOwners(self._id, names))
 
     async def resources(self) -> list[Resource]:
@@ -134,4 +142,14 @@ class Group(Handle):
 
 
 def _node_name(node: Node | str | None) -> str | None:
-    return node if node is None or isinstance(node, str) else node.name
+    return None if node is None else name_arg(node, Node, "node")
+
+
+def _flag(wait: object) -> bool:
+    if not isinstance(wait, bool):
+        raise InvalidParameterError(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"wait must be a bool, not {wait!r}",
+            fix="pass wait=True to wait until done, or wait=False",
+        )
+    return wait

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 import attrs
 
-from ._errors import HandleClosedError
+from ._errors import HandleClosedError, InvalidParameterError
 from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
@@ -79,3 +79,24 @@ class Handle(metaclass=NoPublicConstructor):
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""
         return f"<{type(self).__module__}.{type(self).__qualname__} {self._name!r}{state}>"
+
+
+H = TypeVar("H", bound="Handle")
+
+
+def handle_arg(value: object, cls: type[H], what: str) -> H:
+    """``value`` as a handle of ``cls``, or InvalidParameterError naming ``what``."""
+    if not isinstance(value, cls):
+        raise InvalidParameterError(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"{what} must be a {cls.__module__}.{cls.__qualname__}, not {value!r}",
+            fix=f"pass a handle from the cluster (Cluster.open_{cls._kind.replace(' ', '_')}())",
+        )
+    return value
+
+
+def name_arg(value: object, cls: type[Handle], what: str) -> str:
+    """A name, or the name of a handle of ``cls``; InvalidParameterError otherwise."""
+    if isinstance(value, str):
+        return value
+    return handle_arg(value, cls, f"{what} (or its name)").name

@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, final
 
 from . import _operations as ops
 from ._common import ResourceCommonProperties
-from ._handle import Handle
+from ._group import Group, _flag
+from ._handle import Handle, handle_arg, name_arg
+from ._node import Node
 from ._operations import ObjectKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ._enums import ResourceState
-    from ._group import Group
-    from ._node import Node
     from ._values import ResourceStateInfo
 
 __all__ = ("Resource",)
@@ -58,11 +58,11 @@ class Resource(Handle):
             InvalidStateError: ERROR_INVALID_STATE while it is pending.
             ResourceFailedError: ERROR_RESOURCE_FAILED if it (or a dependency) failed.
         """
-        return await self._call(ops.OnlineResource(self._id, wait))
+        return await self._call(ops.OnlineResource(self._id, _flag(wait)))
 
     async def offline(self, *, wait: bool = True) -> ResourceState:
         """Take it offline, dependents first (``OfflineClusterResource``)."""
-        return await self._call(ops.OfflineResource(self._id, wait))
+        return await self._call(ops.OfflineResource(self._id, _flag(wait)))
 
     async def fail(self) -> None:
         """Make it fail, to test the failure policy (``FailClusterResource``).
@@ -89,7 +89,9 @@ class Resource(Handle):
     async def change_group(self, group: Group | str) -> None:
         """Move it, with its whole dependency tree, to another group
         (``ChangeClusterResourceGroup``)."""
-        target = group if not isinstance(group, str) else await self._cluster.open_group(group)
+        if isinstance(group, str):
+            group = await self._cluster.open_group(group)
+        target = handle_arg(group, Group, "group")
         await self._call(ops.ChangeResourceGroup(self._id, target.id))
 
     async def add_dependency(self, provider: Resource) -> None:
@@ -100,6 +102,7 @@ class Resource(Handle):
             DependencyCycleError: ERROR_CIRCULAR_DEPENDENCY for a cycle.
             DependencyError: ERROR_DEPENDENCY_ALREADY_EXISTS for a duplicate.
         """
+        provider = handle_arg(provider, Resource, "provider")
         await self._call(ops.AddDependency(self._id, provider.id))
 
     async def remove_dependency(self, provider: Resource) -> None:
@@ -108,6 +111,7 @@ class Resource(Handle):
         Raises:
             DependencyError: ERROR_DEPENDENCY_NOT_FOUND if there is none.
         """
+        provider = handle_arg(provider, Resource, "provider")
         await self._call(ops.RemoveDependency(self._id, provider.id))
 
     async def dependencies(self) -> list[Resource]:
@@ -122,6 +126,7 @@ class Resource(Handle):
 
     async def can_be_dependent(self, dependent: Resource) -> bool:
         """True if ``dependent`` may depend on this one (``CanResourceBeDependent``)."""
+        dependent = handle_arg(dependent, Resource, "dependent")
         return await self._call(ops.CanBeDependent(self._id, dependent.id))
 
     async def possible_owners(self) -> list[Node]:
@@ -164,4 +169,4 @@ class Resource(Handle):
 
 
 def _name(node: Node | str) -> str:
-    return node if isinstance(node, str) else node.name
+    return name_arg(node, Node, "node")

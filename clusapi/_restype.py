@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, final
 
 from . import _operations as ops
+from ._common import ResourceTypeCommonProperties
 from ._handle import Handle
+from ._operations import ObjectKind
 
 if TYPE_CHECKING:
     from ._resource import Resource
@@ -30,6 +32,23 @@ class ResourceType(Handle):
         """The resources of this type (``CLUSTER_RESOURCE_TYPE_ENUM_RESOURCES``)."""
         infos = await self._call(ops.GetTypeResources(self._id))
         return [self._cluster._resource_handle(i) for i in infos]
+
+    async def common_properties(self) -> ResourceTypeCommonProperties:
+        """Default poll intervals, pending and deadlock timeouts, description."""
+        values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE_TYPE, self._id))
+        return ResourceTypeCommonProperties.load(values)
+
+    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
+        """Change common properties, e.g. ``looks_alive_poll_interval=2000``.
+
+        Resources whose own interval is 0xFFFFFFFF use the type's value from their next online.
+
+        Raises:
+            PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
+        """
+        return await self._call(
+            ops.SetCommonProperties(ObjectKind.RESOURCE_TYPE, self._id, changes)
+        )
 
     async def delete(self) -> None:
         """Unregister the type (``DeleteClusterResourceType``).

@@ -12,7 +12,6 @@ goes to a :class:`HostListener` as frozen records.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import anyio
@@ -20,10 +19,12 @@ import anyio
 from clusapi._enums import FailureType, LogLevel, ResourceExitState, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._properties import PropertyTable
+from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 
 from ._records import FailureReport, LogEntry, ResourceStatus
 from ._resource import NOT_HANDLED, NotHandled
+from ._watchdog import PendingWatchdog, Watch
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -121,6 +122,8 @@ class ResourceHost:
         task_group: where workers and failure checks run; it must outlive the host.
         pending_timeout: seconds; the longest gap between progress reports of a pending
             Online or Offline before the host terminates the resource.
+        watchdog: enforces PendingTimeout; a monitor shares one among its hosts (default: one
+            of the host's own).
         verify_signalled_failure: if true (the default), a ``signal_failure()`` is verified
             with IsAlive before the resource is failed; if false it fails at once (research
             file resapi.md §10: the documentation says both).
@@ -136,6 +139,7 @@ class ResourceHost:
         task_group: TaskGroup,
         pending_timeout: float = 180.0,
         verify_signalled_failure: bool = True,
+        watchdog: PendingWatchdog | None = None,
     ) -> None:
         self._factory = resource_type
         self._name = name
@@ -147,10 +151,15 @@ class ResourceHost:
         self._resource: Resource | None = None
         self._state = ResourceState.INITIALIZING
         self._properties: PropertyTable | None = None
-        self._lock = anyio.Lock()
+        self._now = current_clock()
+        self._lock = anyio.Lock(fast_acquire=True)  # no loop turn when free: the hot path
         self._checkpoint = 0
         # The cancel scope of the entry point in flight, so Terminate can cancel it.
         self._call_scope: anyio.CancelScope | None = None
+        self._watchdog = (
+            watchdog if watchdog is not None else PendingWatchdog(task_group, self._now)
+        )
+        self._watch: Watch | None = None
         # Bumped by every Terminate; an entry point that finds it changed lost the race and
         # leaves the state as Terminate set it.
         self._epoch = 0
@@ -170,7 +179,7 @@ class ResourceHost:
         return self._properties
 
     def log_event(self, level: LogLevel, message: str) -> None:
-        entry = LogEntry(self._name, self.type_name, level, message, anyio.current_time())
+        entry = LogEntry(self._name, self.type_name, level, message, self._now())
         self._listener.on_log(entry)
 
     def report_progress(self) -> ResourceExitState:
@@ -182,13 +191,13 @@ class ResourceHost:
             )
             return ResourceExitState.CONTINUE
         self._checkpoint += 1
-        if self._call_scope is not None:
-            self._call_scope.deadline = anyio.current_time() + self.pending_timeout
+        if self._watch is not None:
+            self._watchdog.extend(self._watch, self.pending_timeout)
         self._emit()
         return ResourceExitState.CONTINUE
 
     def signal_failure(self, failure_type: FailureType, application_error: int) -> None:
-        now = anyio.current_time()
+        now = self._now()
         self._listener.on_failure(FailureReport(self._name, failure_type, application_error, now))
         if self._state is ResourceState.ONLINE:
             self._task_group.start_soon(self._handle_signalled_failure, self._epoch)
@@ -428,8 +437,8 @@ class ResourceHost:
 
     # -- internals ----------------------------------------------------------------------------
 
-    def _scope_for_call(self, deadline: float = math.inf) -> anyio.CancelScope:
-        scope = anyio.CancelScope(deadline=deadline)
+    def _scope_for_call(self) -> anyio.CancelScope:
+        scope = anyio.CancelScope()
         self._call_scope = scope
         return scope
 
@@ -437,17 +446,20 @@ class ResourceHost:
         self, entry: Callable[[], Awaitable[None]], label: str, epoch: int
     ) -> str | None:
         """Run Online or Offline; return None on success, else why it failed."""
-        scope = self._scope_for_call(anyio.current_time() + self.pending_timeout)
+        scope = self._scope_for_call()
+        self._watch = watch = self._watchdog.watch(scope, self.pending_timeout)
         try:
             with scope:
                 await entry()
         except Exception as exc:
             return f"{label} raised {exc!r}"
         finally:
+            watch.armed = False
             self._call_scope = None
+            self._watch = None
         if epoch != self._epoch:
             return f"{label} was cancelled by Terminate"
-        if scope.cancelled_caught:
+        if watch.expired:
             return (
                 f"{label} made no progress report for {self.pending_timeout:g} s "
                 "(PendingTimeout); call self.checkpoint() while it runs"
@@ -515,7 +527,7 @@ class ResourceHost:
         self._emit()
 
     def _emit(self) -> None:
-        status = ResourceStatus(self._name, self._state, self._checkpoint, anyio.current_time())
+        status = ResourceStatus(self._name, self._state, self._checkpoint, self._now())
         self._listener.on_status(status)
 
     def _refuse_while_pending(self) -> None:

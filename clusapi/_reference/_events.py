@@ -10,6 +10,8 @@ import anyio
 from clusapi._values import Notification
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from clusapi._enums import ClusterChange
@@ -24,9 +26,10 @@ class EventBus:
     reader only costs memory (the C API's port queues the same way).
     """
 
-    __slots__ = ("_ports", "emitted")
+    __slots__ = ("_now", "_ports", "emitted")
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
         self._ports: list[tuple[int, MemoryObjectSendStream[Notification]]] = []
         #: How many changes were emitted (for statistics and benchmarks).
         self.emitted = 0
@@ -46,7 +49,7 @@ class EventBus:
         for mask, send in self._ports:
             if mask & bit:
                 if event is None:
-                    event = Notification(change, name, object_id, anyio.current_time())
+                    event = Notification(change, name, object_id, self._now())
                 try:
                     send.send_nowait(event)
                 except anyio.BrokenResourceError:

@@ -7,6 +7,7 @@ single table picks the exception class for the Win32 code.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 from typing import TYPE_CHECKING
@@ -14,9 +15,13 @@ from typing import TYPE_CHECKING
 import anyio
 
 from clusapi import _operations as ops
-from clusapi._common import GroupCommonProperties, ResourceCommonProperties
+from clusapi._common import (
+    GroupCommonProperties,
+    ResourceCommonProperties,
+    ResourceTypeCommonProperties,
+)
 from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
-from clusapi._errors import make_error
+from clusapi._errors import PropertyError, make_error
 from clusapi._operations import ObjectKind
 from clusapi._values import (
     ClusterInfo,
@@ -30,10 +35,10 @@ from resapi._resource import Resource
 
 from . import _policy as policy
 from ._model import GroupRecord, ResourceRecord, TypeRecord
-from ._runtime import _handles
+from ._runtime import _handles, check_name
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from anyio.streams.memory import MemoryObjectReceiveStream
 
@@ -49,20 +54,15 @@ _PENDING = frozenset(
 )
 
 
-def _check_name(kind: str, name: object) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{kind} name must be a non-empty string, not {name!r}",
-            fix=f"pass the {kind}'s name as a str",
-        )
-    if "\\" in name:
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{kind} name {name!r} contains a backslash",
-            fix="cluster database key names cannot contain '\\'",
-        )
-    return name
+@contextlib.contextmanager
+def _about(what: str) -> Iterator[None]:
+    """Name the object in a property error: "group 'web': property 'FailoverPeriod' ..."."""
+    try:
+        yield
+    except PropertyError as exc:
+        error = PropertyError(exc.winerror, f"{what}: {exc.description}", fix=exc.fix)
+        error.property_name = exc.property_name
+        raise error from None
 
 
 # -- cluster -------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ async def _list(rt: ReferenceRuntime, op: ops.ListObjects) -> tuple[ObjectInfo, 
 
 @_handles(ops.OpenObject)
 async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
-    name = _check_name(op.kind.value, op.name)
+    name = check_name(op.kind.value, op.name)
     where = f"in cluster {rt.cluster_name!r}"
     if op.kind is ObjectKind.NODE:
         return ObjectInfo(rt.find_node(name).id, rt.find_node(name).name)
@@ -114,7 +114,7 @@ async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
 
 @_handles(ops.RenameObject)
 async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
-    name = _check_name(op.kind.value, op.new_name)
+    name = check_name(op.kind.value, op.new_name)
     if op.kind is ObjectKind.GROUP:
         group = rt.group_record(op.id)
         other = rt.groups.find(name)
@@ -142,43 +142,50 @@ async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
     raise make_error(W.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here")
 
 
-def _table_for(kind: ObjectKind) -> type[GroupCommonProperties | ResourceCommonProperties]:
+_CommonTable = (
+    type[GroupCommonProperties]
+    | type[ResourceCommonProperties]
+    | type[ResourceTypeCommonProperties]
+)
+_PROPERTY_CHANGE = {
+    ObjectKind.GROUP: ClusterChange.GROUP_PROPERTY,
+    ObjectKind.RESOURCE: ClusterChange.RESOURCE_PROPERTY,
+    ObjectKind.RESOURCE_TYPE: ClusterChange.RESOURCE_TYPE_PROPERTY,
+}
+
+
+def _common(
+    rt: ReferenceRuntime, kind: ObjectKind, obj_id: str
+) -> tuple[_CommonTable, GroupRecord | ResourceRecord | TypeRecord]:
+    """The common-property table of ``kind`` and the record holding the values."""
     if kind is ObjectKind.GROUP:
-        return GroupCommonProperties
+        return GroupCommonProperties, rt.group_record(obj_id)
     if kind is ObjectKind.RESOURCE:
-        return ResourceCommonProperties
+        return ResourceCommonProperties, rt.resource_record(obj_id)
+    if kind is ObjectKind.RESOURCE_TYPE:
+        return ResourceTypeCommonProperties, rt.type_record(obj_id)
     raise make_error(
         W.ERROR_NOT_SUPPORTED, f"common properties of a {kind.value} are not available here"
     )
 
 
-def _record(rt: ReferenceRuntime, kind: ObjectKind, obj_id: str) -> GroupRecord | ResourceRecord:
-    return rt.group_record(obj_id) if kind is ObjectKind.GROUP else rt.resource_record(obj_id)
-
-
 @_handles(ops.GetCommonProperties)
 async def _get_common(rt: ReferenceRuntime, op: ops.GetCommonProperties) -> Mapping[str, object]:
-    table = _table_for(op.kind)
-    record = _record(rt, op.kind, op.id)
+    table, record = _common(rt, op.kind, op.id)
     return table.load(record.properties).to_dict()
 
 
 @_handles(ops.SetCommonProperties)
 async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> tuple[str, ...]:
-    table = _table_for(op.kind)
-    record = _record(rt, op.kind, op.id)
-    checked = table.verify(op.changes)
-    merged = table.load({**record.properties, **checked})
-    if isinstance(merged, ResourceCommonProperties):
-        merged.cross_check()
-    written = table.apply(record.properties, checked)
+    table, record = _common(rt, op.kind, op.id)
+    with _about(f"{op.kind.value} {record.name!r}"):
+        checked = table.verify(op.changes)
+        merged = table.load({**record.properties, **checked})
+        if isinstance(merged, ResourceCommonProperties):
+            merged.cross_check()
+        written = table.apply(record.properties, checked)
     if written:
-        change = (
-            ClusterChange.GROUP_PROPERTY
-            if op.kind is ObjectKind.GROUP
-            else ClusterChange.RESOURCE_PROPERTY
-        )
-        rt.events.emit(change, record.name, record.id)
+        rt.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
     return written
 
 
@@ -194,7 +201,7 @@ async def _notify(
 
 @_handles(ops.GetNodeState)
 async def _node_state(rt: ReferenceRuntime, op: ops.GetNodeState) -> NodeState:
-    node = rt.find_node(op.id)
+    node = rt.node_record(op.id)
     if node.state is NodeState.UP and node.paused:
         return NodeState.PAUSED
     return node.state
@@ -202,7 +209,7 @@ async def _node_state(rt: ReferenceRuntime, op: ops.GetNodeState) -> NodeState:
 
 @_handles(ops.PauseNode)
 async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
-    node = rt.find_node(op.id)
+    node = rt.node_record(op.id)
     if node.state is NodeState.DOWN:
         raise make_error(
             W.ERROR_CLUSTER_NODE_DOWN,
@@ -218,7 +225,7 @@ async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
 
 @_handles(ops.ResumeNode)
 async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
-    node = rt.find_node(op.id)
+    node = rt.node_record(op.id)
     if not node.paused:
         raise make_error(
             W.ERROR_CLUSTER_NODE_NOT_PAUSED,
@@ -233,7 +240,7 @@ async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
 
 @_handles(ops.EvictNode)
 async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
-    node = rt.find_node(op.id)
+    node = rt.node_record(op.id)
     last = len(rt.nodes.by_id) == 1
     if node.state is not NodeState.DOWN and not last:
         raise make_error(
@@ -256,12 +263,13 @@ async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
         if group.owner == node.id:
             group.owner = None
     rt.nodes.remove(node)
+    rt.gone[node.id] = node.name
     rt.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
 
 
 @_handles(ops.GetNodeGroups)
 async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
-    node = rt.find_node(op.id)
+    node = rt.node_record(op.id)
     return tuple(ObjectInfo(g.id, g.name) for g in rt.groups if g.owner == node.id)
 
 
@@ -270,7 +278,7 @@ async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[Obj
 
 @_handles(ops.CreateGroup)
 async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo:
-    name = _check_name("group", op.name)
+    name = check_name("group", op.name)
     if rt.groups.find(name) is not None:
         raise make_error(
             W.ERROR_OBJECT_ALREADY_EXISTS,
@@ -295,6 +303,7 @@ async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
     group.deleted = True
     group.failback_generation += 1
     rt.groups.remove(group)
+    rt.gone[group.id] = group.name
     rt.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
 
 
@@ -375,13 +384,19 @@ async def _group_resources(
 @_handles(ops.CreateResource)
 async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> ObjectInfo:
     group = rt.group_record(op.group)
-    name = _check_name("resource", op.name)
+    name = check_name("resource", op.name)
     rtype = rt.type_record(op.type_name)
     if rt.resources.find(name) is not None:
         raise make_error(
             W.ERROR_OBJECT_ALREADY_EXISTS,
             f"a resource named {name!r} already exists",
             fix="choose another name, or open the existing resource",
+        )
+    if not isinstance(op.separate_monitor, bool):
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"separate_monitor of resource {name!r} must be a bool, not {op.separate_monitor!r}",
+            fix="pass True or False",
         )
     res = ResourceRecord(rt.new_id("resource"), name, rtype, group.id)
     if op.separate_monitor:
@@ -421,6 +436,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
     group.resources.remove(res.id)
     res.type.resources.remove(res.id)
     rt.resources.remove(res)
+    rt.gone[res.id] = res.name
     rt.events.emit(ClusterChange.RESOURCE_DELETED, res.name, res.id)
     rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.refresh_group_state(group)
@@ -636,8 +652,9 @@ async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> No
     node = rt.find_node(op.node)
     owners = res.possible_owners if res.possible_owners is not None else {n.id for n in rt.nodes}
     if node.id not in owners:
+        # [MS-CMRP] ApiRemoveResourceNode: a node that is not in the list is "not found".
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            W.ERROR_CLUSTER_NODE_NOT_FOUND,
             f"node {node.name!r} is not a possible owner of {res.name!r}",
             fix="list them with `await resource.possible_owners()`",
         )
@@ -676,7 +693,8 @@ async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Ma
 @_handles(ops.SetPrivateProperties)
 async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> tuple[str, ...]:
     res = rt.resource_record(op.id)
-    written = res.type.implementation.Properties.apply(res.private, op.changes)
+    with _about(f"resource {res.name!r}"):
+        written = res.type.implementation.Properties.apply(res.private, op.changes)
     if written:
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
     return written
@@ -725,26 +743,32 @@ def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
 @_handles(ops.CreateResourceType)
 async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> ResourceTypeInfo:
     cls, path = _load_implementation(op.implementation)
-    name = _check_name("resource type", op.name or cls.type_name)
+    name = check_name("resource type", cls.type_name if op.name is None else op.name)
+    display_name = name if op.display_name is None else op.display_name
+    if not isinstance(display_name, str):
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"display name of resource type {name!r} must be a str, not {display_name!r}",
+            fix="pass a string, or leave it out to use the type name",
+        )
     if name.casefold() in rt.types:
         raise make_error(
             W.ERROR_OBJECT_ALREADY_EXISTS,
             f"resource type {name!r} is already registered",
             fix="delete it first, or use the registered one",
         )
-    looks = op.looks_alive_poll_interval or cls.looks_alive_poll_interval
-    is_alive = op.is_alive_poll_interval or cls.is_alive_poll_interval
-    from clusapi._common import ResourceTypeCommonProperties
-
-    props = ResourceTypeCommonProperties.verify(
-        {
-            "LooksAlivePollInterval": looks,
-            "IsAlivePollInterval": is_alive,
-            "PendingTimeout": cls.pending_timeout,
-            "DeadlockTimeout": cls.deadlock_timeout,
-        }
-    )
-    record = TypeRecord(name, op.display_name or name, cls, path, dict(props))
+    looks = op.looks_alive_poll_interval
+    is_alive = op.is_alive_poll_interval
+    with _about(f"resource type {name!r}"):
+        props = ResourceTypeCommonProperties.verify(
+            {
+                "LooksAlivePollInterval": cls.looks_alive_poll_interval if looks is None else looks,
+                "IsAlivePollInterval": cls.is_alive_poll_interval if is_alive is None else is_alive,
+                "PendingTimeout": cls.pending_timeout,
+                "DeadlockTimeout": cls.deadlock_timeout,
+            }
+        )
+    record = TypeRecord(name, display_name, cls, path, dict(props))
     rt.types[name.casefold()] = record
     rt.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
     return _type_info(record)

@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
 import attrs
+from anyio.abc import TaskGroup
 
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
 from resapi._host import ResourceHost
 from resapi._resource import Resource
+from resapi._watchdog import PendingWatchdog
+
+from ._poller import Poller
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,14 +62,23 @@ class NodeRecord:
     incarnation: int = 0
     last_heartbeat: float = 0.0
     hosts: dict[str, ResourceHost] = attrs.field(factory=dict)
+    #: The task group of the node's current incarnation (its monitor's workers and polls).
+    task_group: TaskGroup | None = None
+    poller: Poller | None = None
+    watchdog: PendingWatchdog | None = None
     #: Cancel scopes of work running on the node (its service task, group operations): a crash
     #: cancels them all, as the node's processes die.
     scopes: set[anyio.CancelScope] = attrs.field(factory=set)
 
     @property
-    def active(self) -> bool:
-        """Up and not paused: may host groups (research clusapi.md §7.7)."""
-        return self.state is NodeState.UP and self.alive
+    def up(self) -> bool:
+        """A running member of the cluster (Up or Paused)."""
+        return self.alive and self.state in (NodeState.UP, NodeState.PAUSED)
+
+    @property
+    def can_host(self) -> bool:
+        """Up and not paused: groups may come online on it (research clusapi.md §7.7)."""
+        return self.up and not self.paused
 
 
 @attrs.define(eq=False)
@@ -87,9 +100,11 @@ class GroupRecord:
     preferred: list[str] = attrs.field(factory=list)
     resources: list[str] = attrs.field(factory=list)
     state: GroupState = GroupState.OFFLINE
+    #: How many of its resources are in each state (kept by the runtime; derives ``state``).
+    state_counts: dict[ResourceState, int] = attrs.field(factory=dict)
     failover_times: list[float] = attrs.field(factory=list)
     #: Serialises the Failover Manager's work on the group (online, offline, move, failover).
-    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
+    lock: anyio.Lock = attrs.field(factory=lambda: anyio.Lock(fast_acquire=True))
     deleted: bool = False
     #: A pending failback timer's generation (bumped to cancel it).
     failback_generation: int = 0
@@ -116,6 +131,8 @@ class ResourceRecord:
     #: True while the Failover Manager itself takes it down (offline, move): a Failed report
     #: then is not a failure to handle.
     stopping: bool = False
+    #: The one final retry after RetryPeriodOnFailure was made (cleared when it is online).
+    retried: bool = False
     deleted: bool = False
 
 

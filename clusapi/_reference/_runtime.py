@@ -37,11 +37,10 @@ from clusapi._errors import (
     InvalidParameterError,
     make_error,
 )
-from clusapi._values import (
-    ObjectInfo,
-)
+from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
+from resapi._watchdog import PendingWatchdog
 
 from . import _policy as policy
 from ._events import EventBus
@@ -53,6 +52,7 @@ from ._model import (
     ResourceRecord,
     TypeRecord,
 )
+from ._poller import Poller
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -142,7 +142,12 @@ class ReferenceRuntime:
         self.heartbeat_interval = heartbeat_interval
         self.node_timeout = node_timeout
         self.start_hour = start_hour
-        self.events = EventBus()
+        #: The cluster's clock (the event loop's: virtual under a VirtualClock).
+        self.now = current_clock()
+        #: Loop time when the cluster formed: cluster time (log, events, hour of day) counts
+        #: from here, so two clusters run one after another in a loop log the same times.
+        self.origin = self.now()
+        self.events = EventBus(self.cluster_time)
         self.cluster_log: list[ClusterLogEntry] = []
         self.nodes: Registry[NodeRecord] = Registry("node")
         self.groups: Registry[GroupRecord] = Registry("group")
@@ -150,9 +155,11 @@ class ReferenceRuntime:
         self.types: dict[str, TypeRecord] = {}
         self._ids = 0
         self._closed = False
+        #: Names of deleted or evicted objects by id, so old handles hear what they named.
+        self.gone: dict[str, str] = {}
         for name in node_names:
-            if self.nodes.find(name) is not None:
-                raise InvalidParameterError(
+            if self.nodes.find(check_name("node", name)) is not None:
+                raise make_error(
                     W.ERROR_CLUSTER_NODE_EXISTS,
                     f"node name {name!r} is given twice",
                     fix="give each node a distinct name",
@@ -164,7 +171,7 @@ class ReferenceRuntime:
     async def start(self) -> None:
         """Start every node's service and the membership monitor."""
         for node in self.nodes:
-            self._start_node_service(node)
+            await self._start_node_service(node)
         self.task_group.start_soon(self._membership_loop)
         self.log(
             LogLevel.INFORMATION,
@@ -207,9 +214,7 @@ class ReferenceRuntime:
         self, level: LogLevel, source: str, message: str, *, node: NodeRecord | None = None
     ) -> None:
         where = node.name if node is not None else "-"
-        self.cluster_log.append(
-            ClusterLogEntry(anyio.current_time(), where, source, level, message)
-        )
+        self.cluster_log.append(ClusterLogEntry(self.cluster_time(), where, source, level, message))
 
     def new_id(self, kind: str) -> str:
         # Deterministic ids (a counter, not uuid4): the same run gives the same cluster log.
@@ -218,13 +223,25 @@ class ReferenceRuntime:
 
     # -- lookups -----------------------------------------------------------------------------
 
-    def find_node(self, id_or_name: str) -> NodeRecord:
-        node = self.nodes.by_id.get(id_or_name) or self.nodes.find(id_or_name)
+    def find_node(self, name: str) -> NodeRecord:
+        """The node called ``name`` (a caller's argument: checked, case-insensitive)."""
+        node = self.nodes.find(check_name("node", name))
         if node is None:
             raise make_error(
                 W.ERROR_CLUSTER_NODE_NOT_FOUND,
-                f"no node named {id_or_name!r} in cluster {self.cluster_name!r}",
+                f"no node named {name!r} in cluster {self.cluster_name!r}",
                 fix="list the nodes with `await cluster.nodes()`",
+            )
+        return node
+
+    def node_record(self, node_id: str) -> NodeRecord:
+        """The node behind a handle's id; an evicted one is reported by its name."""
+        node = self.nodes.by_id.get(node_id)
+        if node is None:
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_NOT_FOUND,
+                f"node {self.gone.get(node_id, node_id)!r} was evicted",
+                fix="open a node that is still a member",
             )
         return node
 
@@ -233,7 +250,7 @@ class ReferenceRuntime:
         if group is None:
             raise make_error(
                 W.ERROR_GROUP_NOT_AVAILABLE,
-                f"group {group_id!r} was deleted",
+                f"group {self.gone.get(group_id, group_id)!r} was deleted",
                 fix="open the group again by name",
             )
         return group
@@ -243,13 +260,13 @@ class ReferenceRuntime:
         if res is None:
             raise make_error(
                 W.ERROR_RESOURCE_NOT_AVAILABLE,
-                f"resource {resource_id!r} was deleted",
+                f"resource {self.gone.get(resource_id, resource_id)!r} was deleted",
                 fix="open the resource again by name",
             )
         return res
 
     def type_record(self, name: str) -> TypeRecord:
-        rtype = self.types.get(name.casefold())
+        rtype = self.types.get(check_name("resource type", name).casefold())
         if rtype is None:
             known = ", ".join(repr(t.name) for t in self.types.values()) or "none"
             raise make_error(
@@ -259,28 +276,37 @@ class ReferenceRuntime:
             )
         return rtype
 
-    def _info(self, record: NodeRecord | GroupRecord | ResourceRecord) -> ObjectInfo:
-        return ObjectInfo(record.id, record.name)
-
     def _group_resources(self, group: GroupRecord) -> list[ResourceRecord]:
         return [self.resources.by_id[r] for r in group.resources]
-
-    def _active_nodes(self) -> list[NodeRecord]:
-        return [n for n in self.nodes if n.active and not n.paused]
 
     # -- notifications and state -------------------------------------------------------------
 
     def set_resource_state(self, res: ResourceRecord, state: ResourceState) -> None:
-        if res.state is state:
+        previous = res.state
+        if previous is state:
             return
         res.state = state
         self.events.emit(ClusterChange.RESOURCE_STATE, res.name, res.id)
         group = self.groups.by_id.get(res.group)
         if group is not None:
-            self.refresh_group_state(group)
+            # Keep the group's per-state counts current: deriving its state is then O(1), not
+            # a walk over its resources on every change (this is the hot path of big onlines).
+            counts = group.state_counts
+            counts[previous] -= 1
+            counts[state] = counts.get(state, 0) + 1
+            self._derive_group_state(group)
 
     def refresh_group_state(self, group: GroupRecord) -> None:
-        state = policy.derive_group_state(r.state for r in self._group_resources(group))
+        """Recount a group's resources (after resources join or leave it) and derive its state."""
+        counts: dict[ResourceState, int] = {}
+        for rid in group.resources:
+            state = self.resources.by_id[rid].state
+            counts[state] = counts.get(state, 0) + 1
+        group.state_counts = counts
+        self._derive_group_state(group)
+
+    def _derive_group_state(self, group: GroupRecord) -> None:
+        state = policy.derive_group_state(s for s, n in group.state_counts.items() if n)
         if state is not group.state:
             group.state = state
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
@@ -291,8 +317,10 @@ class ReferenceRuntime:
         """A monitor reported a state of ``res`` (the host's listener calls this)."""
         previous = res.state
         self.set_resource_state(res, state)
+        if state is ResourceState.ONLINE:
+            res.retried = False  # healthy again: a later failure gets the whole policy
         if state is ResourceState.FAILED and previous is not ResourceState.FAILED:
-            res.failed_at = anyio.current_time()
+            res.failed_at = self.now()
             if not res.stopping:
                 self.log(LogLevel.ERROR, f"resource {res.name}", "failed", node=node)
                 res.generation += 1
@@ -300,23 +328,36 @@ class ReferenceRuntime:
 
     # -- node service and membership ---------------------------------------------------------
 
-    def _start_node_service(self, node: NodeRecord) -> None:
+    async def _start_node_service(self, node: NodeRecord) -> None:
         node.alive = True
-        node.last_heartbeat = anyio.current_time()
+        node.last_heartbeat = self.now()
         scope = anyio.CancelScope()
         node.scopes.add(scope)
-        self.task_group.start_soon(self._node_service, node, scope)
+        await self.task_group.start(self._node_service, node, scope)
 
-    async def _node_service(self, node: NodeRecord, scope: anyio.CancelScope) -> None:
+    async def _node_service(
+        self,
+        node: NodeRecord,
+        scope: anyio.CancelScope,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """The node's processes: heartbeats, and the task group of its Resource Monitor
+        (poll loop, resource workers). A crash cancels ``scope``: all of it stops at once."""
         with scope:
-            while True:
-                node.last_heartbeat = anyio.current_time()
-                await anyio.sleep(self.heartbeat_interval)
+            async with anyio.create_task_group() as tg:
+                node.task_group = tg
+                node.poller = Poller(tg, self.now)
+                node.watchdog = PendingWatchdog(tg, self.now)
+                task_status.started()
+                while True:
+                    node.last_heartbeat = self.now()
+                    await anyio.sleep(self.heartbeat_interval)
 
     async def _membership_loop(self) -> None:
         while True:
             await anyio.sleep(self.heartbeat_interval)
-            now = anyio.current_time()
+            now = self.now()
             for node in self.nodes:
                 if node.state in (NodeState.UP, NodeState.PAUSED, NodeState.JOINING) and (
                     now - node.last_heartbeat > self.node_timeout
@@ -382,10 +423,15 @@ class ReferenceRuntime:
                 self.set_resource_state(res, ResourceState.OFFLINE)
             target = self._best_node(group, exclude={dead.id})
             if target is None:
+                # Only paused nodes left: the group moves to one but stays offline (§7.7).
+                paused = self._best_node(group, exclude={dead.id}, allow_paused=True)
+                if paused is not None:
+                    self.set_owner(group, paused)
                 self.log(
                     LogLevel.ERROR,
                     f"group {group.name}",
-                    "no node can host it after its owner went down; it stays offline",
+                    "no node can bring it online after its owner went down; it stays offline"
+                    + (f" on paused node {paused.name}" if paused is not None else ""),
                 )
                 return
             self.log(
@@ -416,7 +462,7 @@ class ReferenceRuntime:
             await self._node_down(node)
         node.state = NodeState.JOINING
         self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
-        self._start_node_service(node)
+        await self._start_node_service(node)
         node.state = NodeState.PAUSED if node.paused else NodeState.UP
         self.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
         self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
@@ -426,10 +472,22 @@ class ReferenceRuntime:
             self._consider_failback(node)
 
     async def _form_cluster(self, node: NodeRecord) -> None:
-        """The first node up after a full outage brings PersistentState groups online."""
+        """The first node up after a full outage brings back what was online: the resources
+        whose PersistentState is set, in groups whose PersistentState is set."""
         for group in list(self.groups):
-            if group.properties.get("PersistentState") and not node.paused:
-                self.task_group.start_soon(self._online_group_task, group, None)
+            if group.properties.get("PersistentState"):
+                self.task_group.start_soon(self._restore_group, group)
+
+    async def _restore_group(self, group: GroupRecord) -> None:
+        async with group.lock:
+            target = self._best_node(group)
+            if target is None:
+                return
+            self.set_owner(group, target)
+            wanted = [
+                r for r in self._group_resources(group) if r.properties.get("PersistentState")
+            ]
+            await self.online_resources(group, target, wanted)
 
     async def _online_group_task(self, group: GroupRecord, node: str | None) -> None:
         with contextlib.suppress(ClusterError):
@@ -437,9 +495,13 @@ class ReferenceRuntime:
 
     # -- failback -----------------------------------------------------------------------------
 
+    def cluster_time(self) -> float:
+        """Seconds since the cluster formed."""
+        return self.now() - self.origin
+
     def cluster_hour(self) -> float:
         """Hour of the day in cluster-local time (the environment sets the start hour)."""
-        return (self.start_hour + anyio.current_time() / 3600) % 24
+        return (self.start_hour + self.cluster_time() / 3600) % 24
 
     def _consider_failback(self, node: NodeRecord) -> None:
         for group in self.groups:
@@ -468,7 +530,7 @@ class ReferenceRuntime:
                 f"failback to {node.name} waits {wait:g} s for its window",
             )
             await anyio.sleep(wait)
-        if generation != group.failback_generation or not node.active or node.paused:
+        if generation != group.failback_generation or not node.can_host:
             return
         if group.owner == node.id or group.deleted:
             return
@@ -479,7 +541,7 @@ class ReferenceRuntime:
     # -- placement ----------------------------------------------------------------------------
 
     def _best_node(
-        self, group: GroupRecord, *, exclude: set[str] | None = None
+        self, group: GroupRecord, *, exclude: set[str] | None = None, allow_paused: bool = False
     ) -> NodeRecord | None:
         names = policy.best_node(
             preferred=[self.nodes.by_id[n].name for n in group.preferred],
@@ -490,14 +552,14 @@ class ReferenceRuntime:
                 else {self.nodes.by_id[n].name for n in r.possible_owners if n in self.nodes.by_id}
                 for r in self._group_resources(group)
             ],
-            up=[n.name for n in self.nodes if n.active],
-            paused=[n.name for n in self.nodes if n.paused],
+            up=[n.name for n in self.nodes if n.up],
+            paused=[] if allow_paused else [n.name for n in self.nodes if n.paused],
             exclude=[self.nodes.by_id[n].name for n in exclude or () if n in self.nodes.by_id],
         )
         return None if names is None else self.nodes.find(names)
 
     def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
-        if not node.active:
+        if not node.up:
             raise make_error(
                 W.ERROR_HOST_NODE_NOT_AVAILABLE,
                 f"node {node.name!r} is {node.state.name} and cannot host group {group.name!r}",
@@ -529,13 +591,15 @@ class ReferenceRuntime:
         host = node.hosts.get(res.id)
         if host is None:
             pending = _effective(res, "PendingTimeout") / 1000
+            assert node.task_group is not None, "node service not started"
             host = ResourceHost(
                 res.type.implementation,
                 res.name,
                 res.private,
                 _HostListener(self, res, node),
-                task_group=self.task_group,
+                task_group=node.task_group,
                 pending_timeout=pending,
+                watchdog=node.watchdog,
             )
             node.hosts[res.id] = host
         return host
@@ -559,7 +623,12 @@ class ReferenceRuntime:
         host.pending_timeout = _effective(res, "PendingTimeout") / 1000
         state = await host.online()
         if state is ResourceState.ONLINE and node.alive:
-            self.task_group.start_soon(self._poll, res, node, host, node.incarnation)
+            assert node.poller is not None, "node service not started"
+            node.poller.add(
+                host,
+                _effective(res, "LooksAlivePollInterval") / 1000,
+                _effective(res, "IsAlivePollInterval") / 1000,
+            )
         return state
 
     async def _offline_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
@@ -572,29 +641,6 @@ class ReferenceRuntime:
             return await host.offline()
         finally:
             res.stopping = False
-
-    async def _poll(
-        self, res: ResourceRecord, node: NodeRecord, host: ResourceHost, incarnation: int
-    ) -> None:
-        """LooksAlive every LooksAlivePollInterval, IsAlive every IsAlivePollInterval."""
-        looks = _effective(res, "LooksAlivePollInterval") / 1000
-        thorough = _effective(res, "IsAlivePollInterval") / 1000
-        now = anyio.current_time()
-        next_looks, next_is = now + looks, now + thorough
-        with self._on_node(node):
-            while host.state is ResourceState.ONLINE and node.incarnation == incarnation:
-                await anyio.sleep_until(min(next_looks, next_is))
-                if node.hosts.get(res.id) is not host or not _is_online(host):
-                    return
-                now = anyio.current_time()
-                is_due = now >= next_is
-                if not await host.check_health(thorough=is_due):
-                    return
-                if is_due:
-                    next_is = now + thorough
-                    next_looks = now + looks
-                else:
-                    next_looks = now + looks
 
     # -- online / offline in dependency order --------------------------------------------------
 
@@ -678,10 +724,13 @@ class ReferenceRuntime:
         self.choose_online_node(group, node_id)
 
     def choose_online_node(self, group: GroupRecord, node_id: str | None) -> NodeRecord:
+        owner = self.nodes.by_id.get(group.owner) if group.owner else None
         if node_id is not None:
-            node = self.find_node(node_id)
-        elif group.owner is not None and self.nodes.by_id[group.owner].active:
-            node = self.nodes.by_id[group.owner]
+            node = self.nodes.by_id[node_id]
+        elif owner is not None and owner.up:
+            # The current owner, even when paused: then the online is refused below
+            # (ERROR_SHARING_PAUSED), not moved elsewhere (clusapi.md §7.2, §7.7).
+            node = owner
         else:
             best = self._best_node(group)
             if best is None:
@@ -726,7 +775,7 @@ class ReferenceRuntime:
         self, group: GroupRecord, node_id: str | None, *, wait: bool, reason: str = "move"
     ) -> GroupState:
         if node_id is not None:
-            target = self.find_node(node_id)
+            target = self.nodes.by_id[node_id]
             if group.owner == target.id:
                 return group.state  # already the owner: SUCCESS, no-op (clusapi.md §7.3)
             self._check_can_host(group, target)
@@ -791,7 +840,7 @@ class ReferenceRuntime:
         group = self.groups.by_id.get(res.group)
         if group is None or res.deleted:
             return
-        now = anyio.current_time()
+        now = self.now()
         period = _prop_r(res, "RestartPeriod")
         res.failure_times = list(policy.prune_window(res.failure_times, now, period / 1000))
         res.failure_times.append(now)
@@ -827,7 +876,7 @@ class ReferenceRuntime:
             if decision is policy.RestartDecision.FAIL_OVER and self._failover_allowed(group):
                 target = self._best_node(group, exclude={node.id})
                 if target is not None:
-                    group.failover_times.append(anyio.current_time())
+                    group.failover_times.append(self.now())
                     await self._transfer(group, target, "failover")
                     return
                 self.log(
@@ -839,14 +888,14 @@ class ReferenceRuntime:
             # RestartDelay passes outside the group's lock, so the group stays manageable.
             await anyio.sleep(_prop_r(res, "RestartDelay") / 1000)
             async with group.lock:
-                if generation != res.generation or not node.active or res.deleted:
+                if generation != res.generation or not node.can_host or res.deleted:
                     return
                 await self.online_resources(group, node, [res, *restore])
             return
         self._schedule_retry(res, generation)
 
     def _failover_allowed(self, group: GroupRecord) -> bool:
-        now = anyio.current_time()
+        now = self.now()
         period_h = int(_prop(group, "FailoverPeriod"))
         group.failover_times = list(policy.prune_window(group.failover_times, now, period_h * 3600))
         allowed = policy.failover_allowed(
@@ -868,8 +917,16 @@ class ReferenceRuntime:
     def _schedule_retry(self, res: ResourceRecord, generation: int) -> None:
         if RestartAction(int(_prop_r(res, "RestartAction"))) is RestartAction.DONT_RESTART:
             return
+        if res.retried:
+            self.log(
+                LogLevel.ERROR,
+                f"resource {res.name}",
+                "the final retry after RetryPeriodOnFailure failed; it stays failed until it "
+                "is brought online by hand",
+            )
+            return
         when = policy.retry_time(
-            res.failed_at or anyio.current_time(), int(_prop_r(res, "RetryPeriodOnFailure"))
+            res.failed_at or self.now(), int(_prop_r(res, "RetryPeriodOnFailure"))
         )
         if when is not None:
             self.task_group.start_soon(self._retry, res, generation, when)
@@ -883,16 +940,17 @@ class ReferenceRuntime:
             if generation != res.generation:
                 return
             node = self.nodes.by_id.get(group.owner) if group.owner else None
-            if node is None or not node.active:
+            if node is None or not node.can_host:
                 node = self._best_node(group)
             if node is None:
                 return
             self.log(
                 LogLevel.INFORMATION,
                 f"resource {res.name}",
-                "RetryPeriodOnFailure elapsed: one more online attempt",
+                "RetryPeriodOnFailure elapsed: one final online attempt",
                 node=node,
             )
+            res.retried = True
             res.failure_times.clear()
             self.set_owner(group, node)
             await self.online_resources(group, node, [res])
@@ -906,12 +964,24 @@ class ReferenceRuntime:
         res.properties["PersistentState"] = value
 
 
+def check_name(kind: str, name: object) -> str:
+    """A caller's object name, checked: a non-empty str without backslashes."""
+    if not isinstance(name, str) or not name.strip():
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name must be a non-empty string, not {name!r}",
+            fix=f"pass the {kind}'s name as a str",
+        )
+    if "\\" in name:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name {name!r} contains a backslash",
+            fix="cluster database key names cannot contain '\\'",
+        )
+    return name
+
+
 # -- property helpers ----------------------------------------------------------------------
-
-
-def _is_online(host: ResourceHost) -> bool:
-    # A function, not an inline test: the state changes across the awaits of the poll loop.
-    return host.state is ResourceState.ONLINE
 
 
 def _as_int(value: object) -> int:
