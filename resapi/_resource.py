@@ -224,7 +224,7 @@ class Resource(abc.ABC, Generic[P]):
     def __init__(self, context: ResourceContext) -> None:
         """Called by the monitor (or a test harness), with the context it provides."""
         self._context = context
-        self._log = ResourceLog(context, self.type_name)
+        self._log: ResourceLog | None = None  # made on first use: most instances never log
 
     # -- what the monitor provides ------------------------------------------------------------
 
@@ -246,6 +246,8 @@ class Resource(abc.ABC, Generic[P]):
     @property
     def log(self) -> ResourceLog:
         """The cluster log (mirrors ``LogEvent``)."""
+        if self._log is None:
+            self._log = ResourceLog(self._context, self.type_name)
         return self._log
 
     def checkpoint(self) -> ResourceExitState:

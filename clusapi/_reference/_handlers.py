@@ -419,7 +419,11 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
             f"resource {res.name!r} is {res.state.name}",
             fix="take it offline before deleting it",
         )
-    dependents = [r for r in rt.resources if res.id in r.depends_on]
+    dependents = [
+        dep
+        for dep in (rt.resources.by_id[r] for r in rt.groups.by_id[res.group].resources)
+        if res.id in dep.depends_on
+    ]
     if dependents:
         raise make_error(
             W.ERROR_DEPENDENT_RESOURCE_EXISTS,
@@ -544,12 +548,8 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
             f"groups {source.name!r} and {target.name!r} are owned by different nodes",
             fix="move one group to the other's node first",
         )
-    deps = {r.id: r.depends_on for r in rt.resources}
-    provides: dict[str, list[str]] = {}
-    for r in rt.resources:
-        for d in r.depends_on:
-            provides.setdefault(d, []).append(r.id)
-    tree = policy.dependency_closure(res.id, deps, provides)
+    deps = {r: rt.resources.by_id[r].depends_on for r in source.resources}
+    tree = policy.dependency_closure(res.id, deps)
     for rid in [r for r in source.resources if r in tree]:
         source.resources.remove(rid)
         target.resources.append(rid)
@@ -584,7 +584,8 @@ async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
             f"{res.name!r} already depends on {provider.name!r}",
             fix="nothing to do",
         )
-    deps = {r.id: r.depends_on for r in rt.resources}
+    group = rt.groups.by_id[res.group]  # dependencies never leave a group: look only there
+    deps = {r: rt.resources.by_id[r].depends_on for r in group.resources}
     if policy.would_create_cycle(deps, res.id, provider.id):
         raise make_error(
             W.ERROR_CIRCULAR_DEPENDENCY,
@@ -618,7 +619,12 @@ async def _dependencies(rt: ReferenceRuntime, op: ops.GetDependencies) -> tuple[
 @_handles(ops.GetDependents)
 async def _dependents(rt: ReferenceRuntime, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
     res = rt.resource_record(op.id)
-    return tuple(ObjectInfo(r.id, r.name) for r in rt.resources if res.id in r.depends_on)
+    group = rt.groups.by_id[res.group]
+    return tuple(
+        ObjectInfo(r.id, r.name)
+        for r in (rt.resources.by_id[rid] for rid in group.resources)
+        if res.id in r.depends_on
+    )
 
 
 @_handles(ops.CanBeDependent)
@@ -627,7 +633,8 @@ async def _can_be_dependent(rt: ReferenceRuntime, op: ops.CanBeDependent) -> boo
     dependent = rt.resource_record(op.dependent)
     if res is dependent or res.group != dependent.group:
         return False
-    deps = {r.id: r.depends_on for r in rt.resources}
+    group = rt.groups.by_id[res.group]
+    deps = {r: rt.resources.by_id[r].depends_on for r in group.resources}
     return not policy.would_create_cycle(deps, dependent.id, res.id)
 
 

@@ -306,7 +306,8 @@ class ReferenceRuntime:
         self._derive_group_state(group)
 
     def _derive_group_state(self, group: GroupRecord) -> None:
-        state = policy.derive_group_state(s for s, n in group.state_counts.items() if n)
+        counts = group.state_counts
+        state = policy.derive_group_state([s for s in counts if counts[s]])
         if state is not group.state:
             group.state = state
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
@@ -587,10 +588,9 @@ class ReferenceRuntime:
 
     # -- the resource monitor side ------------------------------------------------------------
 
-    def _host_for(self, res: ResourceRecord, node: NodeRecord) -> ResourceHost:
+    def _host_for(self, res: ResourceRecord, node: NodeRecord, pending: float) -> ResourceHost:
         host = node.hosts.get(res.id)
         if host is None:
-            pending = _effective(res, "PendingTimeout") / 1000
             assert node.task_group is not None, "node service not started"
             host = ResourceHost(
                 res.type.implementation,
@@ -606,7 +606,8 @@ class ReferenceRuntime:
 
     async def _online_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
         """Bring one resource online on ``node`` through its monitor; start its polls."""
-        host = self._host_for(res, node)
+        pending = _effective(res, "PendingTimeout") / 1000
+        host = self._host_for(res, node, pending)
         res.node = node.id
         res.stopping = False
         if host.state is ResourceState.INITIALIZING:
@@ -620,7 +621,7 @@ class ReferenceRuntime:
         if host.state is ResourceState.ONLINE:
             self.set_resource_state(res, ResourceState.ONLINE)
             return ResourceState.ONLINE
-        host.pending_timeout = _effective(res, "PendingTimeout") / 1000
+        host.pending_timeout = pending
         state = await host.online()
         if state is ResourceState.ONLINE and node.alive:
             assert node.poller is not None, "node service not started"
@@ -652,16 +653,19 @@ class ReferenceRuntime:
     ) -> list[ResourceRecord]:
         """Bring ``wanted`` (and what they depend on) online on ``node``, dependencies first.
         Returns the resources that did not come online."""
-        closure: set[str] = set()
-        for res in wanted:
-            closure.add(res.id)
-            closure |= policy.transitive_dependencies(res.id, self._deps(group))
+        deps = self._deps(group)
+        if len(wanted) == len(group.resources):
+            members = group.resources  # the whole group: no closure to compute
+        else:
+            closure: set[str] = set()
+            for res in wanted:
+                closure.add(res.id)
+                closure |= policy.transitive_dependencies(res.id, deps)
+            members = [r for r in group.resources if r in closure]
         failed: list[ResourceRecord] = []
         failed_ids: set[str] = set()
         with self._on_node(node) as scope:
-            for layer in policy.online_layers(
-                [r for r in group.resources if r in closure], self._deps(group)
-            ):
+            for layer in policy.online_layers(members, deps):
                 for rid in layer:
                     res = self.resources.by_id[rid]
                     if any(d in failed_ids for d in res.depends_on):
