@@ -11,6 +11,7 @@ from ._backend import Backend
 from ._enums import ClusterChange
 from ._errors import ClusterUnavailableError, HandleClosedError, InvalidParameterError
 from ._group import Group
+from ._handle import handle_arg
 from ._node import Node
 from ._notify import NotifyPort
 from ._operations import ObjectKind
@@ -179,6 +180,25 @@ class Cluster(metaclass=NoPublicConstructor):
             )
         )
         return self._type_handle(ObjectInfo(info.name, info.name))
+
+    async def quorum_resource(self) -> Resource | None:
+        """The quorum resource, or None if none is set (``GetClusterQuorumResource``)."""
+        info = await self._execute(ops.GetQuorumResource())
+        return None if info is None else self._resource_handle(info)
+
+    async def set_quorum_resource(self, resource: Resource) -> None:
+        """Make ``resource`` the quorum resource (``SetClusterQuorumResource``).
+
+        From then on the node that holds its device (won by Arbitrate) decides which nodes
+        form the cluster when they cannot all hear each other.
+
+        Raises:
+            QuorumError: ERROR_NOT_QUORUM_CAPABLE if its type has no Arbitrate/Release;
+                ERROR_NOT_QUORUM_CLASS if it is not storage-class; ERROR_DEPENDENCY_NOT_ALLOWED
+                if it has dependencies.
+        """
+        target = handle_arg(resource, Resource, "resource")
+        await self._execute(ops.SetQuorumResource(target.id))
 
     def notifications(self, change_filter: ClusterChange = ClusterChange.ALL) -> _PortOpener:
         """A notify port for the changes in ``change_filter`` (``CreateClusterNotifyPort``).

@@ -47,6 +47,7 @@ __all__ = (
     "GetPossibleOwners",
     "GetPreferredOwners",
     "GetPrivateProperties",
+    "GetQuorumResource",
     "GetResourceState",
     "GetResourceTypeInfo",
     "GetTypeResources",
@@ -67,6 +68,7 @@ __all__ = (
     "SetCommonProperties",
     "SetPreferredOwners",
     "SetPrivateProperties",
+    "SetQuorumResource",
 )
 
 
@@ -137,6 +139,19 @@ class OpenNotifyPort(Operation[MemoryObjectReceiveStream[Notification]]):
 
     mirrors = "CreateClusterNotifyPort"
     filter: ClusterChange
+
+
+@attrs.frozen
+class GetQuorumResource(Operation[ObjectInfo | None]):
+    """The quorum resource, or None (``GetClusterQuorumResource``)."""
+
+    mirrors = "GetClusterQuorumResource"
+
+
+@attrs.frozen
+class SetQuorumResource(Operation[None]):
+    mirrors = "SetClusterQuorumResource"
+    id: str
 
 
 # -- nodes ---------------------------------------------------------------------------------

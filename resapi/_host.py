@@ -12,6 +12,7 @@ goes to a :class:`HostListener` as frozen records.
 
 from __future__ import annotations
 
+import platform
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 import anyio
@@ -122,6 +123,7 @@ class ResourceHost:
         task_group: where workers and failure checks run; it must outlive the host.
         pending_timeout: seconds; the longest gap between progress reports of a pending
             Online or Offline before the host terminates the resource.
+        node_name: the node the instance runs on (default: this machine's name).
         watchdog: enforces PendingTimeout; a monitor shares one among its hosts (default: one
             of the host's own).
         verify_signalled_failure: if true (the default), a ``signal_failure()`` is verified
@@ -140,8 +142,10 @@ class ResourceHost:
         pending_timeout: float = 180.0,
         verify_signalled_failure: bool = True,
         watchdog: PendingWatchdog | None = None,
+        node_name: str | None = None,
     ) -> None:
         self._factory = resource_type
+        self._node_name = node_name if node_name is not None else platform.node()
         self._name = name
         self._parameters = parameters
         self._listener = listener
@@ -171,6 +175,10 @@ class ResourceHost:
     @property
     def resource_name(self) -> str:
         return self._name
+
+    @property
+    def node_name(self) -> str:
+        return self._node_name
 
     @property
     def properties(self) -> PropertyTable:
@@ -364,6 +372,33 @@ class ResourceHost:
             await self._fail("IsAlive returned False", epoch)
             return False
         return True
+
+    async def arbitrate(self, lost: Callable[[], None]) -> None:
+        """Call Arbitrate: gain ownership of the quorum device and defend it (``Arbitrate``).
+
+        ``lost`` is the ``QuorumResourceLost`` callback the resource calls if it loses the
+        device later.
+
+        Raises:
+            ClusterError: if arbitration is lost or the type cannot arbitrate (the resource's
+                own error, or ERROR_RESOURCE_NOT_AVAILABLE wrapping another exception).
+        """
+        async with self._lock:
+            resource = self.resource
+            try:
+                await resource.arbitrate(lost)
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"Arbitrate raised {exc!r}")
+                raise self._as_cluster_error(exc, Win32Error.ERROR_RESOURCE_NOT_AVAILABLE) from exc
+
+    async def release(self) -> None:
+        """Call Release: stop defending the quorum device. Errors are logged, not raised."""
+        async with self._lock:
+            resource = self.resource
+            try:
+                await resource.release()
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"Release raised {exc!r}")
 
     async def fail(self, reason: str) -> None:
         """Fail an Online resource from outside (``FailClusterResource``): Failed + Terminate.

@@ -88,6 +88,11 @@ class ResourceContext(Protocol):
     def resource_name(self) -> str: ...
 
     @property
+    def node_name(self) -> str:
+        """The node the instance runs on."""
+        ...
+
+    @property
     def properties(self) -> PropertyTable:
         """The private properties, loaded before Open and again before each Online."""
         ...
@@ -232,6 +237,11 @@ class Resource(abc.ABC, Generic[P]):
     def name(self) -> str:
         """The resource's name in the cluster."""
         return self._context.resource_name
+
+    @property
+    def node_name(self) -> str:
+        """The node this instance runs on (what ``GetComputerName`` tells a resource DLL)."""
+        return self._context.node_name
 
     @property
     def properties(self) -> P:

@@ -20,7 +20,15 @@ from clusapi._common import (
     ResourceCommonProperties,
     ResourceTypeCommonProperties,
 )
-from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
+from clusapi._enums import (
+    Characteristics,
+    ClusterChange,
+    GroupState,
+    LogLevel,
+    NodeState,
+    ResourceClass,
+    ResourceState,
+)
 from clusapi._errors import PropertyError, make_error
 from clusapi._operations import ObjectKind
 from clusapi._values import (
@@ -334,6 +342,7 @@ async def online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
 @_handles(ops.OfflineGroup)
 async def offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupState:
     group = rt.group_record(op.id)
+    _not_quorum_offline(rt, [rt.resources.by_id[r] for r in group.resources])
     _idle_group(group, "take offline")
     return await rt.offline_group(group, wait=op.wait)
 
@@ -413,6 +422,12 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
 @_handles(ops.DeleteResource)
 async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None:
     res = rt.resource_record(op.id)
+    if res.id == rt.quorum_id:
+        raise make_error(
+            W.ERROR_QUORUM_RESOURCE,
+            f"resource {res.name!r} is the quorum resource and cannot be deleted",
+            fix="make another resource the quorum resource first",
+        )
     if res.state not in (ResourceState.OFFLINE, ResourceState.FAILED):
         raise make_error(
             W.ERROR_RESOURCE_ONLINE,
@@ -492,6 +507,7 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
 @_handles(ops.OfflineResource)
 async def _offline_resource(rt: ReferenceRuntime, op: ops.OfflineResource) -> ResourceState:
     res = rt.resource_record(op.id)
+    _not_quorum_offline(rt, [res])
     if res.state in _PENDING:
         raise make_error(
             W.ERROR_INVALID_STATE,
@@ -566,6 +582,12 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
 async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
     res = rt.resource_record(op.id)
     provider = rt.resource_record(op.provider)
+    if res.id == rt.quorum_id:
+        raise make_error(
+            W.ERROR_DEPENDENCY_NOT_ALLOWED,
+            f"resource {res.name!r} is the quorum resource and may not depend on anything",
+            fix="the quorum resource must come online by itself",
+        )
     if provider is res:
         raise make_error(
             W.ERROR_INVALID_PARAMETER,
@@ -641,6 +663,12 @@ async def _can_be_dependent(rt: ReferenceRuntime, op: ops.CanBeDependent) -> boo
 @_handles(ops.AddPossibleOwner)
 async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
     res = rt.resource_record(op.id)
+    if res.id == rt.quorum_id:
+        raise make_error(
+            W.ERROR_INVALID_OPERATION_ON_QUORUM,
+            f"the possible owners of quorum resource {res.name!r} are fixed",
+            fix="make another resource the quorum resource first",
+        )
     node = rt.find_node(op.node)
     owners = res.possible_owners
     if owners is None or node.id in owners:
@@ -656,6 +684,12 @@ async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
 @_handles(ops.RemovePossibleOwner)
 async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> None:
     res = rt.resource_record(op.id)
+    if res.id == rt.quorum_id:
+        raise make_error(
+            W.ERROR_INVALID_OPERATION_ON_QUORUM,
+            f"the possible owners of quorum resource {res.name!r} are fixed",
+            fix="make another resource the quorum resource first",
+        )
     node = rt.find_node(op.node)
     owners = res.possible_owners if res.possible_owners is not None else {n.id for n in rt.nodes}
     if node.id not in owners:
@@ -813,3 +847,59 @@ async def _type_get(rt: ReferenceRuntime, op: ops.GetResourceTypeInfo) -> Resour
 async def _type_resources(rt: ReferenceRuntime, op: ops.GetTypeResources) -> tuple[ObjectInfo, ...]:
     record = rt.type_record(op.name)
     return tuple(ObjectInfo(r, rt.resources.by_id[r].name) for r in record.resources)
+
+
+def _not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
+    for res in resources:
+        if res.id == rt.quorum_id:
+            raise make_error(
+                W.ERROR_INVALID_OPERATION_ON_QUORUM,
+                f"resource {res.name!r} is the quorum resource and cannot be taken offline",
+                fix="move its group to another node instead",
+            )
+
+
+# -- quorum --------------------------------------------------------------------------------
+
+
+@_handles(ops.GetQuorumResource)
+async def _get_quorum(rt: ReferenceRuntime, op: ops.GetQuorumResource) -> ObjectInfo | None:
+    res = rt.resources.by_id.get(rt.quorum_id) if rt.quorum_id else None
+    return None if res is None else ObjectInfo(res.id, res.name)
+
+
+@_handles(ops.SetQuorumResource)
+async def _set_quorum(rt: ReferenceRuntime, op: ops.SetQuorumResource) -> None:
+    res = rt.resource_record(op.id)
+    cls = res.type.implementation
+    if not cls.type_characteristics() & Characteristics.QUORUM:
+        raise make_error(
+            W.ERROR_NOT_QUORUM_CAPABLE,
+            f"resource {res.name!r} of type {res.type.name!r} is not quorum-capable",
+            fix="use a type that implements arbitrate() and release()",
+        )
+    if cls.resource_class is not ResourceClass.STORAGE:
+        raise make_error(
+            W.ERROR_NOT_QUORUM_CLASS,
+            f"resource {res.name!r} of type {res.type.name!r} is of class "
+            f"{cls.resource_class.name}, not STORAGE",
+            fix="the quorum resource must be a storage-class resource",
+        )
+    if res.depends_on:
+        raise make_error(
+            W.ERROR_DEPENDENCY_NOT_ALLOWED,
+            f"resource {res.name!r} depends on other resources; the quorum resource may not",
+            fix="remove its dependencies first",
+        )
+    if rt.quorum_id == res.id:
+        return
+    old = rt.resources.by_id.get(rt.quorum_id) if rt.quorum_id else None
+    if old is not None and rt.quorum_holder is not None:
+        await rt.release(old, rt.nodes.by_id[rt.quorum_holder])
+    rt.quorum_id = res.id
+    rt.quorum_holder = None
+    node = rt.nodes.by_id.get(res.node) if res.node else None
+    if node is not None and res.state is ResourceState.ONLINE:
+        await rt.arbitrate(res, node)  # it runs there already: that node takes the device
+    rt.log(LogLevel.INFORMATION, "quorum", f"quorum resource is now {res.name!r}")
+    rt.events.emit(ClusterChange.CLUSTER_PROPERTY, rt.cluster_name)

@@ -58,6 +58,8 @@ class NodeRecord:
     paused: bool = False
     #: The node's process runs; a crash clears it at once, detection follows later.
     alive: bool = True
+    #: Running but not a member: it lost quorum (or restarted without it) and waits to join.
+    isolated: bool = False
     #: Bumped on every crash; work started under an older incarnation is void.
     incarnation: int = 0
     last_heartbeat: float = 0.0
@@ -73,7 +75,12 @@ class NodeRecord:
     @property
     def up(self) -> bool:
         """A running member of the cluster (Up or Paused)."""
-        return self.alive and self.state in (NodeState.UP, NodeState.PAUSED)
+        return (
+            self.alive
+            and not self.isolated
+            and self.task_group is not None
+            and self.state in (NodeState.UP, NodeState.PAUSED)
+        )
 
     @property
     def can_host(self) -> bool:

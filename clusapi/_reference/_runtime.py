@@ -139,6 +139,14 @@ class ReferenceRuntime:
             )
         self.cluster_name = cluster_name
         self.task_group = task_group
+        #: The quorum resource (clusapi.md §7.8) and the node that holds its device.
+        self.quorum_id: str | None = None
+        self.quorum_holder: str | None = None
+        #: The interconnect's sides (node ids) when cut by the environment, and since when.
+        self.partition: list[frozenset[str]] | None = None
+        self.partition_since = 0.0
+        #: Nodes whose resource reported QuorumResourceLost since the last round.
+        self.lost_quorum: set[str] = set()
         self.heartbeat_interval = heartbeat_interval
         self.node_timeout = node_timeout
         self.start_hour = start_hour
@@ -358,12 +366,155 @@ class ReferenceRuntime:
     async def _membership_loop(self) -> None:
         while True:
             await anyio.sleep(self.heartbeat_interval)
-            now = self.now()
-            for node in self.nodes:
-                if node.state in (NodeState.UP, NodeState.PAUSED, NodeState.JOINING) and (
-                    now - node.last_heartbeat > self.node_timeout
-                ):
-                    await self._node_down(node)
+            await self.regroup()
+
+    # -- membership and quorum -----------------------------------------------------------------
+
+    def _heard(self, node: NodeRecord) -> bool:
+        """Its heartbeats still count: the last one is less than node_timeout old (a crashed
+        node is still counted in until then: nobody has noticed yet)."""
+        return self.now() - node.last_heartbeat <= self.node_timeout
+
+    def components(self) -> list[list[NodeRecord]]:
+        """The groups of running nodes that hear each other, in node order.
+
+        A cut of the interconnect takes effect when its heartbeats have been missed for
+        ``node_timeout``; until then the nodes still count each other in.
+        """
+        heard = [n for n in self.nodes if self._heard(n)]
+        sides = self.partition
+        if sides is None or self.now() - self.partition_since < self.node_timeout:
+            return [heard] if heard else []
+        components = [[n for n in heard if n.id in side] for side in sides]
+        return [c for c in components if c]
+
+    async def quorum_component(self, components: list[list[NodeRecord]]) -> list[NodeRecord]:
+        """The component that has quorum, or an empty list (research resapi.md §5.10).
+
+        With a quorum resource: the component whose node holds the device keeps it (it
+        defends); if no running member holds it, the components arbitrate in node order and
+        the first whose Arbitrate succeeds has quorum. Without one: a majority of the
+        configured nodes; a cluster of one or two nodes, having no majority to lose, lets the
+        component with the lowest-numbered node win (the tie-breaker a quorum disk would be).
+        """
+        if not components:
+            return []
+        quorum = self.resources.by_id.get(self.quorum_id) if self.quorum_id else None
+        if quorum is None:
+            total = len(self.nodes.by_id)
+            if total <= 2:
+                return min(components, key=lambda c: c[0].number)
+            return next((c for c in components if 2 * len(c) > total), [])
+        holder = self.nodes.by_id.get(self.quorum_holder) if self.quorum_holder else None
+        for component in components:
+            if holder is not None and holder in component and holder.state is not NodeState.DOWN:
+                return component
+        for component in sorted(components, key=lambda c: c[0].number):
+            for node in component:
+                if await self.arbitrate(quorum, node):
+                    return component
+        return []
+
+    async def regroup(self) -> None:
+        """One membership round: who is a member now, and what follows from it."""
+        # A node that lost the quorum device sits this round out: its service stops and it
+        # rejoins in a later round, as a restarted cluster service would.
+        leaving, self.lost_quorum = self.lost_quorum, set()
+        components = [[n for n in c if n.id not in leaving] for c in self.components()]
+        members = await self.quorum_component([c for c in components if c])
+        member_ids = {n.id for n in members}
+        # Whoever leaves stops its resources before anyone else may bring them online.
+        for node in self.nodes:
+            if node.state is not NodeState.DOWN and node.id not in member_ids:
+                if node.alive:
+                    await self._isolate(node)
+                await self._node_down(node)
+        for node in members:
+            if node.state is NodeState.DOWN and node.isolated:
+                await self._join(node)
+
+    async def arbitrate(self, quorum: ResourceRecord, node: NodeRecord) -> bool:
+        """Call Arbitrate on ``node``'s instance of the quorum resource; True if it won."""
+        if quorum.possible_owners is not None and node.id not in quorum.possible_owners:
+            return False
+        if node.task_group is None:
+            return False
+        host = self._host_for(quorum, node, _effective(quorum, "PendingTimeout") / 1000)
+        try:
+            if host.state is ResourceState.INITIALIZING:
+                await host.open()
+            await host.arbitrate(self._lost_callback(node))
+        except ClusterError as exc:
+            self.log(LogLevel.WARNING, "quorum", f"{node.name} lost arbitration: {exc}", node=node)
+            return False
+        self.quorum_holder = node.id
+        self.log(LogLevel.INFORMATION, "quorum", f"{node.name} won arbitration", node=node)
+        return True
+
+    def _lost_callback(self, node: NodeRecord) -> Callable[[], None]:
+        incarnation = node.incarnation
+
+        def lost() -> None:  # QuorumResourceLost
+            if node.incarnation == incarnation and self.quorum_holder == node.id:
+                self.quorum_holder = None
+                self.lost_quorum.add(node.id)
+                self.log(LogLevel.ERROR, "quorum", f"{node.name} lost the quorum device", node=node)
+                self.task_group.start_soon(self.regroup)
+
+        return lost
+
+    async def release(self, quorum: ResourceRecord, node: NodeRecord) -> None:
+        """Call Release on ``node``'s instance of the quorum resource (it stops defending)."""
+        host = node.hosts.get(quorum.id)
+        if self.quorum_holder == node.id:
+            self.quorum_holder = None
+        if host is not None and host.state is not ResourceState.INITIALIZING:
+            await host.release()
+
+    async def _isolate(self, node: NodeRecord) -> None:
+        """A running node that lost membership stops every resource it hosts, now."""
+        self.log(
+            LogLevel.ERROR,
+            "membership",
+            f"{node.name} lost quorum: stopping its resources",
+            node=node,
+        )
+        node.isolated = True
+        self._kill_processes(node)
+        hosts, node.hosts = list(node.hosts.values()), {}
+        with anyio.CancelScope(shield=True):
+            for host in hosts:
+                with contextlib.suppress(Exception):
+                    await host.terminate(final_state=ResourceState.FAILED)
+        # Its cluster service starts again at once and waits to be let back in.
+        node.alive = True
+        await self._start_node_service(node)
+
+    async def _join(self, node: NodeRecord) -> None:
+        formed = any(n.state is not NodeState.DOWN for n in self.nodes if n is not node)
+        node.isolated = False
+        node.state = NodeState.JOINING
+        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        node.state = NodeState.PAUSED if node.paused else NodeState.UP
+        self.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
+        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        if formed:
+            self._consider_failback(node)
+        else:
+            await self._form_cluster(node)
+
+    def set_partition(self, sides: list[frozenset[str]] | None) -> None:
+        """Cut the interconnect into ``sides`` (node ids), or heal it (None)."""
+        self.partition = sides
+        self.partition_since = self.now()
+        what = (
+            "healed"
+            if sides is None
+            else " | ".join(
+                ",".join(sorted(self.nodes.by_id[i].name for i in side)) for side in sides
+            )
+        )
+        self.log(LogLevel.WARNING, "environment", f"interconnect {what}")
 
     @contextlib.contextmanager
     def _on_node(self, node: NodeRecord) -> Iterator[anyio.CancelScope]:
@@ -386,14 +537,22 @@ class ReferenceRuntime:
                 fix="restart it first",
             )
         node.alive = False
-        node.incarnation += 1
-        for scope in list(node.scopes):
-            scope.cancel()
-        node.scopes.clear()
+        self._kill_processes(node)
         hosts, node.hosts = list(node.hosts.values()), {}
         self.log(LogLevel.WARNING, "environment", f"node {node.name} crashed", node=node)
         for host in hosts:
             self.task_group.start_soon(self._reap_instance, host)
+
+    def _kill_processes(self, node: NodeRecord) -> None:
+        # Everything the node runs (service, polls, workers, operations) ends now; reports
+        # from its instances are void from here on (a new incarnation).
+        node.incarnation += 1
+        for scope in list(node.scopes):
+            scope.cancel()
+        node.scopes.clear()
+        node.task_group = node.poller = node.watchdog = None
+        if self.quorum_holder == node.id:
+            self.quorum_holder = None
 
     async def _reap_instance(self, host: ResourceHost) -> None:
         # A crashed node's instances are gone; terminate them quietly so that what they hold
@@ -457,20 +616,21 @@ class ReferenceRuntime:
                 f"node {node.name!r} is running",
                 fix="crash it first",
             )
-        was_formed = any(n.state is not NodeState.DOWN for n in self.nodes if n is not node)
         if node.state is not NodeState.DOWN:
             # It came back before the others noticed: they see it go down and up again.
             await self._node_down(node)
-        node.state = NodeState.JOINING
-        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
         await self._start_node_service(node)
-        node.state = NodeState.PAUSED if node.paused else NodeState.UP
-        self.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
-        self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
-        if not was_formed:
-            await self._form_cluster(node)
+        node.isolated = True  # running, not yet a member: this round decides
+        members = await self.quorum_component(self.components())
+        if node in members:
+            await self._join(node)
         else:
-            self._consider_failback(node)
+            self.log(
+                LogLevel.WARNING,
+                "membership",
+                f"node {node.name} runs but has no quorum; it waits to join",
+                node=node,
+            )
 
     async def _form_cluster(self, node: NodeRecord) -> None:
         """The first node up after a full outage brings back what was online: the resources
@@ -600,6 +760,7 @@ class ReferenceRuntime:
                 task_group=node.task_group,
                 pending_timeout=pending,
                 watchdog=node.watchdog,
+                node_name=node.name,
             )
             node.hosts[res.id] = host
         return host
@@ -621,6 +782,12 @@ class ReferenceRuntime:
         if host.state is ResourceState.ONLINE:
             self.set_resource_state(res, ResourceState.ONLINE)
             return ResourceState.ONLINE
+        # The quorum resource comes online only where its device was won (Arbitrate is
+        # called after Open, before Online).
+        wins_device = res.id != self.quorum_id or self.quorum_holder == node.id
+        if not wins_device and not await self.arbitrate(res, node):
+            self.resource_reported(res, node, ResourceState.FAILED)
+            return ResourceState.FAILED
         host.pending_timeout = pending
         state = await host.online()
         if state is ResourceState.ONLINE and node.alive:
@@ -639,9 +806,12 @@ class ReferenceRuntime:
             return ResourceState.OFFLINE
         res.stopping = True
         try:
-            return await host.offline()
+            state = await host.offline()
         finally:
             res.stopping = False
+        if res.id == self.quorum_id:
+            await self.release(res, node)
+        return state
 
     # -- online / offline in dependency order --------------------------------------------------
 

@@ -11,8 +11,10 @@ import attrs
 
 from clusapi._cluster import Cluster, open_cluster
 from clusapi._enums import LogLevel
+from clusapi._errors import make_error
 from clusapi._reference import _handlers  # noqa: F401  (registers the operation handlers)
 from clusapi._reference._runtime import ReferenceRuntime
+from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -42,6 +44,40 @@ class ReferenceEnvironment:
     async def restart_node(self, name: str) -> None:
         """Start a crashed node again; it rejoins without manual steps."""
         await self._runtime.restart_node(name)
+
+    def partition(self, *sides: Sequence[str]) -> None:
+        """Cut the interconnect: nodes hear only the nodes on their own side.
+
+        Example: ``env.partition(["N1"], ["N2", "N3"])``. Nodes not named form one more side.
+        The sides notice after ``node_timeout`` (missed heartbeats); then only the side with
+        quorum keeps its members, and nodes on the others stop their resources first.
+
+        Raises:
+            InvalidParameterError: for an unknown node or a node named on two sides.
+        """
+        runtime = self._runtime
+        seen: set[str] = set()
+        resolved: list[frozenset[str]] = []
+        for side in sides:
+            if isinstance(side, str):
+                side = [side]  # partition("N1", "N2") means one node per side
+            ids = frozenset(runtime.find_node(name).id for name in side)
+            if ids & seen:
+                raise make_error(
+                    Win32Error.ERROR_INVALID_PARAMETER,
+                    f"a node is named on two sides of the partition {sides!r}",
+                    fix="name each node on one side only",
+                )
+            seen |= ids
+            resolved.append(ids)
+        rest = frozenset(runtime.nodes.by_id) - seen
+        if rest:
+            resolved.append(rest)
+        runtime.set_partition(resolved)
+
+    def heal(self) -> None:
+        """Reconnect the interconnect; cut-off nodes rejoin at the next membership round."""
+        self._runtime.set_partition(None)
 
     async def advance(self, seconds: float) -> None:
         """Let ``seconds`` of cluster time pass (instant on a virtual clock), then settle."""
