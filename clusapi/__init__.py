@@ -83,9 +83,11 @@ from ._restype import ResourceType as ResourceType
 from ._util import fixup_module_metadata as _fixup_module_metadata
 from ._values import (
     ClusterInfo as ClusterInfo,
+    ControlResult as ControlResult,
     GroupStateInfo as GroupStateInfo,
     Notification as Notification,
     ObjectInfo as ObjectInfo,
+    PropertyUpdate as PropertyUpdate,
     ResourceStateInfo as ResourceStateInfo,
     ResourceTypeInfo as ResourceTypeInfo,
 )
@@ -104,6 +106,7 @@ __all__ = (
     "ClusterTimeoutError",
     "ClusterUnavailableError",
     "ControlCode",
+    "ControlResult",
     "DependencyCycleError",
     "DependencyError",
     "FailbackType",
@@ -140,6 +143,7 @@ __all__ = (
     "PropertyFormat",
     "PropertyItem",
     "PropertyTable",
+    "PropertyUpdate",
     "PropertyValue",
     "QuorumError",
     "QuorumMode",

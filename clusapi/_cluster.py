@@ -11,7 +11,7 @@ from ._backend import Backend
 from ._enums import ClusterChange
 from ._errors import ClusterUnavailableError, HandleClosedError, InvalidParameterError
 from ._group import Group
-from ._handle import handle_arg
+from ._handle import control_args, handle_arg
 from ._node import Node
 from ._notify import NotifyPort
 from ._operations import ObjectKind
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from ._backend import Operation
-    from ._values import ClusterInfo
+    from ._values import ClusterInfo, ControlResult
 
 __all__ = ("Cluster", "open_cluster")
 
@@ -199,6 +199,13 @@ class Cluster(metaclass=NoPublicConstructor):
         """
         target = handle_arg(resource, Resource, "resource")
         await self._execute(ops.SetQuorumResource(target.id))
+
+    async def control(
+        self, code: int, data: bytes = b"", *, node: str | None = None
+    ) -> ControlResult:
+        """Send a control code to the cluster (``ClusterControl``); see ``Resource.control``."""
+        code_, data_ = control_args(code, data)
+        return await self._execute(ops.Control(ObjectKind.CLUSTER, "", code_, data_, node))
 
     def notifications(self, change_filter: ClusterChange = ClusterChange.ALL) -> _PortOpener:
         """A notify port for the changes in ``change_filter`` (``CreateClusterNotifyPort``).

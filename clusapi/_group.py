@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from ._enums import GroupState
     from ._resource import Resource
-    from ._values import GroupStateInfo
+    from ._values import GroupStateInfo, PropertyUpdate
 
 __all__ = ("Group",)
 
@@ -131,8 +131,8 @@ class Group(Handle):
         values = await self._call(ops.GetCommonProperties(ObjectKind.GROUP, self._id))
         return GroupCommonProperties.load(values)
 
-    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
-        """Change common properties, e.g. ``failover_threshold=2``; returns names written.
+    async def set_common_properties(self, **changes: object) -> PropertyUpdate:
+        """Change common properties, e.g. ``failover_threshold=2``; returns what was written and whether it waits for the next online.
 
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER naming an unknown, read-only or

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 import attrs
 
+from . import _operations as ops
 from ._errors import HandleClosedError, InvalidParameterError
+from ._operations import ObjectKind
 from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
 
     from ._backend import Operation
     from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
+    from ._values import ControlResult
 
 __all__ = ("Handle",)
 
@@ -61,6 +64,28 @@ class Handle(metaclass=NoPublicConstructor):
             )
         return await self._cluster._execute(operation)
 
+    async def control(
+        self, code: int, data: bytes = b"", *, node: str | None = None
+    ) -> ControlResult:
+        """Send a control code to the object (``Cluster<Object>Control``).
+
+        Args:
+            code: a :class:`~clusapi.ControlCode` of this object kind, or a code a resource
+                type defines itself (``clusapi.lowlevel.user_control_code``).
+            data: the input buffer (a property list for the SET/VALIDATE codes).
+            node: the node to run it on (``hHostNode``); default: the owner.
+
+        Returns:
+            The output buffer, and ``properties_stored`` for ERROR_RESOURCE_PROPERTIES_STORED.
+
+        Raises:
+            InvalidParameterError: for a code that is not a DWORD or a malformed buffer.
+            NotSupportedError: ERROR_INVALID_FUNCTION for a code nobody handles.
+        """
+        return await self._call(
+            ops.Control(ObjectKind(self._kind), self._id, *control_args(code, data), node)
+        )
+
     async def aclose(self) -> None:
         """Close the handle (``Close*``). Idempotent; the object is not affected."""
         self._closed = True
@@ -100,3 +125,20 @@ def name_arg(value: object, cls: type[Handle], what: str) -> str:
     if isinstance(value, str):
         return value
     return handle_arg(value, cls, f"{what} (or its name)").name
+
+
+def control_args(code: object, data: object) -> tuple[int, bytes]:
+    """A control code and its input buffer, checked at the API boundary."""
+    if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= 0xFFFF_FFFF:
+        raise InvalidParameterError(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"control code must be a DWORD (0..0xFFFFFFFF), not {code!r}",
+            fix="pass a clusapi.ControlCode",
+        )
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise InvalidParameterError(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"control input must be bytes, not {type(data).__name__}",
+            fix="build property lists with clusapi.lowlevel.PropertyList(...).to_bytes()",
+        )
+    return int(code), bytes(data)

@@ -16,9 +16,11 @@ from ._backend import Operation
 from ._enums import ClusterChange, GroupState, NodeState, ResourceState
 from ._values import (
     ClusterInfo,
+    ControlResult,
     GroupStateInfo,
     Notification,
     ObjectInfo,
+    PropertyUpdate,
     ResourceStateInfo,
     ResourceTypeInfo,
 )
@@ -28,6 +30,7 @@ __all__ = (
     "AddPossibleOwner",
     "CanBeDependent",
     "ChangeResourceGroup",
+    "Control",
     "CreateGroup",
     "CreateResource",
     "CreateResourceType",
@@ -75,6 +78,7 @@ __all__ = (
 class ObjectKind(enum.Enum):
     """The kinds of cluster object an operation can address."""
 
+    CLUSTER = "cluster"
     NODE = "node"
     GROUP = "group"
     RESOURCE = "resource"
@@ -124,7 +128,19 @@ class GetCommonProperties(Operation[Mapping[str, object]]):
 
 
 @attrs.frozen
-class SetCommonProperties(Operation[tuple[str, ...]]):
+class Control(Operation[ControlResult]):
+    """Send a control code to an object (``Cluster*Control``); ``node``: where to run it."""
+
+    mirrors = "ClusterResourceControl"
+    kind: ObjectKind
+    id: str
+    code: int
+    data: bytes
+    node: str | None = None
+
+
+@attrs.frozen
+class SetCommonProperties(Operation[PropertyUpdate]):
     """Verify and store common properties; returns the names written."""
 
     mirrors = "CLUSCTL_*_SET_COMMON_PROPERTIES"
@@ -365,7 +381,7 @@ class GetPrivateProperties(Operation[Mapping[str, object]]):
 
 
 @attrs.frozen
-class SetPrivateProperties(Operation[tuple[str, ...]]):
+class SetPrivateProperties(Operation[PropertyUpdate]):
     """Verify ``changes`` with the type's property table and store them."""
 
     mirrors = "CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES"

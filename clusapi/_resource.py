@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ._enums import ResourceState
-    from ._values import ResourceStateInfo
+    from ._values import PropertyUpdate, ResourceStateInfo
 
 __all__ = ("Resource",)
 
@@ -147,8 +147,8 @@ class Resource(Handle):
         values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE, self._id))
         return ResourceCommonProperties.load(values)
 
-    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
-        """Change common properties, e.g. ``restart_threshold=1``; returns names written.
+    async def set_common_properties(self, **changes: object) -> PropertyUpdate:
+        """Change common properties, e.g. ``restart_threshold=1``; returns what was written and whether it waits for the next online.
 
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
@@ -159,7 +159,7 @@ class Resource(Handle):
         """The type-specific properties, by property name, defaults included."""
         return await self._call(ops.GetPrivateProperties(self._id))
 
-    async def set_private_properties(self, **changes: object) -> tuple[str, ...]:
+    async def set_private_properties(self, **changes: object) -> PropertyUpdate:
         """Change private properties, checked by the type's property table.
 
         Raises:

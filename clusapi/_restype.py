@@ -11,7 +11,7 @@ from ._operations import ObjectKind
 
 if TYPE_CHECKING:
     from ._resource import Resource
-    from ._values import ResourceTypeInfo
+    from ._values import PropertyUpdate, ResourceTypeInfo
 
 __all__ = ("ResourceType",)
 
@@ -38,7 +38,7 @@ class ResourceType(Handle):
         values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE_TYPE, self._id))
         return ResourceTypeCommonProperties.load(values)
 
-    async def set_common_properties(self, **changes: object) -> tuple[str, ...]:
+    async def set_common_properties(self, **changes: object) -> PropertyUpdate:
         """Change common properties, e.g. ``looks_alive_poll_interval=2000``.
 
         Resources whose own interval is 0xFFFFFFFF use the type's value from their next online.

@@ -8,9 +8,11 @@ from ._enums import ClusterChange, GroupState, NodeState, ResourceState
 
 __all__ = (
     "ClusterInfo",
+    "ControlResult",
     "GroupStateInfo",
     "Notification",
     "ObjectInfo",
+    "PropertyUpdate",
     "ResourceStateInfo",
     "ResourceTypeInfo",
 )
@@ -73,6 +75,29 @@ class ResourceTypeInfo:
     implementation: str
     looks_alive_poll_interval: int
     is_alive_poll_interval: int
+
+
+@attrs.frozen
+class PropertyUpdate:
+    """What a property change did (``CLUSCTL_*_SET_*_PROPERTIES``).
+
+    ``takes_effect_at_next_online`` is the Python form of ERROR_RESOURCE_PROPERTIES_STORED:
+    the values are stored, but the resource is online and reads them at its next online.
+    """
+
+    #: The property names written (values equal to the stored ones are not rewritten).
+    written: tuple[str, ...]
+    takes_effect_at_next_online: bool = False
+
+
+@attrs.frozen
+class ControlResult:
+    """The answer to a control code (``Cluster*Control``): the output buffer, and whether
+    properties were stored but take effect only at the next online
+    (ERROR_RESOURCE_PROPERTIES_STORED)."""
+
+    data: bytes
+    properties_stored: bool = False
 
 
 @attrs.frozen

@@ -30,6 +30,7 @@ from ._operations import (
     AddPossibleOwner as AddPossibleOwner,
     CanBeDependent as CanBeDependent,
     ChangeResourceGroup as ChangeResourceGroup,
+    Control as Control,
     CreateGroup as CreateGroup,
     CreateResource as CreateResource,
     CreateResourceType as CreateResourceType,
@@ -49,6 +50,7 @@ from ._operations import (
     GetPossibleOwners as GetPossibleOwners,
     GetPreferredOwners as GetPreferredOwners,
     GetPrivateProperties as GetPrivateProperties,
+    GetQuorumResource as GetQuorumResource,
     GetResourceState as GetResourceState,
     GetResourceTypeInfo as GetResourceTypeInfo,
     GetTypeResources as GetTypeResources,
@@ -69,6 +71,7 @@ from ._operations import (
     SetCommonProperties as SetCommonProperties,
     SetPreferredOwners as SetPreferredOwners,
     SetPrivateProperties as SetPrivateProperties,
+    SetQuorumResource as SetQuorumResource,
 )
 from ._util import fixup_module_metadata as _fixup_module_metadata
 
@@ -78,6 +81,7 @@ __all__ = (
     "Backend",
     "CanBeDependent",
     "ChangeResourceGroup",
+    "Control",
     "ControlAccess",
     "ControlCodeParts",
     "ControlFunction",
@@ -102,6 +106,7 @@ __all__ = (
     "GetPossibleOwners",
     "GetPreferredOwners",
     "GetPrivateProperties",
+    "GetQuorumResource",
     "GetResourceState",
     "GetResourceTypeInfo",
     "GetTypeResources",
@@ -131,6 +136,7 @@ __all__ = (
     "SetCommonProperties",
     "SetPreferredOwners",
     "SetPrivateProperties",
+    "SetQuorumResource",
     "compose_control_code",
     "decompose_control_code",
     "error_class_for",

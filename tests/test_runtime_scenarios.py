@@ -276,7 +276,7 @@ async def test_restarts_on_the_same_node_then_fails_over_beyond_the_threshold(
     async with cluster_env() as env:
         group, res = await build_group(env.cluster, "g", {"svc": []}, preferred=TWO)
         svc = res["svc"]
-        assert "RestartThreshold" in await svc.set_common_properties(restart_threshold=2)
+        assert "RestartThreshold" in (await svc.set_common_properties(restart_threshold=2)).written
         await group.online()
 
         for failure in (1, 2):

@@ -35,6 +35,7 @@ from clusapi._values import (
     ClusterInfo,
     GroupStateInfo,
     ObjectInfo,
+    PropertyUpdate,
     ResourceStateInfo,
     ResourceTypeInfo,
 )
@@ -155,6 +156,10 @@ _CommonTable = (
     | type[ResourceCommonProperties]
     | type[ResourceTypeCommonProperties]
 )
+#: Common properties of a resource that its monitor reads only when it comes online.
+_NEXT_ONLINE = frozenset(
+    {"LooksAlivePollInterval", "IsAlivePollInterval", "PendingTimeout", "SeparateMonitor"}
+)
 _PROPERTY_CHANGE = {
     ObjectKind.GROUP: ClusterChange.GROUP_PROPERTY,
     ObjectKind.RESOURCE: ClusterChange.RESOURCE_PROPERTY,
@@ -184,7 +189,7 @@ async def _get_common(rt: ReferenceRuntime, op: ops.GetCommonProperties) -> Mapp
 
 
 @_handles(ops.SetCommonProperties)
-async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> tuple[str, ...]:
+async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> PropertyUpdate:
     table, record = _common(rt, op.kind, op.id)
     with _about(f"{op.kind.value} {record.name!r}"):
         checked = table.verify(op.changes)
@@ -194,7 +199,13 @@ async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> tupl
         written = table.apply(record.properties, checked)
     if written:
         rt.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
-    return written
+    # The monitor reads these when the resource next comes online (clusapi.md §7.10).
+    deferred = (
+        isinstance(record, ResourceRecord)
+        and record.state is not ResourceState.OFFLINE
+        and bool(_NEXT_ONLINE.intersection(written))
+    )
+    return PropertyUpdate(written, deferred)
 
 
 @_handles(ops.OpenNotifyPort)
@@ -732,13 +743,16 @@ async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Ma
 
 
 @_handles(ops.SetPrivateProperties)
-async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> tuple[str, ...]:
+async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> PropertyUpdate:
     res = rt.resource_record(op.id)
     with _about(f"resource {res.name!r}"):
         written = res.type.implementation.Properties.apply(res.private, op.changes)
     if written:
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
-    return written
+    # A resource reads its private properties at Open and Online: while it is up, a change
+    # is stored and takes effect at the next online (ERROR_RESOURCE_PROPERTIES_STORED).
+    stored = bool(written) and res.state not in (ResourceState.OFFLINE, ResourceState.FAILED)
+    return PropertyUpdate(written, stored)
 
 
 # -- resource types ------------------------------------------------------------------------
