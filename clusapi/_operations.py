@@ -13,7 +13,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._backend import Operation
-from ._enums import ClusterChange, GroupState, NodeState, ResourceState
+from ._enums import ClusterChange, GroupState, NodeState, RegCommand, RegValueType, ResourceState
 from ._values import (
     ClusterInfo,
     ControlResult,
@@ -26,6 +26,15 @@ from ._values import (
 )
 
 __all__ = (
+    "CommitBatch",
+    "EnumValues",
+    "EnumKeys",
+    "DeleteValue",
+    "QueryValue",
+    "SetValue",
+    "DeleteKey",
+    "CreateKey",
+    "KeyExists",
     "AddDependency",
     "AddPossibleOwner",
     "CanBeDependent",
@@ -46,6 +55,7 @@ __all__ = (
     "GetGroupResources",
     "GetGroupState",
     "GetNodeGroups",
+    "GetObjectKey",
     "GetNodeState",
     "GetPossibleOwners",
     "GetPreferredOwners",
@@ -63,6 +73,7 @@ __all__ = (
     "OnlineResource",
     "OpenNotifyPort",
     "OpenObject",
+    "OpenRegistryPort",
     "PauseNode",
     "RemoveDependency",
     "RemovePossibleOwner",
@@ -387,6 +398,95 @@ class SetPrivateProperties(Operation[PropertyUpdate]):
     mirrors = "CLUSCTL_RESOURCE_SET_PRIVATE_PROPERTIES"
     id: str
     changes: Mapping[str, object]
+
+
+# -- cluster database ----------------------------------------------------------------------
+
+
+@attrs.frozen
+class GetObjectKey(Operation[str]):
+    """The database path of an object's key (``GetCluster*Key``); "" is the root."""
+
+    mirrors = "GetClusterKey"
+    kind: ObjectKind
+    id: str
+
+
+@attrs.frozen
+class KeyExists(Operation[bool]):
+    mirrors = "ClusterRegOpenKey"
+    path: str
+
+
+@attrs.frozen
+class CreateKey(Operation[bool]):
+    """Create a key (and missing parents); True if it was created."""
+
+    mirrors = "ClusterRegCreateKey"
+    path: str
+
+
+@attrs.frozen
+class DeleteKey(Operation[None]):
+    """Delete a key; ``tree``: with everything below it."""
+
+    mirrors = "ClusterRegDeleteKey"
+    path: str
+    tree: bool
+
+
+@attrs.frozen
+class SetValue(Operation[None]):
+    mirrors = "ClusterRegSetValue"
+    path: str
+    name: str
+    value: object
+    type: RegValueType | None
+
+
+@attrs.frozen
+class QueryValue(Operation[tuple[RegValueType, object]]):
+    mirrors = "ClusterRegQueryValue"
+    path: str
+    name: str
+
+
+@attrs.frozen
+class DeleteValue(Operation[None]):
+    mirrors = "ClusterRegDeleteValue"
+    path: str
+    name: str
+
+
+@attrs.frozen
+class EnumKeys(Operation[tuple[str, ...]]):
+    mirrors = "ClusterRegEnumKey"
+    path: str
+
+
+@attrs.frozen
+class EnumValues(Operation[tuple[tuple[str, RegValueType, object], ...]]):
+    mirrors = "ClusterRegEnumValue"
+    path: str
+
+
+@attrs.frozen
+class CommitBatch(Operation[None]):
+    """Apply ``commands`` (command, name, type or None, data or None) all or nothing."""
+
+    mirrors = "ClusterRegCloseBatch"
+    path: str
+    commands: tuple[tuple[RegCommand, str, RegValueType | None, object], ...]
+
+
+@attrs.frozen
+class OpenRegistryPort(Operation[MemoryObjectReceiveStream[Notification]]):
+    """REGISTRY_* changes at (or, with ``subtree``, below) a key (``RegisterClusterNotify``)."""
+
+    mirrors = "RegisterClusterNotify"
+    path: str
+    filter: ClusterChange
+    subtree: bool
 
 
 # -- resource types ------------------------------------------------------------------------

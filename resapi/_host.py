@@ -20,9 +20,11 @@ import anyio
 from clusapi._enums import FailureType, LogLevel, ResourceExitState, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._properties import PropertyTable
+from clusapi._registry import RegistryTree
 from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 
+from ._local import LocalRegistry
 from ._records import FailureReport, LogEntry, ResourceStatus
 from ._resource import NOT_HANDLED, NotHandled
 from ._watchdog import PendingWatchdog, Watch
@@ -124,6 +126,7 @@ class ResourceHost:
         pending_timeout: seconds; the longest gap between progress reports of a pending
             Online or Offline before the host terminates the resource.
         node_name: the node the instance runs on (default: this machine's name).
+        local_registry: the node-local registry (default: a fresh one for this host).
         watchdog: enforces PendingTimeout; a monitor shares one among its hosts (default: one
             of the host's own).
         verify_signalled_failure: if true (the default), a ``signal_failure()`` is verified
@@ -143,9 +146,13 @@ class ResourceHost:
         verify_signalled_failure: bool = True,
         watchdog: PendingWatchdog | None = None,
         node_name: str | None = None,
+        local_registry: RegistryTree | None = None,
     ) -> None:
         self._factory = resource_type
         self._node_name = node_name if node_name is not None else platform.node()
+        self._local = LocalRegistry(
+            local_registry if local_registry is not None else RegistryTree()
+        )
         self._name = name
         self._parameters = parameters
         self._listener = listener
@@ -179,6 +186,10 @@ class ResourceHost:
     @property
     def node_name(self) -> str:
         return self._node_name
+
+    @property
+    def local_registry(self) -> LocalRegistry:
+        return self._local
 
     @property
     def properties(self) -> PropertyTable:

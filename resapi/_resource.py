@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
     from typing_extensions import TypeVarTuple, Unpack
 
+    from ._local import LocalRegistry
+
     _Ts = TypeVarTuple("_Ts")
 
 __all__ = (
@@ -90,6 +92,11 @@ class ResourceContext(Protocol):
     @property
     def node_name(self) -> str:
         """The node the instance runs on."""
+        ...
+
+    @property
+    def local_registry(self) -> LocalRegistry:
+        """The node-local registry (checkpointed subtrees follow the resource)."""
         ...
 
     @property
@@ -242,6 +249,13 @@ class Resource(abc.ABC, Generic[P]):
     def node_name(self) -> str:
         """The node this instance runs on (what ``GetComputerName`` tells a resource DLL)."""
         return self._context.node_name
+
+    @property
+    def local_registry(self) -> LocalRegistry:
+        """The registry of the node it runs on; subtrees named as the resource's registry
+        checkpoints are captured while it is online and restored wherever it comes online
+        next (``ClusterResourceControl(CLUSCTL_RESOURCE_ADD_REGISTRY_CHECKPOINT)``)."""
+        return self._context.local_registry
 
     @property
     def properties(self) -> P:

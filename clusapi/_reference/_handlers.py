@@ -31,6 +31,7 @@ from clusapi._enums import (
 )
 from clusapi._errors import PropertyError, make_error
 from clusapi._operations import ObjectKind
+from clusapi._registry import RegValue
 from clusapi._values import (
     ClusterInfo,
     GroupStateInfo,
@@ -44,7 +45,8 @@ from resapi._resource import Resource
 
 from . import _policy as policy
 from ._model import GroupRecord, ResourceRecord, TypeRecord
-from ._runtime import _handles, check_name
+from ._parameters import ParametersView
+from ._runtime import _handles, check_name, object_key_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -134,6 +136,7 @@ async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
                 fix="choose another name",
             )
         rt.groups.rename(group, name)
+        _set_db(rt, object_key_path("group", group.id), Name=name)
         rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
         return
     if op.kind is ObjectKind.RESOURCE:
@@ -146,6 +149,7 @@ async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
                 fix="choose another name",
             )
         rt.resources.rename(res, name)
+        _set_db(rt, object_key_path("resource", res.id), Name=name)
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
         return
     raise make_error(W.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here")
@@ -283,6 +287,7 @@ async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
             group.owner = None
     rt.nodes.remove(node)
     rt.gone[node.id] = node.name
+    rt.database.delete_tree(object_key_path("node", node.id))
     rt.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
 
 
@@ -306,6 +311,7 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
         )
     group = GroupRecord(rt.new_id("group"), name)
     rt.groups.add(group)
+    _set_db(rt, object_key_path("group", group.id), Name=name)
     rt.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
     return ObjectInfo(group.id, group.name)
 
@@ -323,6 +329,7 @@ async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
     group.failback_generation += 1
     rt.groups.remove(group)
     rt.gone[group.id] = group.name
+    rt.database.delete_tree(object_key_path("group", group.id))
     rt.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
 
 
@@ -419,6 +426,12 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
             fix="pass True or False",
         )
     res = ResourceRecord(rt.new_id("resource"), name, rtype, group.id)
+    key = object_key_path("resource", res.id)
+    _set_db(rt, key, Name=name, Type=rtype.name, Group=group.id)
+    rt.database.create_key(key + "\\Parameters")
+    # Private properties live in the Parameters key: the property API and the registry API
+    # read and write the same values.
+    res.private = ParametersView(rt.database, key + "\\Parameters", rtype.implementation.Properties)
     if op.separate_monitor:
         res.properties["SeparateMonitor"] = True
     rt.resources.add(res)
@@ -467,6 +480,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
     res.type.resources.remove(res.id)
     rt.resources.remove(res)
     rt.gone[res.id] = res.name
+    rt.database.delete_tree(object_key_path("resource", res.id))  # checkpoints go with it
     rt.events.emit(ClusterChange.RESOURCE_DELETED, res.name, res.id)
     rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.refresh_group_state(group)
@@ -582,6 +596,7 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
         target.resources.append(rid)
         moved = rt.resources.by_id[rid]
         moved.group = target.id
+        _set_db(rt, object_key_path("resource", rid), Group=target.id)
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, moved.name, moved.id)
     rt.events.emit(ClusterChange.GROUP_PROPERTY, source.name, source.id)
     rt.events.emit(ClusterChange.GROUP_PROPERTY, target.name, target.id)
@@ -825,6 +840,7 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
         )
     record = TypeRecord(name, display_name, cls, path, dict(props))
     rt.types[name.casefold()] = record
+    _set_db(rt, object_key_path("resource type", name), Name=name, DllName=path)
     rt.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
     return _type_info(record)
 
@@ -849,6 +865,7 @@ async def _delete_type(rt: ReferenceRuntime, op: ops.DeleteResourceType) -> None
             fix="delete those resources first",
         )
     del rt.types[record.name.casefold()]
+    rt.database.delete_tree(object_key_path("resource type", record.name))
     rt.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
 
 
@@ -917,3 +934,10 @@ async def _set_quorum(rt: ReferenceRuntime, op: ops.SetQuorumResource) -> None:
         await rt.arbitrate(res, node)  # it runs there already: that node takes the device
     rt.log(LogLevel.INFORMATION, "quorum", f"quorum resource is now {res.name!r}")
     rt.events.emit(ClusterChange.CLUSTER_PROPERTY, rt.cluster_name)
+
+
+def _set_db(rt: ReferenceRuntime, key: str, **values: str) -> None:
+    """Keep an object's key in the cluster database in step with the object."""
+    rt.database.create_key(key)
+    for name, value in values.items():
+        rt.database.set_value(key, name, RegValue.from_python(value, name=name))

@@ -13,6 +13,7 @@ import attrs
 from anyio.abc import TaskGroup
 
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
+from clusapi._registry import RegistryTree
 from resapi._host import ResourceHost
 from resapi._resource import Resource
 from resapi._watchdog import PendingWatchdog
@@ -20,7 +21,7 @@ from resapi._watchdog import PendingWatchdog
 from ._poller import Poller
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, MutableMapping
 
 __all__ = (
     "ClusterLogEntry",
@@ -67,6 +68,10 @@ class NodeRecord:
     #: The task group of the node's current incarnation (its monitor's workers and polls).
     task_group: TaskGroup | None = None
     poller: Poller | None = None
+    #: The node-local registry (set by the runtime when it creates the node).
+    local: RegistryTree = attrs.field(factory=RegistryTree)
+    #: The database as this node last saw it while it was down; None while it is a member.
+    replica: RegistryTree | None = None
     watchdog: PendingWatchdog | None = None
     #: Cancel scopes of work running on the node (its service task, group operations): a crash
     #: cancels them all, as the node's processes die.
@@ -124,7 +129,10 @@ class ResourceRecord:
     type: TypeRecord
     group: str
     properties: dict[str, object] = attrs.field(factory=dict)
-    private: dict[str, object] = attrs.field(factory=dict)
+    #: The private properties: a view of the resource's Parameters key (set by the runtime).
+    private: MutableMapping[str, object] = attrs.field(factory=dict)
+    #: Registry checkpoints: subtrees of the node-local registry, in the order added.
+    checkpoints: list[str] = attrs.field(factory=list)
     state: ResourceState = ResourceState.OFFLINE
     #: The node whose monitor hosts (or last hosted) the instance.
     node: str | None = None

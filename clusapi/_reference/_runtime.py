@@ -13,6 +13,7 @@ of cluster time pass in milliseconds and the same run gives the same cluster log
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
@@ -37,6 +38,7 @@ from clusapi._errors import (
     InvalidParameterError,
     make_error,
 )
+from clusapi._registry import RegistryTree, RegValue
 from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
@@ -53,13 +55,16 @@ from ._model import (
     TypeRecord,
 )
 from ._poller import Poller
+from ._registry_sync import RegistrySync
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
     from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectSendStream
 
     from clusapi._backend import Operation
+    from clusapi._values import Notification
     from resapi._records import FailureReport, LogEntry, ResourceStatus
 
 __all__ = ("ReferenceRuntime",)
@@ -112,7 +117,7 @@ class _HostListener:
             )
 
 
-class ReferenceRuntime:
+class ReferenceRuntime(RegistrySync):
     """The in-process cluster behind :func:`clusapi.testing.open_reference_cluster`.
 
     Use it through :class:`~clusapi.Cluster` (it is that cluster's backend) and the test
@@ -156,6 +161,11 @@ class ReferenceRuntime:
         #: from here, so two clusters run one after another in a loop log the same times.
         self.origin = self.now()
         self.events = EventBus(self.cluster_time)
+        #: The cluster database: one replicated registry (nodes that are up share it; a node
+        #: that goes down keeps the copy it had, and takes the current one when it rejoins).
+        self.database = RegistryTree(on_change=self._database_changed)
+        #: Registered REGISTRY_* ports: (key path, subtree, filter mask, stream).
+        self.registry_ports: list[tuple[str, bool, int, MemoryObjectSendStream[Notification]]] = []
         self.cluster_log: list[ClusterLogEntry] = []
         self.nodes: Registry[NodeRecord] = Registry("node")
         self.groups: Registry[GroupRecord] = Registry("group")
@@ -172,7 +182,17 @@ class ReferenceRuntime:
                     f"node name {name!r} is given twice",
                     fix="give each node a distinct name",
                 )
-            self.nodes.add(NodeRecord(self.new_id("node"), name, len(self.nodes.by_id) + 1))
+            node = NodeRecord(self.new_id("node"), name, len(self.nodes.by_id) + 1)
+            # The node-local registry (its HKLM): it survives crashes, as a disk does.
+            node.local = RegistryTree(
+                on_change=functools.partial(self._local_changed, node),
+                label=f"the local registry of node {name!r}",
+            )
+            self.nodes.add(node)
+            self.database.create_key(object_key_path("node", node.id))
+            self.database.set_value(
+                object_key_path("node", node.id), "NodeName", RegValue.from_python(name)
+            )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -493,6 +513,7 @@ class ReferenceRuntime:
     async def _join(self, node: NodeRecord) -> None:
         formed = any(n.state is not NodeState.DOWN for n in self.nodes if n is not node)
         node.isolated = False
+        node.replica = None  # it reads the current database again, every change included
         node.state = NodeState.JOINING
         self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
         node.state = NodeState.PAUSED if node.paused else NodeState.UP
@@ -562,6 +583,7 @@ class ReferenceRuntime:
 
     async def _node_down(self, node: NodeRecord) -> None:
         node.state = NodeState.DOWN
+        node.replica = self.database.copy(label=f"the database copy of node {node.name!r}")
         self.log(
             LogLevel.WARNING,
             "membership",
@@ -761,6 +783,7 @@ class ReferenceRuntime:
                 pending_timeout=pending,
                 watchdog=node.watchdog,
                 node_name=node.name,
+                local_registry=node.local,
             )
             node.hosts[res.id] = host
         return host
@@ -789,6 +812,9 @@ class ReferenceRuntime:
             self.resource_reported(res, node, ResourceState.FAILED)
             return ResourceState.FAILED
         host.pending_timeout = pending
+        if res.checkpoints:
+            self.restore_checkpoints(res, node)  # offline edits there are overwritten
+            self.capture_checkpoints(res, node)
         state = await host.online()
         if state is ResourceState.ONLINE and node.alive:
             assert node.poller is not None, "node service not started"
@@ -1153,6 +1179,20 @@ def check_name(kind: str, name: object) -> str:
             fix="cluster database key names cannot contain '\\'",
         )
     return name
+
+
+def object_key_path(kind: str, ident: str) -> str:
+    """Where an object's key lives in the cluster database (as under HKLM\\Cluster)."""
+    return (
+        {
+            "node": "Nodes",
+            "group": "Groups",
+            "resource": "Resources",
+            "resource type": "ResourceTypes",
+        }[kind]
+        + "\\"
+        + ident
+    )
 
 
 # -- property helpers ----------------------------------------------------------------------

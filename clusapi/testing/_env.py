@@ -12,7 +12,10 @@ import attrs
 from clusapi._cluster import Cluster, open_cluster
 from clusapi._enums import LogLevel
 from clusapi._errors import make_error
-from clusapi._reference import _handlers  # noqa: F401  (registers the operation handlers)
+from clusapi._reference import (  # noqa: F401  (importing them registers the operation handlers)
+    _control,
+    _handlers,
+)
 from clusapi._reference._runtime import ReferenceRuntime
 from clusapi._win32 import Win32Error
 
