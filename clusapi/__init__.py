@@ -70,6 +70,10 @@ from ._errors import (
     ResourceTypeNotFoundError as ResourceTypeNotFoundError,
 )
 from ._group import Group as Group
+from ._key import (
+    ClusterKey as ClusterKey,
+    RegistryBatch as RegistryBatch,
+)
 from ._node import Node as Node
 from ._notify import NotifyPort as NotifyPort, NotifyPortStatistics as NotifyPortStatistics
 from ._properties import (
@@ -103,6 +107,7 @@ __all__ = (
     "ClusterEnum",
     "ClusterError",
     "ClusterInfo",
+    "ClusterKey",
     "ClusterTimeoutError",
     "ClusterUnavailableError",
     "ControlCode",
@@ -149,6 +154,7 @@ __all__ = (
     "QuorumMode",
     "QuorumType",
     "RegValueType",
+    "RegistryBatch",
     "RegistryEntryNotFoundError",
     "Resource",
     "ResourceClass",

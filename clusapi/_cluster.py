@@ -12,8 +12,9 @@ from ._enums import ClusterChange
 from ._errors import ClusterUnavailableError, HandleClosedError, InvalidParameterError
 from ._group import Group
 from ._handle import control_args, handle_arg
+from ._key import ClusterKey
 from ._node import Node
-from ._notify import NotifyPort
+from ._notify import PortOpener
 from ._operations import ObjectKind
 from ._resource import Resource
 from ._restype import ResourceType
@@ -22,7 +23,6 @@ from ._values import ObjectInfo
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
     from types import TracebackType
 
     from ._backend import Operation
@@ -181,6 +181,10 @@ class Cluster(metaclass=NoPublicConstructor):
         )
         return self._type_handle(ObjectInfo(info.name, info.name))
 
+    async def root_key(self) -> ClusterKey:
+        """The root key of the cluster database (``GetClusterKey``)."""
+        return ClusterKey._create(cluster=self, path="")
+
     async def quorum_resource(self) -> Resource | None:
         """The quorum resource, or None if none is set (``GetClusterQuorumResource``)."""
         info = await self._execute(ops.GetQuorumResource())
@@ -207,7 +211,7 @@ class Cluster(metaclass=NoPublicConstructor):
         code_, data_ = control_args(code, data)
         return await self._execute(ops.Control(ObjectKind.CLUSTER, "", code_, data_, node))
 
-    def notifications(self, change_filter: ClusterChange = ClusterChange.ALL) -> _PortOpener:
+    def notifications(self, change_filter: ClusterChange = ClusterChange.ALL) -> PortOpener:
         """A notify port for the changes in ``change_filter`` (``CreateClusterNotifyPort``).
 
         Use ``async with cluster.notifications(filter) as port`` (closed on exit) or
@@ -227,7 +231,8 @@ class Cluster(metaclass=NoPublicConstructor):
                 f"{change_filter!r}",
                 fix="combine ClusterChange flags with |, e.g. GROUP_STATE | RESOURCE_STATE",
             )
-        return _PortOpener(self, ClusterChange(change_filter))
+        change = ClusterChange(change_filter)
+        return PortOpener(self._execute, ops.OpenNotifyPort(change), change)
 
     async def aclose(self) -> None:
         """Close the connection (``CloseCluster``). Idempotent."""
@@ -245,35 +250,6 @@ class Cluster(metaclass=NoPublicConstructor):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-@attrs.define(eq=False)
-class _PortOpener:
-    """``cluster.notifications(...)``: awaitable, or an async context manager."""
-
-    _cluster: Cluster
-    _filter: ClusterChange
-    _port: NotifyPort | None = None
-
-    async def _open(self) -> NotifyPort:
-        stream = await self._cluster._execute(ops.OpenNotifyPort(self._filter))
-        return NotifyPort._create(filter=self._filter, stream=stream)
-
-    def __await__(self) -> Generator[object, None, NotifyPort]:
-        return self._open().__await__()
-
-    async def __aenter__(self) -> NotifyPort:
-        self._port = await self._open()
-        return self._port
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._port is not None:
-            await self._port.aclose()
 
 
 async def open_cluster(name: str | None = None, *, backend: Backend | None = None) -> Cluster:

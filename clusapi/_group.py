@@ -132,7 +132,10 @@ class Group(Handle):
         return GroupCommonProperties.load(values)
 
     async def set_common_properties(self, **changes: object) -> PropertyUpdate:
-        """Change common properties, e.g. ``failover_threshold=2``; returns what was written and whether it waits for the next online.
+        """Change common properties, e.g. ``failover_threshold=2``.
+
+        Returns:
+            What was written, and whether it waits for the next online.
 
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER naming an unknown, read-only or

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ._backend import Operation
     from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
+    from ._key import ClusterKey
     from ._values import ControlResult
 
 __all__ = ("Handle",)
@@ -85,6 +86,13 @@ class Handle(metaclass=NoPublicConstructor):
         return await self._call(
             ops.Control(ObjectKind(self._kind), self._id, *control_args(code, data), node)
         )
+
+    async def key(self) -> ClusterKey:
+        """The object's key in the cluster database (``GetCluster<Object>Key``)."""
+        from ._key import ClusterKey
+
+        path = await self._call(ops.GetObjectKey(ObjectKind(self._kind), self._id))
+        return ClusterKey._create(cluster=self._cluster, path=path)
 
     async def aclose(self) -> None:
         """Close the handle (``Close*``). Idempotent; the object is not affected."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Self, final
 
 import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream
 
+from ._backend import Operation
 from ._enums import ClusterChange
 from ._errors import ClusterTimeoutError, HandleClosedError
 from ._util import NoPublicConstructor
@@ -15,9 +17,10 @@ from ._values import Notification
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
     from types import TracebackType
 
-__all__ = ("NotifyPort", "NotifyPortStatistics")
+__all__ = ("NotifyPort", "NotifyPortStatistics", "PortOpener")
 
 
 @attrs.frozen
@@ -133,3 +136,37 @@ class NotifyPort(metaclass=NoPublicConstructor):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+@attrs.define(eq=False)
+class PortOpener:
+    """What ``notifications(...)`` returns: awaitable (``port = await ...``), or an async
+    context manager that closes the port on exit (``async with ... as port``)."""
+
+    _execute: Callable[
+        [Operation[MemoryObjectReceiveStream[Notification]]],
+        Awaitable[MemoryObjectReceiveStream[Notification]],
+    ]
+    _operation: Operation[MemoryObjectReceiveStream[Notification]]
+    _filter: ClusterChange
+    _port: NotifyPort | None = None
+
+    async def _open(self) -> NotifyPort:
+        stream = await self._execute(self._operation)
+        return NotifyPort._create(filter=self._filter, stream=stream)
+
+    def __await__(self) -> Generator[object, None, NotifyPort]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> NotifyPort:
+        self._port = await self._open()
+        return self._port
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._port is not None:
+            await self._port.aclose()

@@ -26,6 +26,9 @@ from ._values import (
 )
 
 __all__ = (
+    "AddCheckpoint",
+    "DeleteCheckpoint",
+    "GetCheckpoints",
     "CommitBatch",
     "EnumValues",
     "EnumKeys",
@@ -477,6 +480,26 @@ class CommitBatch(Operation[None]):
     mirrors = "ClusterRegCloseBatch"
     path: str
     commands: tuple[tuple[RegCommand, str, RegValueType | None, object], ...]
+
+
+@attrs.frozen
+class AddCheckpoint(Operation[None]):
+    mirrors = "CLUSCTL_RESOURCE_ADD_REGISTRY_CHECKPOINT"
+    id: str
+    path: str
+
+
+@attrs.frozen
+class DeleteCheckpoint(Operation[None]):
+    mirrors = "CLUSCTL_RESOURCE_DELETE_REGISTRY_CHECKPOINT"
+    id: str
+    path: str
+
+
+@attrs.frozen
+class GetCheckpoints(Operation[tuple[str, ...]]):
+    mirrors = "CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS"
+    id: str
 
 
 @attrs.frozen

@@ -142,13 +142,41 @@ class Resource(Handle):
         """Remove a possible owner (``RemoveClusterResourceNode``)."""
         await self._call(ops.RemovePossibleOwner(self._id, _name(node)))
 
+    async def add_registry_checkpoint(self, path: str) -> None:
+        """Checkpoint a subtree of the node-local registry (``CLUSCTL_RESOURCE_ADD_REGISTRY_
+        CHECKPOINT``): while the resource is online, changes there are captured into the
+        cluster database; before it comes online on a node, the subtree is restored there.
+
+        Args:
+            path: a key under HKEY_LOCAL_MACHINE, without a leading backslash.
+
+        Raises:
+            ObjectExistsError: ERROR_ALREADY_EXISTS if it is checkpointed already.
+        """
+        await self._call(ops.AddCheckpoint(self._id, path))
+
+    async def delete_registry_checkpoint(self, path: str) -> None:
+        """Stop checkpointing ``path`` and drop its captured data.
+
+        Raises:
+            RegistryEntryNotFoundError: ERROR_FILE_NOT_FOUND if there is no such checkpoint.
+        """
+        await self._call(ops.DeleteCheckpoint(self._id, path))
+
+    async def registry_checkpoints(self) -> list[str]:
+        """The checkpointed subtrees, in the order added."""
+        return list(await self._call(ops.GetCheckpoints(self._id)))
+
     async def common_properties(self) -> ResourceCommonProperties:
         """Restart and failure settings, poll intervals, pending timeout, ..."""
         values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE, self._id))
         return ResourceCommonProperties.load(values)
 
     async def set_common_properties(self, **changes: object) -> PropertyUpdate:
-        """Change common properties, e.g. ``restart_threshold=1``; returns what was written and whether it waits for the next online.
+        """Change common properties, e.g. ``restart_threshold=1``.
+
+        Returns:
+            What was written, and whether it waits for the next online.
 
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.

@@ -6,6 +6,7 @@ by name. The Failover Manager (``_runtime``) is the only writer.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import anyio
@@ -21,7 +22,7 @@ from resapi._watchdog import PendingWatchdog
 from ._poller import Poller
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, MutableMapping
+    from collections.abc import Iterator
 
 __all__ = (
     "ClusterLogEntry",

@@ -217,6 +217,9 @@ class ReferenceRuntime(RegistrySync):
                     await host.close()
                 node.hosts.clear()
         self.events.close()
+        for *_, send in self.registry_ports:
+            send.close()
+        self.registry_ports.clear()
 
     # -- the Backend seam --------------------------------------------------------------------
 

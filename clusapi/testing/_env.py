@@ -15,14 +15,17 @@ from clusapi._errors import make_error
 from clusapi._reference import (  # noqa: F401  (importing them registers the operation handlers)
     _control,
     _handlers,
+    _regops,
 )
 from clusapi._reference._runtime import ReferenceRuntime
 from clusapi._win32 import Win32Error
+from resapi._local import LocalRegistry
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import AsyncIterator, Mapping, Sequence
 
     from clusapi._reference._model import ClusterLogEntry
+    from clusapi._registry import RegistryTree
 
 __all__ = ("ReferenceEnvironment", "open_reference_cluster")
 
@@ -103,6 +106,25 @@ class ReferenceEnvironment:
         """The cluster log as text, one entry per line (deterministic on a virtual clock)."""
         return "\n".join(e.format() for e in self._runtime.cluster_log if e.level >= min_level)
 
+    def node_database(self, name: str) -> Mapping[str, Mapping[str, object]]:
+        """The cluster database as node ``name`` sees it: key path → {value name: data}.
+
+        A member reads the current database; a node that is down keeps the copy it had when
+        it went down, and reads the current one again when it rejoins.
+        """
+        node = self._runtime.find_node(name)
+        tree = node.replica if node.replica is not None else self._runtime.database
+        return _flatten(tree)
+
+    def local_registry(self, name: str) -> LocalRegistry:
+        """Node ``name``'s local registry, writable: what an administrator on that node (or a
+        process outside the cluster) would change."""
+        return LocalRegistry(self._runtime.find_node(name).local)
+
+    def node_registry(self, name: str) -> Mapping[str, Mapping[str, object]]:
+        """Node ``name``'s local registry: key path → {value name: data}."""
+        return _flatten(self._runtime.find_node(name).local)
+
     def cluster_hour(self) -> float:
         """The hour of day in cluster-local time (failback windows read it)."""
         return self._runtime.cluster_hour()
@@ -111,6 +133,18 @@ class ReferenceEnvironment:
     def events_emitted(self) -> int:
         """How many change events the cluster has emitted so far."""
         return self._runtime.events.emitted
+
+
+def _flatten(tree: RegistryTree) -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+
+    def walk(path: str) -> None:
+        out[path] = {name: value.data for name, value in tree.enum_values(path)}
+        for sub in tree.enum_keys(path):
+            walk(f"{path}\\{sub}" if path else sub)
+
+    walk("")
+    return out
 
 
 async def settle() -> None:
