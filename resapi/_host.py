@@ -125,6 +125,8 @@ class ResourceHost:
         task_group: where workers and failure checks run; it must outlive the host.
         pending_timeout: seconds; the longest gap between progress reports of a pending
             Online or Offline before the host terminates the resource.
+        deadlock_timeout: seconds any entry point may run before it counts as deadlocked
+            (DeadlockTimeout): it is cancelled, logged, and the instance written off.
         node_name: the node the instance runs on (default: this machine's name).
         local_registry: the node-local registry (default: a fresh one for this host).
         watchdog: enforces PendingTimeout; a monitor shares one among its hosts (default: one
@@ -145,6 +147,7 @@ class ResourceHost:
         pending_timeout: float = 180.0,
         verify_signalled_failure: bool = True,
         watchdog: PendingWatchdog | None = None,
+        deadlock_timeout: float = 300.0,
         node_name: str | None = None,
         local_registry: RegistryTree | None = None,
     ) -> None:
@@ -158,6 +161,9 @@ class ResourceHost:
         self._listener = listener
         self._task_group = task_group
         self.pending_timeout = pending_timeout
+        self.deadlock_timeout = deadlock_timeout
+        #: Set once an entry point ran past DeadlockTimeout: the instance must be replaced.
+        self.deadlocked = False
         self.verify_signalled_failure = verify_signalled_failure
         self._resource: Resource | None = None
         self._state = ResourceState.INITIALIZING
@@ -211,7 +217,7 @@ class ResourceHost:
             return ResourceExitState.CONTINUE
         self._checkpoint += 1
         if self._watch is not None:
-            self._watchdog.extend(self._watch, self.pending_timeout)
+            self._watchdog.extend(self._watch, self._pending_limit())
         self._emit()
         return ResourceExitState.CONTINUE
 
@@ -483,6 +489,10 @@ class ResourceHost:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _pending_limit(self) -> float:
+        # research resapi.md §5.3: the effective limit is min(PendingTimeout, DeadlockTimeout).
+        return min(self.pending_timeout, self.deadlock_timeout)
+
     def _scope_for_call(self) -> anyio.CancelScope:
         scope = anyio.CancelScope()
         self._call_scope = scope
@@ -493,7 +503,7 @@ class ResourceHost:
     ) -> str | None:
         """Run Online or Offline; return None on success, else why it failed."""
         scope = self._scope_for_call()
-        self._watch = watch = self._watchdog.watch(scope, self.pending_timeout)
+        self._watch = watch = self._watchdog.watch(scope, self._pending_limit())
         try:
             with scope:
                 await entry()
@@ -507,21 +517,27 @@ class ResourceHost:
             return f"{label} was cancelled by Terminate"
         if watch.expired:
             return (
-                f"{label} made no progress report for {self.pending_timeout:g} s "
+                f"{label} made no progress report for {self._pending_limit():g} s "
                 "(PendingTimeout); call self.checkpoint() while it runs"
             )
         return None
 
     async def _probe(self, label: str, entry: Callable[[], Awaitable[object]]) -> bool:
         async with self._lock:
+            scope = self._scope_for_call()
+            watch = self._watchdog.watch(scope, self.deadlock_timeout)
             try:
-                with self._scope_for_call() as scope:
+                with scope:
                     result = await entry()
             except Exception as exc:
                 self.log_event(LogLevel.ERROR, f"{label} raised {exc!r}; counted as not alive")
                 return False
             finally:
+                watch.armed = False
                 self._call_scope = None
+            if watch.expired:
+                self._deadlocked(label)
+                return False
             if scope.cancelled_caught:
                 return False  # Terminate cut it short; the state already says what happened
             if not isinstance(result, bool):
@@ -544,11 +560,30 @@ class ResourceHost:
         await self._call_terminate(self.resource)
 
     async def _call_terminate(self, resource: Resource) -> None:
+        # Terminate may overlap anything, so it runs in its own scope, bounded by
+        # DeadlockTimeout like every entry point: a Terminate that hangs is abandoned.
+        scope = anyio.CancelScope()
+        watch = self._watchdog.watch(scope, self.deadlock_timeout)
         try:
-            await resource.terminate()
+            with scope:
+                await resource.terminate()
         except Exception as exc:
             self.log_event(LogLevel.ERROR, f"Terminate raised {exc!r}; it must not raise")
+        finally:
+            watch.armed = False
+        if watch.expired:
+            self._deadlocked("Terminate")
         await self._stop_workers()
+
+    def _deadlocked(self, label: str) -> None:
+        """An entry point ran past DeadlockTimeout: the instance is written off (its monitor
+        recycles it: the next Open or Online gets a fresh instance)."""
+        self.deadlocked = True
+        self.log_event(
+            LogLevel.ERROR,
+            f"deadlock: {label} of resource {self._name!r} did not return within "
+            f"{self.deadlock_timeout:g} s (DeadlockTimeout); its monitor recycles it",
+        )
 
     async def _stop_workers(self) -> None:
         workers, self._workers = self._workers, set()

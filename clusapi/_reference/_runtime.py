@@ -12,6 +12,7 @@ of cluster time pass in milliseconds and the same run gives the same cluster log
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -46,6 +47,7 @@ from resapi._watchdog import PendingWatchdog
 
 from . import _policy as policy
 from ._events import EventBus
+from ._loopwatch import LoopWatch
 from ._model import (
     ClusterLogEntry,
     GroupRecord,
@@ -135,6 +137,7 @@ class ReferenceRuntime(RegistrySync):
         heartbeat_interval: float = 1.0,
         node_timeout: float = 5.0,
         start_hour: float = 0.0,
+        loop_block_threshold: float | None = 1.0,
     ) -> None:
         if not node_names:
             raise InvalidParameterError(
@@ -155,6 +158,8 @@ class ReferenceRuntime(RegistrySync):
         self.heartbeat_interval = heartbeat_interval
         self.node_timeout = node_timeout
         self.start_hour = start_hour
+        self.loop_block_threshold = loop_block_threshold
+        self._loop_watch: LoopWatch | None = None
         #: The cluster's clock (the event loop's: virtual under a VirtualClock).
         self.now = current_clock()
         #: Loop time when the cluster formed: cluster time (log, events, hour of day) counts
@@ -201,6 +206,18 @@ class ReferenceRuntime(RegistrySync):
         for node in self.nodes:
             await self._start_node_service(node)
         self.task_group.start_soon(self._membership_loop)
+        if self.loop_block_threshold is not None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not asyncio: trio reports blocking on its own
+                loop = None
+            if loop is not None:
+                self._loop_watch = LoopWatch(
+                    loop,
+                    lambda message: self.log(LogLevel.ERROR, "monitor", message),
+                    threshold=self.loop_block_threshold,
+                )
+                self._loop_watch.start()
         self.log(
             LogLevel.INFORMATION,
             "cluster",
@@ -211,6 +228,8 @@ class ReferenceRuntime(RegistrySync):
         if self._closed:
             return
         self._closed = True
+        if self._loop_watch is not None:
+            self._loop_watch.stop()
         with anyio.CancelScope(shield=True):
             for node in self.nodes:
                 for host in list(node.hosts.values()):
@@ -775,6 +794,17 @@ class ReferenceRuntime(RegistrySync):
 
     def _host_for(self, res: ResourceRecord, node: NodeRecord, pending: float) -> ResourceHost:
         host = node.hosts.get(res.id)
+        if host is not None and host.deadlocked:
+            # Its instance hung past DeadlockTimeout and was written off: recycle the monitor
+            # for it, which here means a fresh instance (the old one is abandoned).
+            self.log(
+                LogLevel.WARNING,
+                f"resource {res.name}",
+                "monitor recycled after a deadlock; a new instance is opened",
+                node=node,
+            )
+            del node.hosts[res.id]
+            host = None
         if host is None:
             assert node.task_group is not None, "node service not started"
             host = ResourceHost(
@@ -784,6 +814,7 @@ class ReferenceRuntime(RegistrySync):
                 _HostListener(self, res, node),
                 task_group=node.task_group,
                 pending_timeout=pending,
+                deadlock_timeout=_prop_r(res, "DeadlockTimeout") / 1000,
                 watchdog=node.watchdog,
                 node_name=node.name,
                 local_registry=node.local,

@@ -195,6 +195,7 @@ async def open_reference_cluster(
     heartbeat_interval: float = 1.0,
     node_timeout: float = 5.0,
     start_hour: float = 0.0,
+    loop_block_threshold: float | None = 1.0,
 ) -> AsyncIterator[ReferenceEnvironment]:
     """Start a cluster of ``nodes`` in this process and yield its environment.
 
@@ -215,9 +216,13 @@ async def open_reference_cluster(
         heartbeat_interval: seconds between a node's heartbeats.
         node_timeout: seconds without heartbeats before the others declare a node down.
         start_hour: the cluster-local hour of day at time 0 (failback windows use it).
+        loop_block_threshold: real seconds the event loop may stay blocked before the
+            cluster log names the resource blocking it (None: do not watch).
     """
     try:
-        async with _run_cluster(nodes, name, heartbeat_interval, node_timeout, start_hour) as env:
+        async with _run_cluster(
+            nodes, name, heartbeat_interval, node_timeout, start_hour, loop_block_threshold
+        ) as env:
             yield env
     except BaseExceptionGroup as group:
         # The cluster's task group wraps whatever escapes the block; a single error (a
@@ -236,6 +241,7 @@ async def _run_cluster(
     heartbeat_interval: float,
     node_timeout: float,
     start_hour: float,
+    loop_block_threshold: float | None,
 ) -> AsyncIterator[ReferenceEnvironment]:
     async with anyio.create_task_group() as tg:
         runtime = ReferenceRuntime(
@@ -245,6 +251,7 @@ async def _run_cluster(
             heartbeat_interval=heartbeat_interval,
             node_timeout=node_timeout,
             start_hour=start_hour,
+            loop_block_threshold=loop_block_threshold,
         )
         await runtime.start()
         cluster = await open_cluster(name, backend=runtime)
