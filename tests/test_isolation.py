@@ -65,7 +65,7 @@ class Misbehaving(Steady):
         if mode == "hangs":
             await anyio.sleep_forever()
         if mode == "blocks":
-            time.sleep(0.6)  # blocks the whole event loop
+            time.sleep(0.6)  # noqa: ASYNC251  (blocking the loop is what this resource does wrong)
             return self.up
         return self.up
 
@@ -110,7 +110,7 @@ def errors(env) -> list[str]:
 )
 async def test_a_raising_or_wrongly_typed_probe_fails_only_that_resource(mode, logged):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
-        good, bad, steady, wild = await two_groups(env)
+        good, _bad, steady, wild = await two_groups(env)
         Misbehaving.mode = mode
         await env.advance(5)
         assert await wild.state() is ResourceState.FAILED
@@ -123,7 +123,7 @@ async def test_a_raising_or_wrongly_typed_probe_fails_only_that_resource(mode, l
 @pytest.mark.virtual_time
 async def test_an_online_that_raises_fails_and_is_logged_by_name():
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
-        good, bad, steady, wild = await two_groups(env)
+        good, bad, _steady, wild = await two_groups(env)
         await bad.offline()
         Misbehaving.mode = "online-raises"
         with pytest.raises(resapi.ClusterError):
@@ -137,7 +137,7 @@ async def test_an_online_that_raises_fails_and_is_logged_by_name():
 @pytest.mark.virtual_time
 async def test_a_probe_that_hangs_past_deadlock_timeout_is_a_deadlock_and_is_recycled():
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
-        good, bad, steady, wild = await two_groups(env, deadlock_ms=1000)
+        good, bad, _steady, wild = await two_groups(env, deadlock_ms=1000)
         first = Misbehaving.instances[-1]
         Misbehaving.mode = "hangs"
         await env.advance(4)  # the poll at 2 s hangs; DeadlockTimeout is 1 s
@@ -157,7 +157,7 @@ async def test_a_probe_that_hangs_past_deadlock_timeout_is_a_deadlock_and_is_rec
 @pytest.mark.virtual_time
 async def test_a_resource_that_blocks_the_event_loop_is_named_in_the_cluster_log():
     async with open_reference_cluster(nodes=("N1", "N2"), loop_block_threshold=0.2) as env:
-        good, bad, steady, wild = await two_groups(env)
+        good, _bad, _steady, wild = await two_groups(env)
         Misbehaving.mode = "blocks"
         await env.advance(3)  # the poll at 2 s blocks the loop for 0.6 s of real time
         Misbehaving.mode = ""
