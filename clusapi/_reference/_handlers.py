@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
     from anyio.streams.memory import MemoryObjectReceiveStream
 
+    from clusapi._properties import PropertyTable, PropertyValue
     from clusapi._values import Notification
 
     from ._runtime import ReferenceRuntime
@@ -192,14 +193,32 @@ async def _get_common(rt: ReferenceRuntime, op: ops.GetCommonProperties) -> Mapp
     return table.load(record.properties).to_dict()
 
 
+def check_common(
+    table: type[PropertyTable],
+    stored: Mapping[str, object],
+    changes: Mapping[str, object],
+    label: str,
+) -> dict[str, PropertyValue]:
+    """Verify a change of common properties as SET and VALIDATE both must (clusapi.md §7.10):
+    each value by its row, then the values together (RetryPeriodOnFailure >= RestartPeriod).
+
+    Raises:
+        PropertyError: naming ``label``'s object and the property; nothing is changed.
+    """
+    with _about(label):
+        checked = table.verify(changes)
+        merged = table.load({**stored, **checked})
+        if isinstance(merged, ResourceCommonProperties):
+            merged.cross_check()
+    return checked
+
+
 @_handles(ops.SetCommonProperties)
 async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> PropertyUpdate:
     table, record = _common(rt, op.kind, op.id)
-    with _about(f"{op.kind.value} {record.name!r}"):
-        checked = table.verify(op.changes)
-        merged = table.load({**record.properties, **checked})
-        if isinstance(merged, ResourceCommonProperties):
-            merged.cross_check()
+    label = f"{op.kind.value} {record.name!r}"
+    checked = check_common(table, record.properties, op.changes, label)
+    with _about(label):
         written = table.apply(record.properties, checked)
     if written:
         rt.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
