@@ -231,3 +231,20 @@ async def test_checkpoint_errors_and_deleting_the_resource_deletes_its_checkpoin
         await res.delete()
         resources = await (await env.cluster.root_key()).open_key("Resources")
         assert await resources.keys() == []
+
+
+async def test_changing_an_online_resource_reports_properties_stored():
+    async with open_reference_cluster(nodes=("N1", "N2")) as env:
+        group, res = await counter_cluster(env)
+        offline = await res.set_private_properties(step=2)
+        assert offline == clusapi.PropertyUpdate(("Step",), takes_effect_at_next_online=False)
+        await group.online()
+        online = await res.set_private_properties(step=3)
+        assert online.written == ("Step",)
+        assert online.takes_effect_at_next_online  # ERROR_RESOURCE_PROPERTIES_STORED
+        unchanged = await res.set_private_properties(step=3)
+        assert unchanged == clusapi.PropertyUpdate((), takes_effect_at_next_online=False)
+        polls = await res.set_common_properties(looks_alive_poll_interval=1000)
+        assert polls.takes_effect_at_next_online
+        threshold = await res.set_common_properties(restart_threshold=5)
+        assert not threshold.takes_effect_at_next_online  # the policy reads it at once
