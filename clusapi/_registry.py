@@ -85,6 +85,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Protocol, TypeAlias
 
 import attrs
@@ -94,7 +95,7 @@ from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = (
     "Batch",
@@ -692,6 +693,9 @@ class RegistryTree:
 
     on_change: ChangeListener | None = None
     label: str = "the cluster database"
+    #: Called before every change is applied (the runtime uses it to copy the database for
+    #: nodes that are down only when it is about to change, not each time one goes down).
+    before_change: Callable[[], None] | None = None
     _root: _Key = attrs.field(init=False, factory=lambda: _Key(""), repr=False)
     _version: int = attrs.field(init=False, default=0)
 
@@ -959,6 +963,8 @@ class RegistryTree:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[_Txn]:
         """Apply changes atomically: undo them all on any error, else count and announce them."""
+        if self.before_change is not None:
+            self.before_change()
         txn = _Txn()
         try:
             yield txn

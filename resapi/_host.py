@@ -12,6 +12,7 @@ goes to a :class:`HostListener` as frozen records.
 
 from __future__ import annotations
 
+import collections
 import platform
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
@@ -58,6 +59,44 @@ class HostListener(Protocol):
 
     def on_failure(self, report: FailureReport) -> None:
         """The resource signalled a failure (``SignalFailure``)."""
+
+
+class _Gate:
+    """A mutex for one instance's entry points: free, it costs two attribute writes; only
+    callers that find it held make an Event and queue (an anyio.Lock allocates a deque per
+    lock, which a monitor with thousands of resources pays for nothing)."""
+
+    __slots__ = ("_held", "_waiters")
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: collections.deque[anyio.Event] | None = None
+
+    async def __aenter__(self) -> None:
+        if not self._held:
+            self._held = True
+            return
+        if self._waiters is None:
+            self._waiters = collections.deque()
+        turn = anyio.Event()
+        self._waiters.append(turn)
+        try:
+            await turn.wait()  # the releaser hands the gate over: _held stays True
+        except BaseException:
+            if turn.is_set():
+                self._release()  # handed over as we were cancelled: pass it on
+            else:
+                self._waiters.remove(turn)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._waiters:
+            self._waiters.popleft().set()
+        else:
+            self._held = False
 
 
 class _NoProperties(PropertyTable):
@@ -169,7 +208,7 @@ class ResourceHost:
         self._state = ResourceState.INITIALIZING
         self._properties: PropertyTable | None = None
         self._now = current_clock()
-        self._lock = anyio.Lock(fast_acquire=True)  # no loop turn when free: the hot path
+        self._lock = _Gate()
         self._checkpoint = 0
         # The cancel scope of the entry point in flight, so Terminate can cancel it.
         self._call_scope: anyio.CancelScope | None = None

@@ -314,3 +314,31 @@ async def test_log_goes_to_the_cluster_log_and_stdlib_logging(caplog: pytest.Log
         ("INFO", "talker: listening on 7007"),
         ("CRITICAL", "talker: disk lost"),
     ]
+
+
+async def test_entry_points_of_one_instance_never_overlap():
+    active: list[str] = []
+    overlaps: list[tuple[str, str]] = []
+
+    class Slow(Recorder):
+        type_name = "Slow"
+
+        async def looks_alive(self) -> bool:
+            if active:
+                overlaps.append((active[-1], "looks_alive"))
+            active.append("looks_alive")
+            await anyio.sleep(1)
+            active.pop()
+            return True
+
+    async with run_resource(Slow) as h:
+        await h.online()
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(h.looks_alive)
+            await anyio.sleep(0.5)
+            # A waiter that gives up (cancelled) does not block the ones behind it.
+            with anyio.move_on_after(0.1):
+                await h.looks_alive()
+        assert overlaps == []
+        assert anyio.current_time() >= 3  # three calls of 1 s, one after another

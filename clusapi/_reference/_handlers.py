@@ -447,7 +447,6 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
     res = ResourceRecord(rt.new_id("resource"), name, rtype, group.id)
     key = object_key_path("resource", res.id)
     _set_db(rt, key, Name=name, Type=rtype.name, Group=group.id)
-    rt.database.create_key(key + "\\Parameters")
     # Private properties live in the Parameters key: the property API and the registry API
     # read and write the same values.
     res.private = ParametersView(rt.database, key + "\\Parameters", rtype.implementation.Properties)

@@ -168,7 +168,11 @@ class ReferenceRuntime(RegistrySync):
         self.events = EventBus(self.cluster_time)
         #: The cluster database: one replicated registry (nodes that are up share it; a node
         #: that goes down keeps the copy it had, and takes the current one when it rejoins).
-        self.database = RegistryTree(on_change=self._database_changed)
+        self.database = RegistryTree(
+            on_change=self._database_changed, before_change=self._copy_for_down_nodes
+        )
+        #: Nodes that went down since the database last changed: they still see it as is.
+        self._frozen_for: set[str] = set()
         #: Registered REGISTRY_* ports: (key path, subtree, filter mask, stream).
         self.registry_ports: list[tuple[str, bool, int, MemoryObjectSendStream[Notification]]] = []
         self.cluster_log: list[ClusterLogEntry] = []
@@ -536,6 +540,7 @@ class ReferenceRuntime(RegistrySync):
         formed = any(n.state is not NodeState.DOWN for n in self.nodes if n is not node)
         node.isolated = False
         node.replica = None  # it reads the current database again, every change included
+        self._frozen_for.discard(node.id)
         node.state = NodeState.JOINING
         self.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
         node.state = NodeState.PAUSED if node.paused else NodeState.UP
@@ -586,6 +591,16 @@ class ReferenceRuntime(RegistrySync):
         for host in hosts:
             self.task_group.start_soon(self._reap_instance, host)
 
+    def _copy_for_down_nodes(self) -> None:
+        if not self._frozen_for:
+            return
+        copy = self.database.copy()
+        for node_id in self._frozen_for:
+            node = self.nodes.by_id.get(node_id)
+            if node is not None and node.replica is None:
+                node.replica = copy  # read-only to them: one copy serves them all
+        self._frozen_for.clear()
+
     def _kill_processes(self, node: NodeRecord) -> None:
         # Everything the node runs (service, polls, workers, operations) ends now; reports
         # from its instances are void from here on (a new incarnation).
@@ -605,7 +620,9 @@ class ReferenceRuntime(RegistrySync):
 
     async def _node_down(self, node: NodeRecord) -> None:
         node.state = NodeState.DOWN
-        node.replica = self.database.copy(label=f"the database copy of node {node.name!r}")
+        # It keeps the database as it is now; the copy is made when the database is about
+        # to change (and never, if nothing changes before it rejoins).
+        self._frozen_for.add(node.id)
         self.log(
             LogLevel.WARNING,
             "membership",
