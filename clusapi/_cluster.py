@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self, TypeVar, final
+from typing import TYPE_CHECKING, TypeVar, final
 
 import attrs
+from anyio.abc import AsyncResource
 
 from . import _operations as ops
 from ._backend import Backend
@@ -23,8 +24,6 @@ from ._values import ObjectInfo
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from ._backend import Operation
     from ._values import ClusterInfo, ControlResult
 
@@ -35,7 +34,7 @@ T = TypeVar("T")
 
 @final
 @attrs.define(eq=False)
-class Cluster(metaclass=NoPublicConstructor):
+class Cluster(AsyncResource, metaclass=NoPublicConstructor):
     """An open connection to a cluster (mirrors ``HCLUSTER``).
 
     Get one from :func:`open_cluster`, or as ``env.cluster`` from
@@ -239,17 +238,6 @@ class Cluster(metaclass=NoPublicConstructor):
         if not self._closed:
             self._closed = True
             await self._backend.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 async def open_cluster(name: str | None = None, *, backend: Backend | None = None) -> Cluster:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import attrs
+from anyio.abc import AsyncResource
 
 from . import _operations as ops
 from ._errors import HandleClosedError, InvalidParameterError
@@ -13,8 +14,6 @@ from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from ._backend import Operation
     from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
     from ._key import ClusterKey
@@ -26,7 +25,7 @@ T = TypeVar("T")
 
 
 @attrs.define(eq=False, slots=False)
-class Handle(metaclass=NoPublicConstructor):
+class Handle(AsyncResource, metaclass=NoPublicConstructor):
     """Base of Node, Group, Resource and ResourceType handles (mirrors ``HNODE``, ``HGROUP``…).
 
     A handle names one object by its stable id; ``name`` is the name it had when the handle
@@ -97,17 +96,6 @@ class Handle(metaclass=NoPublicConstructor):
     async def aclose(self) -> None:
         """Close the handle (``Close*``). Idempotent; the object is not affected."""
         self._closed = True
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Self, TypeVar, final
 
 import attrs
+from anyio.abc import AsyncResource
 
 from . import _operations as ops
 from ._enums import ClusterChange, RegCommand, RegValueType
@@ -14,8 +15,6 @@ from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from types import TracebackType
-
     from ._backend import Operation
     from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
 
@@ -91,7 +90,7 @@ class RegistryBatch:
 
 @final
 @attrs.define(eq=False)
-class ClusterKey(metaclass=NoPublicConstructor):
+class ClusterKey(AsyncResource, metaclass=NoPublicConstructor):
     """A key of the replicated cluster database.
 
     Get one from :meth:`Cluster.root_key` or the ``key()`` of a node, group, resource or
@@ -237,17 +236,6 @@ class ClusterKey(metaclass=NoPublicConstructor):
     async def aclose(self) -> None:
         """Close the key (``ClusterRegCloseKey``). Idempotent."""
         self._closed = True
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<clusapi.ClusterKey {self._path or '(root)'!r}>"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Self, final
 
 import anyio
 import attrs
+from anyio.abc import AsyncResource
 from anyio.streams.memory import MemoryObjectReceiveStream
 
 from ._backend import Operation
@@ -33,7 +34,7 @@ class NotifyPortStatistics:
 
 @final
 @attrs.define(eq=False)
-class NotifyPort(metaclass=NoPublicConstructor):
+class NotifyPort(AsyncResource, metaclass=NoPublicConstructor):
     """Change events of one cluster, in the order they happened (``CreateClusterNotifyPort``).
 
     Get one from :meth:`Cluster.notifications`; use it as an async context manager and an
@@ -125,17 +126,6 @@ class NotifyPort(metaclass=NoPublicConstructor):
             return await self.receive()
         except HandleClosedError:
             raise StopAsyncIteration from None
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 @attrs.define(eq=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import types
 from typing import TYPE_CHECKING, NoReturn, TypeVar
@@ -53,7 +54,7 @@ def fixup_module_metadata(
         fix(namespace[name], name)
 
 
-class NoPublicConstructor(type):
+class NoPublicConstructor(abc.ABCMeta):
     """Metaclass for handles that only the library creates (trio's ``NoPublicConstructor``).
 
     ``Group(...)`` raises ``TypeError`` naming the way to get one; the library calls

@@ -44,7 +44,7 @@ from clusapi._win32 import Win32Error
 from resapi._resource import Resource
 
 from . import _policy as policy
-from ._model import GroupRecord, ResourceRecord, TypeRecord
+from ._model import GroupRecord, K, Registry, ResourceRecord, TypeRecord
 from ._parameters import ParametersView
 from ._runtime import _handles, check_name, object_key_path
 
@@ -129,31 +129,26 @@ async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
     name = check_name(op.kind.value, op.new_name)
     if op.kind is ObjectKind.GROUP:
         group = rt.group_record(op.id)
-        other = rt.groups.find(name)
-        if other is not None and other is not group:
-            raise make_error(
-                W.ERROR_OBJECT_ALREADY_EXISTS,
-                f"a group named {name!r} exists",
-                fix="choose another name",
-            )
-        rt.groups.rename(group, name)
-        _set_db(rt, object_key_path("group", group.id), Name=name)
+        _rename_in(rt, rt.groups, group, name)
         rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
-        return
-    if op.kind is ObjectKind.RESOURCE:
+    elif op.kind is ObjectKind.RESOURCE:
         res = rt.resource_record(op.id)
-        other_res = rt.resources.find(name)
-        if other_res is not None and other_res is not res:
-            raise make_error(
-                W.ERROR_OBJECT_ALREADY_EXISTS,
-                f"a resource named {name!r} exists",
-                fix="choose another name",
-            )
-        rt.resources.rename(res, name)
-        _set_db(rt, object_key_path("resource", res.id), Name=name)
+        _rename_in(rt, rt.resources, res, name)
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
-        return
-    raise make_error(W.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here")
+    else:
+        raise make_error(W.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here")
+
+
+def _rename_in(rt: ReferenceRuntime, registry: Registry[K], record: K, name: str) -> None:
+    other = registry.find(name)
+    if other is not None and other is not record:
+        raise make_error(
+            W.ERROR_OBJECT_ALREADY_EXISTS,
+            f"a {registry.kind} named {name!r} exists",
+            fix="choose another name",
+        )
+    registry.rename(record, name)
+    _set_db(rt, object_key_path(registry.kind, record.id), Name=name)
 
 
 _CommonTable = (
