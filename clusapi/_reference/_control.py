@@ -119,7 +119,7 @@ from ._runtime import _handles, object_key_path
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from resapi._host import ResourceHost
+    from resapi._remote import InstanceHost
 
     from ._model import NodeRecord
     from ._runtime import ReferenceRuntime
@@ -429,7 +429,7 @@ async def _control(rt: ReferenceRuntime, op: ops.Control) -> ControlResult:
 
 def _instance(
     rt: ReferenceRuntime, res: ResourceRecord, node: NodeRecord | None
-) -> ResourceHost | None:
+) -> InstanceHost | None:
     """The opened instance of ``res`` on ``node`` (default: where it runs), if any."""
     if node is None:
         node = rt.nodes.by_id.get(res.node) if res.node else None

@@ -15,7 +15,7 @@ from anyio.abc import TaskGroup
 
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
 from clusapi._registry import RegistryTree
-from resapi._host import ResourceHost
+from resapi._remote import InstanceHost
 from resapi._resource import Resource
 from resapi._watchdog import PendingWatchdog
 
@@ -65,7 +65,7 @@ class NodeRecord:
     #: Bumped on every crash; work started under an older incarnation is void.
     incarnation: int = 0
     last_heartbeat: float = 0.0
-    hosts: dict[str, ResourceHost] = attrs.field(factory=dict)
+    hosts: dict[str, InstanceHost] = attrs.field(factory=dict)
     #: The task group of the node's current incarnation (its monitor's workers and polls).
     task_group: TaskGroup | None = None
     poller: Poller | None = None

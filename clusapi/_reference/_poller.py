@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from anyio.abc import TaskGroup
 
-    from resapi._host import ResourceHost
+    from resapi._remote import InstanceHost
 
 __all__ = ("Poller",)
 
@@ -25,7 +25,7 @@ __all__ = ("Poller",)
 class _Polled:
     __slots__ = ("active", "host", "is_interval", "looks_interval", "next_is", "next_looks")
 
-    def __init__(self, host: ResourceHost, looks: float, thorough: float, now: float) -> None:
+    def __init__(self, host: InstanceHost, looks: float, thorough: float, now: float) -> None:
         self.host = host
         self.looks_interval = looks
         self.is_interval = thorough
@@ -49,7 +49,7 @@ class Poller:
         self._now = now
         self._queue: TimerQueue[_Polled] = TimerQueue(task_group, now, _due, self._poll)
 
-    def add(self, host: ResourceHost, looks_interval: float, is_interval: float) -> None:
+    def add(self, host: InstanceHost, looks_interval: float, is_interval: float) -> None:
         """Start polling ``host`` (seconds between LooksAlive calls and between IsAlive calls)."""
         self._queue.schedule(_Polled(host, looks_interval, is_interval, self._now()))
 

@@ -43,6 +43,7 @@ from clusapi._registry import RegistryTree, RegValue
 from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
+from resapi._remote import InstanceHost, RemoteHost
 from resapi._watchdog import PendingWatchdog
 
 from . import _policy as policy
@@ -612,7 +613,7 @@ class ReferenceRuntime(RegistrySync):
         if self.quorum_holder == node.id:
             self.quorum_holder = None
 
-    async def _reap_instance(self, host: ResourceHost) -> None:
+    async def _reap_instance(self, host: InstanceHost) -> None:
         # A crashed node's instances are gone; terminate them quietly so that what they hold
         # in this process (sockets, child processes) is released. Their reports are void.
         with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
@@ -809,7 +810,7 @@ class ReferenceRuntime(RegistrySync):
 
     # -- the resource monitor side ------------------------------------------------------------
 
-    def _host_for(self, res: ResourceRecord, node: NodeRecord, pending: float) -> ResourceHost:
+    def _host_for(self, res: ResourceRecord, node: NodeRecord, pending: float) -> InstanceHost:
         host = node.hosts.get(res.id)
         if host is not None and host.deadlocked:
             # Its instance hung past DeadlockTimeout and was written off: recycle the monitor
@@ -824,25 +825,67 @@ class ReferenceRuntime(RegistrySync):
             host = None
         if host is None:
             assert node.task_group is not None, "node service not started"
-            host = ResourceHost(
-                res.type.implementation,
-                res.name,
-                res.private,
-                _HostListener(self, res, node),
-                task_group=node.task_group,
-                pending_timeout=pending,
-                deadlock_timeout=_prop_r(res, "DeadlockTimeout") / 1000,
-                watchdog=node.watchdog,
-                node_name=node.name,
-                local_registry=node.local,
-            )
+            deadlock = _prop_r(res, "DeadlockTimeout") / 1000
+            listener = _HostListener(self, res, node)
+            if res.properties.get("SeparateMonitor"):
+                # Its own Resource Monitor process: a crash, a hang or a blocked loop there
+                # costs only this resource (research resapi.md §5.1).
+                host = RemoteHost(
+                    res.type.implementation,
+                    res.name,
+                    res.private,
+                    listener,
+                    task_group=node.task_group,
+                    pending_timeout=pending,
+                    deadlock_timeout=deadlock,
+                    node_name=node.name,
+                    local_registry=node.local,
+                )
+            else:
+                host = ResourceHost(
+                    res.type.implementation,
+                    res.name,
+                    res.private,
+                    listener,
+                    task_group=node.task_group,
+                    pending_timeout=pending,
+                    deadlock_timeout=deadlock,
+                    watchdog=node.watchdog,
+                    node_name=node.name,
+                    local_registry=node.local,
+                )
             node.hosts[res.id] = host
         return host
+
+    async def _switch_monitor_if_asked(self, res: ResourceRecord, node: NodeRecord) -> None:
+        """SeparateMonitor takes effect at the next offline→online: drop a host of the other
+        kind while the resource is down, so the next one is made as the property says."""
+        host = node.hosts.get(res.id)
+        if host is None or host.state not in (
+            ResourceState.INITIALIZING,
+            ResourceState.OFFLINE,
+            ResourceState.FAILED,
+        ):
+            return
+        if isinstance(host, RemoteHost) != bool(res.properties.get("SeparateMonitor")):
+            del node.hosts[res.id]
+            await host.close()
 
     async def _online_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
         """Bring one resource online on ``node`` through its monitor; start its polls."""
         pending = _effective(res, "PendingTimeout") / 1000
-        host = self._host_for(res, node, pending)
+        await self._switch_monitor_if_asked(res, node)
+        try:
+            host = self._host_for(res, node, pending)
+        except ClusterError as exc:  # e.g. a type a separate monitor process cannot import
+            self.log(
+                LogLevel.ERROR,
+                f"resource {res.name}",
+                f"cannot start its monitor: {exc}",
+                node=node,
+            )
+            self.resource_reported(res, node, ResourceState.FAILED)
+            return ResourceState.FAILED
         res.node = node.id
         res.stopping = False
         if host.state is ResourceState.INITIALIZING:
@@ -851,6 +894,7 @@ class ReferenceRuntime(RegistrySync):
             except ClusterError as exc:
                 self.log(LogLevel.ERROR, f"resource {res.name}", f"open failed: {exc}", node=node)
                 del node.hosts[res.id]
+                await host.close()  # a separate monitor's process goes with it
                 self.resource_reported(res, node, ResourceState.FAILED)
                 return ResourceState.FAILED
         if host.state is ResourceState.ONLINE:

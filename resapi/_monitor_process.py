@@ -1,0 +1,669 @@
+"""A Resource Monitor in its own OS process: the child side of a separate monitor.
+
+A resource whose ``SeparateMonitor`` is set gets a Resource Monitor process of its own (research
+resapi.md §5.1), so that a crash or a hang of its code takes down only that process; the parent
+kills and restarts it (§5.4). :class:`~resapi._remote.RemoteHost` is the parent side; this
+module is the child, started as ``python -m resapi.monitor`` (:mod:`resapi.monitor` only calls
+:func:`main`: the message classes must not live in ``__main__``, or the parent could not
+unpickle them). It runs one :class:`~resapi._host.ResourceHost` for one resource on its own
+asyncio event loop, on real time.
+
+Protocol
+--------
+Both directions carry *frames*: a 4-byte big-endian length, then that many bytes of a pickle
+(highest protocol) of one message. Parent → child on the child's stdin; child → parent on its
+stdout (the child moves the pipe to a private, non-inheritable descriptor first and points
+descriptor 1 at stderr, so a resource that prints cannot corrupt the stream, and processes it
+starts do not hold the pipe open). stderr stays the parent's, for tracebacks. Pickle is safe
+here because each side only ever reads what its own peer, running the same code, wrote.
+
+* :class:`Request` ``(id, op, args)``, parent → child. The child runs each request in a task
+  of its own, so ``terminate`` and ``fail`` overlap the entry point in flight, as in-process;
+  the others queue on the host's own lock. Ops and their ``args``:
+
+  ============================ =================================== ===========================
+  op                           args                                reply value
+  ============================ =================================== ===========================
+  ``start``                    ``(StartConfig,)``                  ``(type_name, pid)``
+  ``open``                     ``(parameters,)``                   ``None``
+  ``online``                   ``(parameters, pending_timeout,     ``ResourceState``
+                               registry snapshot or None)``
+  ``offline``                  ``(pending_timeout,)``              ``ResourceState``
+  ``terminate``                ``(final_state,)``                  ``None``
+  ``looks_alive``/``is_alive`` ``()``                              ``bool``
+  ``check_health``             ``(thorough,)``                     ``bool``
+  ``fail``                     ``(reason,)``                       ``None``
+  ``control``                  ``(code, data)``                    ``bytes`` or NOT_HANDLED
+  ``arbitrate``                ``()``                              ``None``
+  ``release``/``close``        ``()``                              ``None``
+  ``set_parameters``           ``(parameters,)``                   ``None``
+  ``set_pending_timeout``      ``(seconds,)``                      ``None``
+  ``sync_registry``            ``(SubtreeSnapshot,)``              ``None``
+  ``cancel``                   ``(request id,)``                   (none: that request replies
+                                                                   ``cancelled``)
+  ============================ =================================== ===========================
+
+  ``start`` must come first: it imports the resource type from ``"package.module:Class"``
+  (a clear ``ERROR_RESMON_CREATE_FAILED`` error if it cannot), restores the parent's copy of
+  the node-local registry and creates the host. ``online`` carries the parameters, the
+  PendingTimeout and, if the parent's local registry changed since the child's copy was last
+  in step with it, a snapshot of it (checkpoints are restored into it before Online).
+* :class:`Reply` ``(id, outcome, value)``, child → parent: ``outcome`` is ``"ok"`` (``value``
+  is the result), ``"error"`` (``value`` is the :class:`~clusapi.ClusterError` the host raised,
+  pickled whole) or ``"cancelled"``.
+* :class:`Event` ``(kind, payload)``, child → parent, in the order they happened, before the
+  reply of the request during which they happened: ``"status"`` (a ResourceStatus),
+  ``"log"`` (a LogEntry), ``"failure"`` (a FailureReport), ``"registry"`` (a
+  :class:`RegistryChange` in the child's copy of the local registry, for the parent to apply to
+  the node's real one, where checkpoints capture it), ``"lost"`` (the resource called the
+  ``QuorumResourceLost`` callback it got from Arbitrate), ``"deadlocked"`` (an entry point ran
+  past DeadlockTimeout and the host wrote the instance off: the parent recycles the process).
+
+End of input (the parent closed the pipe, or died) closes the host (Terminate if needed, then
+Close) and ends the process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+import pickle
+import struct
+import sys
+import threading
+import traceback
+from typing import TYPE_CHECKING, Final, Literal
+
+import anyio
+import anyio.from_thread
+import anyio.lowlevel
+import attrs
+
+from clusapi._enums import ClusterChange, ResourceState
+from clusapi._errors import ClusterError, InvalidStateError, make_error
+from clusapi._registry import RegistryTree, RegValue, SubtreeSnapshot
+from clusapi._win32 import Win32Error
+
+from ._host import ResourceHost
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectSendStream
+
+    from ._records import FailureReport, LogEntry, ResourceStatus
+    from ._resource import Resource
+
+__all__ = (
+    "Event",
+    "RegistryChange",
+    "Reply",
+    "Request",
+    "StartConfig",
+    "apply_registry_change",
+    "decode",
+    "encode",
+    "import_path_of",
+    "load_resource_type",
+    "main",
+    "read_frame",
+)
+
+_HEADER: Final = struct.Struct(">I")
+#: Frames larger than this are a corrupt stream, not a message.
+MAX_FRAME: Final = 256 * 1024 * 1024
+
+#: Outcomes of a :class:`Reply`.
+Outcome = Literal["ok", "error", "cancelled"]
+
+
+@attrs.frozen
+class Request:
+    """Parent → child: run ``op`` with ``args``; answered by the :class:`Reply` with ``id``."""
+
+    id: int
+    op: str
+    args: tuple[object, ...] = ()
+
+
+@attrs.frozen
+class Reply:
+    """Child → parent: the outcome of request ``id``."""
+
+    id: int
+    outcome: Outcome
+    value: object = None
+
+
+@attrs.frozen
+class Event:
+    """Child → parent: something the host or the resource reported (see the module doc)."""
+
+    kind: str
+    payload: object = None
+
+
+@attrs.frozen
+class StartConfig:
+    """What ``start`` needs: the resource type and everything its host is built with."""
+
+    import_path: str
+    resource_name: str
+    node_name: str
+    parameters: dict[str, object]
+    pending_timeout: float
+    deadlock_timeout: float
+    verify_signalled_failure: bool
+    #: The parent's node-local registry, whole (its root key).
+    registry: SubtreeSnapshot
+
+
+@attrs.frozen
+class RegistryChange:
+    """One change of the child's local registry, as the state it left (so applying it is
+    idempotent, and a batch of changes converges whatever the order they arrive in).
+
+    ``op`` is ``"set"`` (``value`` under ``name``), ``"delete_value"``, ``"create_key"``,
+    ``"delete_tree"`` or ``"security"`` (``security`` is the descriptor, or None).
+    """
+
+    op: Literal["set", "delete_value", "create_key", "delete_tree", "security"]
+    path: str
+    name: str | None = None
+    value: RegValue | None = None
+    security: bytes | None = None
+
+
+Message = Request | Reply | Event
+
+
+# --------------------------------------------------------------------------- framing
+
+
+def encode(message: Message) -> bytes:
+    """One frame: the length, then the pickle."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def decode(payload: bytes) -> Message:
+    """The message in one frame's payload.
+
+    Raises:
+        ValueError: if it is not a protocol message.
+    """
+    message = pickle.loads(payload)  # only our own peer writes to this pipe
+    if not isinstance(message, Request | Reply | Event):
+        raise ValueError(f"not a monitor protocol message: {type(message).__name__}")
+    return message
+
+
+def frame_length(header: bytes) -> int:
+    """The payload length a frame header announces.
+
+    Raises:
+        ValueError: if it is larger than :data:`MAX_FRAME`.
+    """
+    (length,) = _HEADER.unpack(header)
+    if length > MAX_FRAME:
+        raise ValueError(f"frame of {length} bytes: the stream is corrupt")
+    return int(length)
+
+
+def _read_exactly(fd: int, count: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while count:
+        chunk = os.read(fd, min(count, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        count -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> bytes | None:
+    """Read one frame's payload from ``fd`` (blocking); None at end of input."""
+    header = _read_exactly(fd, _HEADER.size)
+    if header is None:
+        return None
+    return _read_exactly(fd, frame_length(header))
+
+
+# --------------------------------------------------------------------------- resource types
+
+
+def import_path_of(resource_type: object) -> str:
+    """``"package.module:Class"`` for a class (or factory) a monitor process can import.
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER for a class defined inside a function
+            or in ``__main__``, which another process cannot import.
+    """
+    module = getattr(resource_type, "__module__", None)
+    qualname = getattr(resource_type, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str):
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"{resource_type!r} has no module and qualified name to import it by",
+            fix="define the resource type at module level",
+        )
+    if "<locals>" in qualname or module == "__main__":
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"resource type {module}.{qualname} cannot be imported by a separate monitor process",
+            fix="define it at module level in an importable module (not __main__ or a function)",
+        )
+    return f"{module}:{qualname}"
+
+
+def load_resource_type(path: str) -> Callable[[ResourceHost], Resource]:
+    """Import ``"package.module:Class"`` (the Class may be dotted: ``"mod:Outer.Inner"``).
+
+    Raises:
+        ClusterError: ERROR_RESMON_CREATE_FAILED, saying what is wrong with the path.
+    """
+    fix = "name the type as 'package.module:Class', importable from the monitor process"
+    module_name, colon, qualname = path.partition(":")
+    if not colon or not module_name or not qualname:
+        raise make_error(
+            Win32Error.ERROR_RESMON_CREATE_FAILED,
+            f"bad resource type path {path!r}: expected 'package.module:Class'",
+            fix=fix,
+        )
+    try:
+        target: object = importlib.import_module(module_name)
+    except Exception as exc:
+        raise make_error(
+            Win32Error.ERROR_RESMON_CREATE_FAILED,
+            f"cannot import module {module_name!r} of resource type {path!r}: {exc!r}",
+            fix=f"{fix} (sys.path there: PYTHONPATH and the working directory)",
+        ) from None
+    for part in qualname.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise make_error(
+                Win32Error.ERROR_RESMON_CREATE_FAILED,
+                f"resource type {path!r}: {module_name!r} has no attribute {qualname!r}",
+                fix=fix,
+            ) from None
+    if not callable(target):
+        raise make_error(
+            Win32Error.ERROR_RESMON_CREATE_FAILED,
+            f"resource type {path!r} is a {type(target).__name__}, not a class",
+            fix="point at a resapi.Resource subclass",
+        )
+    factory: Callable[[ResourceHost], Resource] = target
+    return factory
+
+
+# --------------------------------------------------------------------------- local registry
+
+
+def describe_registry_change(
+    tree: RegistryTree, kind: ClusterChange, path: str, name: str | None
+) -> RegistryChange | None:
+    """What a change event of ``tree`` left behind, as a :class:`RegistryChange`."""
+    exists = tree.key_exists(path)
+    if kind is ClusterChange.REGISTRY_VALUE and name is not None:
+        if exists:
+            for value_name, value in tree.enum_values(path):
+                if value_name.casefold() == name.casefold():
+                    return RegistryChange("set", path, value_name, value)
+        return RegistryChange("delete_value", path, name)
+    if kind is ClusterChange.REGISTRY_NAME:
+        return RegistryChange("create_key" if exists else "delete_tree", path)
+    if kind is ClusterChange.REGISTRY_ATTRIBUTES and exists:
+        return RegistryChange("security", path, security=tree.get_key_security(path))
+    return None
+
+
+def apply_registry_change(tree: RegistryTree, change: RegistryChange) -> None:
+    """Make ``tree`` hold what ``change`` describes (nothing happens if it already does not
+    exist where a deletion is described)."""
+    path = change.path
+    if change.op == "set":
+        assert change.name is not None, change
+        assert change.value is not None, change
+        tree.create_key(path)
+        tree.set_value(path, change.name, change.value)
+    elif change.op == "create_key":
+        tree.create_key(path)
+    elif not tree.key_exists(path):
+        return
+    elif change.op == "delete_value":
+        assert change.name is not None, change
+        if any(n.casefold() == change.name.casefold() for n, _ in tree.enum_values(path)):
+            tree.delete_value(path, change.name)
+    elif change.op == "delete_tree":
+        if path:
+            tree.delete_tree(path)
+    elif change.security is not None:
+        tree.set_key_security(path, change.security)
+    elif tree.get_key_security(path) is not None:
+        tree.restore(path, attrs.evolve(tree.snapshot(path), security=None))
+
+
+# --------------------------------------------------------------------------- the child
+
+
+class _Writer:
+    """Writes frames to the parent, synchronously (events keep their order with replies)."""
+
+    __slots__ = ("broken", "fd")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.broken = False
+
+    def send(self, message: Message) -> None:
+        if self.broken:
+            return
+        data = memoryview(encode(message))
+        try:
+            while data:
+                written = os.write(self.fd, data)
+                data = data[written:]
+        except OSError:
+            self.broken = True  # the parent is gone; end of input follows
+
+
+def _error_for(exc: Exception, op: str, name: str) -> ClusterError:
+    """A ClusterError that survives pickling: the host's own, or one naming the bug."""
+    if isinstance(exc, ClusterError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            return make_error(exc.winerror, exc.description, fix=exc.fix)
+        return exc
+    return make_error(
+        Win32Error.ERROR_RESMON_ONLINE_FAILED if op == "online" else Win32Error.ERROR_INVALID_DATA,
+        f"the monitor process of resource {name!r} failed in {op}: {exc!r}",
+    )
+
+
+class _Monitor:
+    """The one host of this process, driven by the parent's requests."""
+
+    def __init__(self, writer: _Writer, task_group: TaskGroup) -> None:
+        self._writer = writer
+        self._task_group = task_group
+        self._host: ResourceHost | None = None
+        self._tree: RegistryTree | None = None
+        self._parameters: dict[str, object] = {}
+        self._scopes: dict[int, anyio.CancelScope] = {}
+        self._name = "?"
+        self._syncing = False
+        self._deadlock_reported = False
+
+    # HostListener
+    def on_status(self, status: ResourceStatus) -> None:
+        self._writer.send(Event("status", status))
+
+    def on_log(self, entry: LogEntry) -> None:
+        self._writer.send(Event("log", entry))
+        host = self._host
+        if host is not None and host.deadlocked and not self._deadlock_reported:
+            # ResourceHost sets `deadlocked`, then logs the deadlock: the instance is written
+            # off, and a separate monitor is recycled whole.
+            self._deadlock_reported = True
+            self._writer.send(Event("deadlocked"))
+
+    def on_failure(self, report: FailureReport) -> None:
+        self._writer.send(Event("failure", report))
+
+    def _registry_changed(self, kind: ClusterChange, path: str, name: str | None, /) -> None:
+        if self._syncing or self._tree is None:
+            return  # the parent's own state coming in: nothing to send back
+        change = describe_registry_change(self._tree, kind, path, name)
+        if change is not None:
+            self._writer.send(Event("registry", change))
+
+    def _quorum_lost(self) -> None:
+        self._writer.send(Event("lost"))
+
+    # requests
+    def submit(self, request: Request) -> None:
+        if request.op == "cancel":
+            (target,) = request.args
+            scope = self._scopes.get(target) if isinstance(target, int) else None
+            if scope is not None:
+                scope.cancel()
+            return
+        self._task_group.start_soon(self._run, request)
+
+    async def _run(self, request: Request) -> None:
+        reply: Reply
+        with anyio.CancelScope() as scope:
+            self._scopes[request.id] = scope
+            try:
+                value = await self._dispatch(request.op, request.args)
+            except Exception as exc:
+                if not isinstance(exc, ClusterError):
+                    traceback.print_exc()  # a bug here, not in the resource: show it
+                reply = Reply(request.id, "error", _error_for(exc, request.op, self._name))
+            else:
+                reply = Reply(request.id, "ok", value)
+            finally:
+                del self._scopes[request.id]
+        if scope.cancelled_caught:
+            reply = Reply(request.id, "cancelled")
+        try:
+            self._writer.send(reply)
+        except Exception as exc:  # an unpicklable result
+            error = make_error(
+                Win32Error.ERROR_INVALID_DATA,
+                f"resource {self._name!r}: the result of {request.op} cannot be sent to the "
+                f"cluster service: {exc!r}",
+            )
+            self._writer.send(Reply(request.id, "error", error))
+
+    def _need_host(self) -> ResourceHost:
+        if self._host is None:
+            raise InvalidStateError(
+                Win32Error.ERROR_INVALID_STATE,
+                "the monitor process has no resource yet",
+                fix="send 'start' first",
+            )
+        return self._host
+
+    def _set_parameters(self, parameters: object) -> None:
+        if not isinstance(parameters, dict):
+            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "parameters must be a dict")
+        # The host holds this very dict and reads it before Open and each Online.
+        self._parameters.clear()
+        self._parameters.update(parameters)
+
+    def _sync_registry(self, snapshot: object) -> None:
+        assert self._tree is not None, "start comes first"
+        if not isinstance(snapshot, SubtreeSnapshot):
+            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "registry sync needs a snapshot")
+        self._syncing = True
+        try:
+            self._tree.restore("", snapshot)
+        finally:
+            self._syncing = False
+
+    async def _dispatch(self, op: str, args: tuple[object, ...]) -> object:
+        if op == "start":
+            return self._start(*args)
+        host = self._need_host()
+        if op == "open":
+            self._set_parameters(*args)
+            await host.open()
+            return None
+        if op == "online":
+            parameters, pending_timeout, snapshot = args
+            self._set_parameters(parameters)
+            host.pending_timeout = float(pending_timeout)  # type: ignore[arg-type]
+            if snapshot is not None:
+                self._sync_registry(snapshot)
+            return await host.online()
+        if op == "offline":
+            (pending_timeout,) = args
+            host.pending_timeout = float(pending_timeout)  # type: ignore[arg-type]
+            return await host.offline()
+        if op == "terminate":
+            (final_state,) = args
+            if final_state is ResourceState.FAILED:
+                await host.terminate(final_state=ResourceState.FAILED)
+            elif final_state is ResourceState.OFFLINE:
+                await host.terminate(final_state=ResourceState.OFFLINE)
+            else:
+                raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "bad final state")
+            return None
+        if op == "looks_alive":
+            return await host.looks_alive()
+        if op == "is_alive":
+            return await host.is_alive()
+        if op == "check_health":
+            (thorough,) = args
+            return await host.check_health(thorough=bool(thorough))
+        if op == "fail":
+            (reason,) = args
+            await host.fail(str(reason))
+            return None
+        if op == "control":
+            code, data = args
+            if not isinstance(code, int) or not isinstance(data, bytes):
+                raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "control needs int, bytes")
+            return await host.control(code, data)
+        if op == "arbitrate":
+            await host.arbitrate(self._quorum_lost)
+            return None
+        if op == "release":
+            await host.release()
+            return None
+        if op == "close":
+            await host.close()
+            return None
+        if op == "set_parameters":
+            self._set_parameters(*args)
+            return None
+        if op == "set_pending_timeout":
+            (seconds,) = args
+            host.pending_timeout = float(seconds)  # type: ignore[arg-type]
+            return None
+        if op == "sync_registry":
+            self._sync_registry(*args)
+            return None
+        raise make_error(
+            Win32Error.ERROR_INVALID_FUNCTION, f"the monitor process has no operation {op!r}"
+        )
+
+    def _start(self, config: object) -> tuple[str, int]:
+        if not isinstance(config, StartConfig):
+            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "start needs a StartConfig")
+        if self._host is not None:
+            raise InvalidStateError(
+                Win32Error.ERROR_INVALID_STATE,
+                f"the monitor process already hosts resource {self._name!r}",
+            )
+        self._name = config.resource_name
+        factory = load_resource_type(config.import_path)
+        tree = RegistryTree(label=f"the local registry of node {config.node_name!r}")
+        tree.restore("", config.registry)
+        tree.on_change = self._registry_changed
+        self._tree = tree
+        self._set_parameters(config.parameters)
+        self._host = ResourceHost(
+            factory,
+            config.resource_name,
+            self._parameters,
+            self,
+            task_group=self._task_group,
+            pending_timeout=config.pending_timeout,
+            deadlock_timeout=config.deadlock_timeout,
+            verify_signalled_failure=config.verify_signalled_failure,
+            node_name=config.node_name,
+            local_registry=tree,
+        )
+        return self._host.type_name, os.getpid()
+
+    async def shutdown(self) -> None:
+        """End of input: close the host, bounded (nobody may be left to kill this process)."""
+        host = self._host
+        if host is None:
+            return
+        with anyio.move_on_after(2 * host.deadlock_timeout + 1):
+            await host.close()
+
+
+def _pump(
+    fd: int, send: MemoryObjectSendStream[bytes | None], token: anyio.lowlevel.EventLoopToken
+) -> None:
+    """The stdin thread: frames to the event loop; None at the end."""
+    frame: bytes | None = None
+    try:
+        while True:
+            frame = read_frame(fd)
+            anyio.from_thread.run_sync(send.send_nowait, frame, token=token)
+            if frame is None:
+                return
+    except Exception:  # the loop has ended, or the stream is corrupt
+        if frame is not None:
+            traceback.print_exc()
+        try:
+            anyio.from_thread.run_sync(send.send_nowait, None, token=token)
+        except Exception:
+            return
+
+
+async def serve(in_fd: int, out_fd: int) -> None:
+    """Run requests from ``in_fd`` until it ends; write replies and events to ``out_fd``."""
+    writer = _Writer(out_fd)
+    send, receive = anyio.create_memory_object_stream[bytes | None](math.inf)
+    token = anyio.lowlevel.current_token()
+    threading.Thread(
+        target=_pump, args=(in_fd, send, token), name="resapi-monitor-input", daemon=True
+    ).start()
+    async with anyio.create_task_group() as tg:
+        monitor = _Monitor(writer, tg)
+        async with receive:
+            async for frame in receive:
+                if frame is None:
+                    break
+                try:
+                    message = decode(frame)
+                except Exception:
+                    traceback.print_exc()
+                    break
+                if isinstance(message, Request):
+                    monitor.submit(message)
+        await monitor.shutdown()
+        tg.cancel_scope.cancel()
+
+
+def _take_protocol_fds() -> tuple[int, int]:
+    """Move the pipes off descriptors 0 and 1 (to non-inheritable copies): what the resource
+    prints goes to stderr, and what it starts does not keep the parent's pipe open."""
+    in_fd = os.dup(0)
+    out_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return in_fd, out_fd
+
+
+def main() -> int:
+    """The monitor process: serve the parent on stdin/stdout until stdin ends."""
+    in_fd, out_fd = _take_protocol_fds()
+    anyio.run(serve, in_fd, out_fd, backend="asyncio")
+    return 0
+
+
+def run() -> None:
+    """``python -m resapi.monitor``: :func:`main`, then exit at once (daemon threads, and
+    whatever the resource left running, do not hold the process)."""
+    code = 1
+    try:
+        code = main()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
