@@ -555,12 +555,13 @@ async def test_user_code_reaches_the_resource_and_its_bytes_come_back() -> None:
         assert seen[-1] == UNHANDLED_USER
 
 
-async def test_user_code_without_an_instance_is_invalid_function() -> None:
+async def test_user_code_without_an_instance_says_the_resource_is_not_online() -> None:
     async with cluster_env() as env:
         res = await widget(env)
-        with pytest.raises(clusapi.NotSupportedError) as info:
+        with pytest.raises(clusapi.InvalidStateError) as info:
             await res.control(ECHO)
-        assert info.value.winerror == W.ERROR_INVALID_FUNCTION
+        assert info.value.winerror == W.ERROR_RESOURCE_NOT_ONLINE
+        assert "no running instance" in str(info.value)
         assert seen == []
 
 
@@ -702,8 +703,9 @@ async def test_host_node_argument() -> None:
         other = "N2" if owner == "N1" else "N1"
         # No instance there: default processing still answers, user codes find no DLL.
         assert (await res.control(CC.RESOURCE_GET_NAME, node=other)).data == sz("w")
-        with pytest.raises(clusapi.NotSupportedError):
+        with pytest.raises(clusapi.InvalidStateError) as info:
             await res.control(ECHO, node=other)
+        assert info.value.winerror == W.ERROR_RESOURCE_NOT_ONLINE
         with pytest.raises(clusapi.NodeNotFoundError):
             await res.control(CC.RESOURCE_GET_NAME, node="N9")
 

@@ -413,6 +413,15 @@ async def _control(rt: ReferenceRuntime, op: ops.Control) -> ControlResult:
             "bring the resource online first",
         )
     entry = _DEFAULTS.get(function) if function is not None else None
+    if entry is None and subject.resource is not None and not reached:
+        # A code only the resource could answer, and no instance of it runs: say that, not
+        # "not handled" (the client may retry once the resource is up again).
+        raise make_error(
+            Win32Error.ERROR_RESOURCE_NOT_ONLINE,
+            f"{_code_name(op.code)} needs the resource DLL, and {subject.label} has no "
+            "running instance (never brought online, or its node is down)",
+            fix="bring the resource online, or retry after its failover",
+        )
     if entry is None or subject.kind not in entry[0]:
         raise _invalid_function(
             f"{_code_name(op.code)} is not handled by {subject.label}"
