@@ -1,7 +1,6 @@
 """Deterministic fault simulation (clusapi.testing._faults): seeded schedules, the invariant
 checker, reproducible cluster logs, and, at the end, the runtime bugs the simulation found,
-each as its smallest scenario (strict xfails: they fail loudly once the runtime is fixed, so
-the marker is removed then)."""
+each kept as its smallest scenario (regression tests)."""
 
 from __future__ import annotations
 
@@ -41,14 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 #: 6 s of wall time on a 2-core machine).
 SAMPLE_SEEDS = range(1000, 1050)
 SAMPLE_STEPS = 120
-
-#: Runtime bugs the simulation finds (see the strict xfails at the end of this file).
-KNOWN_RUNTIME_BUGS = (
-    "split-brain onlines (online_group to another node; a pending restart after a move; an "
-    "online queued on the group lock; _restore_group after a failover; _isolate yielding "
-    "before it terminates), _host_for's assertion on a crashed target, a stuck quorum "
-    "resource, and persistent dependents left offline"
-)
 
 
 # -- the schedule ---------------------------------------------------------------------------
@@ -245,7 +236,6 @@ def test_main_runs_a_seed_and_prints_its_replay_when_it_fails(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=f"known runtime bugs: {KNOWN_RUNTIME_BUGS}")
 def test_a_sample_of_seeds_holds_every_invariant():
     failures = []
     checked = 0
@@ -391,18 +381,20 @@ async def cluster_with(env, *groups: tuple[str, list[str]]):
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 1: online_group to a node other than the owner")
-async def test_bug1_online_to_another_node_takes_the_group_offline_where_it_runs(seen):
+async def test_bug1_online_to_another_node_while_running_is_refused(seen):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
         (group,) = await cluster_with(env, ("g", ["r"]))
         await group.online("N1")
-        await group.online("N2")
+        # Running on N1: coming online on N2 as well would run it twice; that is a move.
+        with pytest.raises(clusapi.InvalidStateError) as info:
+            await group.online("N2")
+        assert info.value.winerror == clusapi.Win32Error.ERROR_INVALID_STATE
+        assert (await group.state_info()).owner == "N1"
         assert seen.double_onlines() == []
 
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 2: a pending restart runs after a move")
 async def test_bug2_a_move_cancels_the_pending_restart_on_the_old_node(seen):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
         (group,) = await cluster_with(env, ("g", ["r"]))
@@ -417,7 +409,6 @@ async def test_bug2_a_move_cancels_the_pending_restart_on_the_old_node(seen):
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 3: an online queued on the group lock keeps its node")
 async def test_bug3_a_queued_online_does_not_run_on_a_node_that_left(seen):
     async with open_reference_cluster(nodes=("N1", "N2", "N3")) as env:
         (group,) = await cluster_with(env, ("g", ["slow", "r"]))
@@ -440,7 +431,6 @@ async def test_bug3_a_queued_online_does_not_run_on_a_node_that_left(seen):
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 4: AssertionError in _host_for kills the runtime")
 async def test_bug4_a_failback_to_a_node_that_crashed_meanwhile_is_dropped(seen):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
         (group,) = await cluster_with(env, ("g", ["slow"]))
@@ -458,7 +448,6 @@ async def test_bug4_a_failback_to_a_node_that_crashed_meanwhile_is_dropped(seen)
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 5: _restore_group ignores a failover in progress")
 async def test_bug5_forming_the_cluster_does_not_restore_a_group_that_failed_over(seen):
     async with open_reference_cluster(nodes=("N1", "N2", "N3")) as env:
         c = env.cluster
@@ -484,7 +473,6 @@ async def test_bug5_forming_the_cluster_does_not_restore_a_group_that_failed_ove
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 6: quorum group placed away from the device holder")
 async def test_bug6_the_quorum_resource_comes_back_where_the_device_is_held(seen):
     async with open_reference_cluster(nodes=("N1", "N2", "N3")) as env:
         c = env.cluster
@@ -501,7 +489,6 @@ async def test_bug6_the_quorum_resource_comes_back_where_the_device_is_held(seen
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 7: persistent dependents dropped with the restart")
 async def test_bug7_an_admin_online_during_restart_delay_keeps_dependents_coming_back(seen):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
         (group,) = await cluster_with(env, ("g", ["p", "d"]))
@@ -518,7 +505,6 @@ async def test_bug7_an_admin_online_during_restart_delay_keeps_dependents_coming
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 8: the final retry onlines only the failed resource")
 async def test_bug8_the_retry_after_retry_period_brings_back_the_dependents(seen):
     async with open_reference_cluster(nodes=("N1",)) as env:
         (group,) = await cluster_with(env, ("g", ["p", "d"]))
@@ -536,7 +522,6 @@ async def test_bug8_the_retry_after_retry_period_brings_back_the_dependents(seen
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.xfail(strict=True, reason="bug 10: _isolate yields before it terminates all")
 async def test_bug10_a_node_that_leaves_stops_everything_before_a_failback_runs(seen):
     async with open_reference_cluster(nodes=("N1", "N2", "N3")) as env:
         a, b = await cluster_with(env, ("a", ["worker"]), ("b", ["slow"]))

@@ -523,10 +523,14 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
 
     async def bring_up() -> list[ResourceRecord]:
         async with group.lock:
-            rt.set_owner(group, node)
+            # Chosen again under the lock: what was true before the wait may not be now.
+            target = rt.choose_online_node(group, None)
+            rt.set_owner(group, target)
             res.generation += 1
             rt.set_resource_persistent(res, True)
-            return await rt.online_resources(group, node, [res])
+            return await rt.online_resources(
+                group, target, [res, *rt.persistent_dependents(group, res)]
+            )
 
     if not op.wait:
         rt.task_group.start_soon(bring_up)

@@ -74,6 +74,10 @@ __all__ = ("ReferenceRuntime",)
 
 T = TypeVar("T")
 W = Win32Error
+#: States in which an instance runs (or may): it must be stopped before another starts.
+_UP_STATES: Final = frozenset(
+    {ResourceState.ONLINE, ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING}
+)
 _PENDING_STATES: Final = frozenset(
     {ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING, ResourceState.PENDING}
 )
@@ -368,14 +372,23 @@ class ReferenceRuntime(RegistrySync):
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
 
     def resource_reported(
-        self, res: ResourceRecord, node: NodeRecord, state: ResourceState
+        self,
+        res: ResourceRecord,
+        node: NodeRecord,
+        state: ResourceState,
+        *,
+        attempt: bool = False,
     ) -> None:
-        """A monitor reported a state of ``res`` (the host's listener calls this)."""
+        """A monitor reported a state of ``res`` (the host's listener calls this).
+
+        ``attempt``: the report ends an online attempt the runtime made itself (open or
+        arbitration failed): a failure then counts even if the resource was already Failed.
+        """
         previous = res.state
         self.set_resource_state(res, state)
         if state is ResourceState.ONLINE:
             res.retried = False  # healthy again: a later failure gets the whole policy
-        if state is ResourceState.FAILED and previous is not ResourceState.FAILED:
+        if state is ResourceState.FAILED and (attempt or previous is not ResourceState.FAILED):
             res.failed_at = self.now()
             if not res.stopping:
                 self.log(LogLevel.ERROR, f"resource {res.name}", "failed", node=node)
@@ -528,11 +541,15 @@ class ReferenceRuntime(RegistrySync):
         )
         node.isolated = True
         self._kill_processes(node)
-        hosts, node.hosts = list(node.hosts.values()), {}
+        # The hosts stay attached until each has terminated: an operation that reaches one
+        # meanwhile (a move taking the group offline) waits for it instead of finding the node
+        # empty and starting the resource elsewhere while it still runs here.
+        hosts = list(node.hosts.values())
         with anyio.CancelScope(shield=True):
             for host in hosts:
                 with contextlib.suppress(Exception):
                     await host.terminate(final_state=ResourceState.FAILED)
+        node.hosts = {}
         # Its cluster service starts again at once and waits to be let back in.
         node.alive = True
         await self._start_node_service(node)
@@ -644,6 +661,13 @@ class ReferenceRuntime(RegistrySync):
                     wanted.append(res)
                 self.set_resource_state(res, ResourceState.OFFLINE)
             target = self._best_node(group, exclude={dead.id})
+            holder = self.nodes.by_id.get(self.quorum_holder) if self.quorum_holder else None
+            if (
+                holder is not None
+                and holder.can_host
+                and any(r.id == self.quorum_id for r in self._group_resources(group))
+            ):
+                target = holder  # the quorum resource can only come online where it won
             if target is None:
                 # Only paused nodes left: the group moves to one but stays offline (§7.7).
                 paused = self._best_node(group, exclude={dead.id}, allow_paused=True)
@@ -703,14 +727,24 @@ class ReferenceRuntime(RegistrySync):
 
     async def _restore_group(self, group: GroupRecord) -> None:
         async with group.lock:
-            target = self._best_node(group)
+            owner = self.nodes.by_id.get(group.owner) if group.owner else None
+            if owner is not None and owner.up:
+                # Already placed (a failover got there first): complete it where it is.
+                if not owner.can_host:
+                    return
+                target: NodeRecord | None = owner
+            else:
+                target = self._best_node(group)
             if target is None:
                 return
             self.set_owner(group, target)
             wanted = [
-                r for r in self._group_resources(group) if r.properties.get("PersistentState")
+                r
+                for r in self._group_resources(group)
+                if r.properties.get("PersistentState") and r.state is not ResourceState.ONLINE
             ]
-            await self.online_resources(group, target, wanted)
+            if wanted:
+                await self.online_resources(group, target, wanted)
 
     async def _online_group_task(self, group: GroupRecord, node: str | None) -> None:
         with contextlib.suppress(ClusterError):
@@ -824,7 +858,12 @@ class ReferenceRuntime(RegistrySync):
             del node.hosts[res.id]
             host = None
         if host is None:
-            assert node.task_group is not None, "node service not started"
+            if node.task_group is None:  # the node's processes just died or were stopped
+                raise make_error(
+                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    f"node {node.name!r} is not running a Resource Monitor",
+                    fix="wait until it is up again",
+                )
             deadlock = _prop_r(res, "DeadlockTimeout") / 1000
             listener = _HostListener(self, res, node)
             if res.properties.get("SeparateMonitor"):
@@ -884,7 +923,7 @@ class ReferenceRuntime(RegistrySync):
                 f"cannot start its monitor: {exc}",
                 node=node,
             )
-            self.resource_reported(res, node, ResourceState.FAILED)
+            self.resource_reported(res, node, ResourceState.FAILED, attempt=True)
             return ResourceState.FAILED
         res.node = node.id
         res.stopping = False
@@ -895,7 +934,7 @@ class ReferenceRuntime(RegistrySync):
                 self.log(LogLevel.ERROR, f"resource {res.name}", f"open failed: {exc}", node=node)
                 del node.hosts[res.id]
                 await host.close()  # a separate monitor's process goes with it
-                self.resource_reported(res, node, ResourceState.FAILED)
+                self.resource_reported(res, node, ResourceState.FAILED, attempt=True)
                 return ResourceState.FAILED
         if host.state is ResourceState.ONLINE:
             self.set_resource_state(res, ResourceState.ONLINE)
@@ -904,7 +943,7 @@ class ReferenceRuntime(RegistrySync):
         # called after Open, before Online).
         wins_device = res.id != self.quorum_id or self.quorum_holder == node.id
         if not wins_device and not await self.arbitrate(res, node):
-            self.resource_reported(res, node, ResourceState.FAILED)
+            self.resource_reported(res, node, ResourceState.FAILED, attempt=True)
             return ResourceState.FAILED
         host.pending_timeout = pending
         if res.checkpoints:
@@ -944,6 +983,16 @@ class ReferenceRuntime(RegistrySync):
     ) -> list[ResourceRecord]:
         """Bring ``wanted`` (and what they depend on) online on ``node``, dependencies first.
         Returns the resources that did not come online."""
+        if not node.can_host:
+            # The node went away (or was paused) while this waited for the group: nothing is
+            # started there; the caller's policy or the membership round decides what next.
+            self.log(
+                LogLevel.WARNING,
+                f"group {group.name}",
+                f"not brought online on {node.name}: it cannot host groups now",
+                node=node,
+            )
+            return list(wanted)
         deps = self._deps(group)
         if len(wanted) == len(group.resources):
             members = group.resources  # the whole group: no closure to compute
@@ -1011,6 +1060,7 @@ class ReferenceRuntime(RegistrySync):
             resources = self._group_resources(group)
             for res in resources:
                 self.set_resource_persistent(res, True)
+                res.generation += 1  # an admin online supersedes a pending policy step
             failed = await self.online_resources(group, node, resources)
         self._raise_if_failed(group, failed, "online")
         return group.state
@@ -1020,6 +1070,17 @@ class ReferenceRuntime(RegistrySync):
 
     def choose_online_node(self, group: GroupRecord, node_id: str | None) -> NodeRecord:
         owner = self.nodes.by_id.get(group.owner) if group.owner else None
+        if node_id is not None and owner is not None and node_id != owner.id:
+            running = [r.name for r in self._group_resources(group) if r.state in _UP_STATES]
+            if running:
+                # Bringing it online elsewhere would run those twice: that is a move.
+                raise make_error(
+                    W.ERROR_INVALID_STATE,
+                    f"group {group.name!r} is running on {owner.name!r} "
+                    f"({', '.join(repr(n) for n in running)}); it cannot come online on "
+                    f"{self.nodes.by_id[node_id].name!r} too",
+                    fix="move the group there instead",
+                )
         if node_id is not None:
             node = self.nodes.by_id[node_id]
         elif owner is not None and owner.up:
@@ -1100,6 +1161,12 @@ class ReferenceRuntime(RegistrySync):
         self, group: GroupRecord, target: NodeRecord, reason: str
     ) -> list[ResourceRecord]:
         async with group.lock:
+            if not target.can_host:  # it went down or was paused while this waited
+                raise make_error(
+                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    f"node {target.name!r} can no longer host group {group.name!r}",
+                    fix="move it again; the best node is chosen when none is given",
+                )
             return await self._transfer(group, target, reason)
 
     async def _transfer(
@@ -1107,6 +1174,8 @@ class ReferenceRuntime(RegistrySync):
     ) -> list[ResourceRecord]:
         """Offline in dependency order, hand over, online by persistent state (§7.3)."""
         resources = self._group_resources(group)
+        for res in resources:
+            res.generation += 1  # restarts and retries planned for the old node are void
         restore = [
             r
             for r in resources
@@ -1183,7 +1252,7 @@ class ReferenceRuntime(RegistrySync):
             # RestartDelay passes outside the group's lock, so the group stays manageable.
             await anyio.sleep(_prop_r(res, "RestartDelay") / 1000)
             async with group.lock:
-                if generation != res.generation or not node.can_host or res.deleted:
+                if not _restart_still_due(res, generation, group, node):
                     return
                 await self.online_resources(group, node, [res, *restore])
             return
@@ -1235,7 +1304,9 @@ class ReferenceRuntime(RegistrySync):
             if generation != res.generation:
                 return
             node = self.nodes.by_id.get(group.owner) if group.owner else None
-            if node is None or not node.can_host:
+            if node is not None and node.up and not node.can_host:
+                return  # a paused owner keeps its group but brings nothing online
+            if node is None or not node.up:
                 node = self._best_node(group)
             if node is None:
                 return
@@ -1248,7 +1319,21 @@ class ReferenceRuntime(RegistrySync):
             res.retried = True
             res.failure_times.clear()
             self.set_owner(group, node)
-            await self.online_resources(group, node, [res])
+            await self.online_resources(group, node, [res, *self.persistent_dependents(group, res)])
+
+    def persistent_dependents(
+        self, group: GroupRecord, res: ResourceRecord
+    ) -> list[ResourceRecord]:
+        """Dependents of ``res`` that should run (PersistentState) but are offline: the
+        failure policy took them down with it, and they come back with it."""
+        provides = self._provides(group)
+        return [
+            dep
+            for dep in (
+                self.resources.by_id[d] for d in policy.transitive_dependents(res.id, provides)
+            )
+            if dep.properties.get("PersistentState") and dep.state is ResourceState.OFFLINE
+        ]
 
     # -- persistent state ----------------------------------------------------------------------
 
@@ -1291,6 +1376,21 @@ def object_key_path(kind: str, ident: str) -> str:
 
 
 # -- property helpers ----------------------------------------------------------------------
+
+
+def _restart_still_due(
+    res: ResourceRecord, generation: int, group: GroupRecord, node: NodeRecord
+) -> bool:
+    """After RestartDelay: nothing superseded the restart (an admin call, a move, a failover,
+    a deletion), the resource is still Failed, and its node still owns the group and can
+    host it. (A function, so no narrowing from before the delay is carried over it.)"""
+    return (
+        generation == res.generation
+        and node.can_host
+        and not res.deleted
+        and group.owner == node.id
+        and res.state is ResourceState.FAILED
+    )
 
 
 def _as_int(value: object) -> int:
