@@ -76,7 +76,9 @@ class NodeRecord:
     watchdog: PendingWatchdog | None = None
     #: Cancel scopes of work running on the node (its service task, group operations): a crash
     #: cancels them all, as the node's processes die.
-    scopes: set[anyio.CancelScope] = attrs.field(factory=set)
+    #: A dict used as an ordered set: cancelling in insertion order (not by id()) keeps runs
+    #: with the same seed identical, down to the order resources see their Terminate.
+    scopes: dict[anyio.CancelScope, None] = attrs.field(factory=dict)
 
     @property
     def up(self) -> bool:

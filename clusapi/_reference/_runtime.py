@@ -401,7 +401,7 @@ class ReferenceRuntime(RegistrySync):
         node.alive = True
         node.last_heartbeat = self.now()
         scope = anyio.CancelScope()
-        node.scopes.add(scope)
+        node.scopes[scope] = None
         await self.task_group.start(self._node_service, node, scope)
 
     async def _node_service(
@@ -586,12 +586,12 @@ class ReferenceRuntime(RegistrySync):
     def _on_node(self, node: NodeRecord) -> Iterator[anyio.CancelScope]:
         """Run work as part of ``node``: a crash of the node cancels it."""
         scope = anyio.CancelScope()
-        node.scopes.add(scope)
+        node.scopes[scope] = None
         try:
             with scope:
                 yield scope
         finally:
-            node.scopes.discard(scope)
+            node.scopes.pop(scope, None)
 
     def crash_node(self, name: str) -> None:
         """The node's processes die now; the others notice when its heartbeats stop."""
