@@ -13,7 +13,27 @@ from ._env import (
     ReferenceEnvironment as ReferenceEnvironment,
     open_reference_cluster as open_reference_cluster,
 )
+from ._faults import (
+    FaultKind as FaultKind,
+    FaultSchedule as FaultSchedule,
+    FaultSimulation as FaultSimulation,
+    FaultStep as FaultStep,
+    SimulationReport as SimulationReport,
+    SimulationTimings as SimulationTimings,
+    run_fault_schedule as run_fault_schedule,
+)
 
-__all__ = ("ReferenceEnvironment", "VirtualClock", "open_reference_cluster")
+__all__ = (
+    "FaultKind",
+    "FaultSchedule",
+    "FaultSimulation",
+    "FaultStep",
+    "ReferenceEnvironment",
+    "SimulationReport",
+    "SimulationTimings",
+    "VirtualClock",
+    "open_reference_cluster",
+    "run_fault_schedule",
+)
 
 _fixup_module_metadata(__name__, globals(), __all__)
