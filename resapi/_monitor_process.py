@@ -80,12 +80,13 @@ import anyio.from_thread
 import anyio.lowlevel
 import attrs
 
-from clusapi._enums import ClusterChange, ResourceState
+from clusapi._enums import ClusterChange, LogLevel, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._registry import RegistryTree, RegValue, SubtreeSnapshot
 from clusapi._win32 import Win32Error
 
 from ._host import ResourceHost
+from ._records import LogEntry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -93,7 +94,7 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._records import FailureReport, LogEntry, ResourceStatus
+    from ._records import FailureReport, ResourceStatus
     from ._resource import Resource
 
 __all__ = (
@@ -158,6 +159,9 @@ class StartConfig:
     verify_signalled_failure: bool
     #: The parent's node-local registry, whole (its root key).
     registry: SubtreeSnapshot
+    #: Resident memory (bytes) past which the process recycles itself: a leak costs only
+    #: this resource (None: no limit).
+    memory_limit: int | None = None
 
 
 @attrs.frozen
@@ -450,6 +454,7 @@ class _Monitor:
                 del self._scopes[request.id]
         if scope.cancelled_caught:
             reply = Reply(request.id, "cancelled")
+        self._check_memory(request.op)
         try:
             self._writer.send(reply)
         except Exception as exc:  # an unpicklable result
@@ -459,6 +464,30 @@ class _Monitor:
                 f"cluster service: {exc!r}",
             )
             self._writer.send(Reply(request.id, "error", error))
+
+    def _check_memory(self, op: str) -> None:
+        """Past its memory limit the process tells why and exits: the parent sees the exit,
+        fails the resource and recycles its monitor, and the OS takes the leak back."""
+        limit = getattr(self, "_memory_limit", None)
+        if limit is None:
+            return
+        used = resident_memory()
+        if used is None or used <= limit:
+            return
+        self._writer.send(
+            Event(
+                "log",
+                LogEntry(
+                    self._name,
+                    self._host.type_name if self._host is not None else "?",
+                    LogLevel.ERROR,
+                    f"monitor process uses {used // 2**20} MB after {op}, more than its limit "
+                    f"of {limit // 2**20} MB: it leaks; recycling it",
+                    0.0,
+                ),
+            )
+        )
+        os._exit(MEMORY_EXIT)
 
     def _need_host(self) -> ResourceHost:
         if self._host is None:
@@ -568,6 +597,7 @@ class _Monitor:
         tree.on_change = self._registry_changed
         self._tree = tree
         self._set_parameters(config.parameters)
+        self._memory_limit = config.memory_limit
         self._host = ResourceHost(
             factory,
             config.resource_name,
@@ -589,6 +619,20 @@ class _Monitor:
             return
         with anyio.move_on_after(2 * host.deadlock_timeout + 1):
             await host.close()
+
+
+#: The exit code of a monitor process that went past its memory limit.
+MEMORY_EXIT = 12
+
+
+def resident_memory() -> int | None:
+    """This process's resident set size in bytes (Linux /proc), or None where unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def _pump(

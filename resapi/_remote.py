@@ -421,6 +421,7 @@ class RemoteHost:
         node_name: str | None = None,
         local_registry: RegistryTree | None = None,
         startup_timeout: float = 30.0,
+        memory_limit: int | None = None,
         deadline_grace: float | None = None,
         python: str | None = None,
         env: Mapping[str, str] | None = None,
@@ -439,6 +440,8 @@ class RemoteHost:
         self._listener = listener
         self._task_group = task_group
         self.deadlock_timeout = deadlock_timeout
+        #: Resident bytes past which the monitor process recycles itself (a leak), or None.
+        self.memory_limit = memory_limit
         self.pending_timeout = pending_timeout
         self.verify_signalled_failure = verify_signalled_failure
         self.startup_timeout = startup_timeout
@@ -888,6 +891,7 @@ class RemoteHost:
             deadlock_timeout=self.deadlock_timeout,
             verify_signalled_failure=self.verify_signalled_failure,
             registry=self._tree.snapshot(""),
+            memory_limit=self.memory_limit,
         )
         try:
             started = await self._request(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import anyio
 import pytest
@@ -177,6 +178,30 @@ async def test_a_process_that_exits_fails_the_resource_and_is_recycled():
         assert await host.is_alive()
         await host.close()
     assert_gone(second)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+async def test_a_leaking_resource_recycles_its_monitor_past_the_memory_limit():
+    recorder = Recorder()
+    async with anyio.create_task_group() as tg:
+        host = make_host(tg, recorder, memory_limit=256 * 2**20)
+        await host.open()
+        assert await host.online() is ONLINE
+        first = host.pid
+        await set_mode(host, "leak")  # every probe keeps 64 MB more
+        for _ in range(10):
+            if not await host.check_health(thorough=True):
+                break
+        assert host.state is FAILED
+        assert_gone(first)  # the OS took the leak back with the process
+        assert any("more than its limit of 256 MB: it leaks" in m for m in recorder.errors())
+        assert any(
+            f"monitor process {first}" in m and "exited with code 12" in m
+            for m in recorder.errors()
+        )
+        assert await host.online() is ONLINE  # a fresh process
+        assert host.pid != first
+        await host.close()
 
 
 async def test_an_is_alive_that_blocks_its_event_loop_is_a_deadlock():

@@ -74,6 +74,10 @@ __all__ = ("ReferenceRuntime",)
 
 T = TypeVar("T")
 W = Win32Error
+#: A separate monitor process that grows past this much resident memory is recycled: a
+#: leaking resource fails alone, and the OS takes its memory back.
+SEPARATE_MONITOR_MEMORY_LIMIT: Final = 1 << 30
+
 #: States in which an instance runs (or may): it must be stopped before another starts.
 _UP_STATES: Final = frozenset(
     {ResourceState.ONLINE, ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING}
@@ -879,6 +883,7 @@ class ReferenceRuntime(RegistrySync):
                     deadlock_timeout=deadlock,
                     node_name=node.name,
                     local_registry=node.local,
+                    memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT,
                 )
             else:
                 host = ResourceHost(

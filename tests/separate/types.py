@@ -99,6 +99,8 @@ class Steady(resapi.Resource[SteadyProperties]):
             await anyio.sleep_forever()
         if self.mode == "raise":
             raise ValueError("probe exploded")
+        if self.mode == "leak":
+            self.__dict__.setdefault("hoard", []).append(bytearray(64 * 2**20))  # never freed
         if self.mode == "down":
             return False
         return self.up
