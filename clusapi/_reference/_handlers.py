@@ -791,6 +791,11 @@ async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> Pr
 
 
 def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
+    if isinstance(implementation, str) and implementation.startswith("ocf:"):
+        # An OCF resource agent ("ocf:heartbeat:Dummy") becomes a resource type.
+        from resapi._ocf_type import ocf_resource_type
+
+        implementation = ocf_resource_type(implementation)
     if isinstance(implementation, str):
         module_name, sep, qualname = implementation.partition(":")
         if not sep or not module_name or not qualname:

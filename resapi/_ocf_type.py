@@ -1,0 +1,535 @@
+"""An Open Cluster Framework (OCF) resource agent as a resapi resource type.
+
+The other direction of :mod:`resapi._ocf`: :func:`ocf_resource_type` turns any installed OCF
+agent (``ocf:heartbeat:Dummy``, or a path to an agent executable) into a
+:class:`~resapi.Resource` subclass that the reference runtime hosts like any other type::
+
+    Dummy = ocf_resource_type("ocf:heartbeat:Dummy")
+    await cluster.create_resource_type(Dummy)        # registered as "ocf:heartbeat:Dummy"
+
+The agent's ``meta-data`` is read once, when the type is built (``subprocess.run``, with a
+timeout), and gives:
+
+* the private property table: each ``<parameter>`` is one property, named as in OCF
+  (``prop(name=...)``), with its type (``string``/``integer``/``boolean`` → ``str``/``int``/
+  ``bool``; anything else is a string), its default and ``required``. The attribute is the
+  name with characters that are not valid in identifiers mapped to ``_`` (``-`` → ``_``).
+* the type's defaults: ``LooksAlivePollInterval`` from the depth-0 ``monitor`` interval,
+  ``IsAlivePollInterval`` from the deepest ``monitor`` with a depth above 0 (if any) and
+  ``PendingTimeout`` from the ``start`` timeout.
+
+The entry points run the agent as a process (``anyio.open_process``) with the OCF environment:
+``OCF_ROOT``, ``OCF_RESOURCE_INSTANCE`` (the resource name, sanitised), ``OCF_RESOURCE_TYPE``,
+``OCF_RESOURCE_PROVIDER``, ``HA_RSCTMP`` (one directory per simulated node, so two nodes never
+share state files) and ``OCF_RESKEY_<name>`` for each property whose value differs from the
+agent's own default (as Pacemaker does: an unset parameter lets the agent compute its default,
+e.g. the Dummy's state file under ``$HA_RSCTMP``)::
+
+    Online      start                       0 → Online; else ClusterError (agent, code, stderr)
+    Offline     stop                        0 → Offline; else ClusterError
+    Terminate   stop                        errors are logged and ignored
+    LooksAlive  monitor, OCF_CHECK_LEVEL=0   0 → True, 7 → False, else False (logged)
+    IsAlive     monitor, OCF_CHECK_LEVEL=10  as LooksAlive
+
+Each action is limited by the timeout its ``<action>`` advertises (20 s when none does). The
+limit is measured in *real* time (``time.monotonic``), not on the event loop's clock: an agent
+is a real process, so under a virtual clock (``@pytest.mark.virtual_time``) the clock must not
+race past an agent's timeout while the agent is merely slow to start. Use a virtual clock with
+an ``autojump_threshold`` (e.g. 0.05 s) so that the loop waits for the process instead of
+jumping ahead; while an agent runs, the virtual clock advances in small steps only.
+
+Limitation: the class is built at run time, so it has no ordinary import path. Its
+``__module__`` is this module and its ``__qualname__`` an identifier that this module's
+``__getattr__`` resolves for agents under the default ``/usr/lib/ocf`` (and for every type
+built in this process), which is enough for in-process registration
+(``create_resource_type(cls)``). A *separate* monitor process re-imports the type from its
+path, so there only agents under the default OCF root resolve; agents given by another path or
+``ocf_root`` need a module of your own that calls :func:`ocf_resource_type` at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import keyword
+import os
+import re
+import subprocess
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+import anyio
+
+from clusapi._enums import PropertyFormat
+from clusapi._errors import ClusterError, make_error
+from clusapi._properties import PropertyTable, prop
+from clusapi._win32 import Win32Error
+
+from ._resource import Resource
+
+__all__ = ("OcfAgentResource", "ocf_resource_type", "parse_meta_data")
+
+DEFAULT_OCF_ROOT: Final = "/usr/lib/ocf"
+#: Timeout of an action the meta-data gives none for, in seconds.
+_DEFAULT_TIMEOUT: Final = 20.0
+_META_DATA_TIMEOUT: Final = 10.0
+_OCF_NOT_RUNNING: Final = 7
+_EXIT_NAMES: Final = {
+    0: "OCF_SUCCESS",
+    1: "OCF_ERR_GENERIC",
+    2: "OCF_ERR_ARGS",
+    3: "OCF_ERR_UNIMPLEMENTED",
+    4: "OCF_ERR_PERM",
+    5: "OCF_ERR_INSTALLED",
+    6: "OCF_ERR_CONFIGURED",
+    7: "OCF_NOT_RUNNING",
+}
+_TRUE: Final = frozenset({"1", "true", "yes", "on", "y"})
+_FALSE: Final = frozenset({"0", "false", "no", "off", "n", ""})
+_INT32: Final = (-(2**31), 2**31 - 1)
+_UNITS: Final = {"ms": 0.001, "msec": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+_QUALNAME_PREFIX: Final = "ocf__"
+
+#: Every type built in this process, by ``__qualname__`` (what ``__getattr__`` resolves).
+_TYPES: dict[str, type[OcfAgentResource]] = {}
+
+
+def _exit_name(code: int) -> str:
+    if code < 0:
+        return f"killed by signal {-code}"
+    return f"{code} ({_EXIT_NAMES.get(code, 'unknown')})"
+
+
+def _duration(text: str | None) -> float | None:
+    """An OCF duration (``"20s"``, ``"2m"``, ``"500ms"``, ``"20"``) in seconds."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match[2] not in {"", *_UNITS}:
+        return None
+    return float(match[1]) * _UNITS.get(match[2], 1)
+
+
+def _identifier(name: str, taken: set[str]) -> str:
+    """A valid attribute for the OCF parameter ``name`` that hides nothing and is unique."""
+    attribute = re.sub(r"\W", "_", name, flags=re.ASCII) or "_"
+    if attribute[0].isdigit() or keyword.iskeyword(attribute):
+        attribute = f"p_{attribute}"
+    if attribute.startswith("_"):
+        attribute = f"p{attribute}"
+    while hasattr(PropertyTable, attribute) or attribute in taken:
+        attribute += "_"
+    taken.add(attribute)
+    return attribute
+
+
+def _text(element: ET.Element | None) -> str:
+    return " ".join((element.text or "").split()) if element is not None else ""
+
+
+class _Parameter:
+    """One ``<parameter>``: its OCF name, Python type, agent default (or None), etc."""
+
+    __slots__ = ("default", "description", "kind", "name", "required")
+
+    def __init__(
+        self, name: str, kind: type, default: object, required: bool, description: str
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.required = required
+        self.description = description
+
+
+def _parameter(element: ET.Element) -> _Parameter | None:
+    name = element.get("name")
+    if not name:
+        return None
+    content = element.find("content")
+    ocf_type = (content.get("type") if content is not None else None) or "string"
+    text = content.get("default") if content is not None else None
+    required = element.get("required") == "1"
+    kind: type = str
+    default: object = text
+    if ocf_type == "boolean":
+        lowered = (text or "").strip().lower()
+        if text is None or lowered in _TRUE | _FALSE:
+            kind, default = bool, None if text is None else lowered in _TRUE
+    elif ocf_type == "integer":
+        try:
+            value = None if text is None or not text.strip() else int(text)
+        except ValueError:
+            value = -1 - 2**40  # not a number: keep the parameter a string
+        if value is None or _INT32[0] <= value <= _INT32[1]:
+            kind, default = int, value
+    description = _text(element.find("shortdesc")) or _text(element.find("longdesc"))
+    return _Parameter(name, kind, default, required, description)
+
+
+class MetaData:
+    """What :func:`parse_meta_data` reads from an agent's ``meta-data``."""
+
+    __slots__ = ("is_alive_interval", "looks_alive_interval", "name", "parameters", "timeouts")
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.parameters: list[_Parameter] = []
+        #: action name → timeout in seconds.
+        self.timeouts: dict[str, float] = {}
+        self.looks_alive_interval: float | None = None
+        self.is_alive_interval: float | None = None
+
+    def defaults(self) -> dict[str, object]:
+        """OCF parameter name → the agent's default (None when it has none)."""
+        return {p.name: p.default for p in self.parameters}
+
+
+def parse_meta_data(xml_text: str | bytes) -> MetaData:
+    """Parse an agent's ``meta-data`` XML (OCF RA API 1.0/1.1).
+
+    Raises:
+        ValueError: not a ``<resource-agent>`` document.
+    """
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError as exc:
+        raise ValueError(f"meta-data is not XML: {exc}") from None
+    if root.tag != "resource-agent":
+        raise ValueError(f"meta-data root is <{root.tag}>, not <resource-agent>")
+    meta = MetaData()
+    meta.name = root.get("name", "")
+    for element in root.iterfind("parameters/parameter"):
+        parameter = _parameter(element)
+        if parameter is not None:
+            meta.parameters.append(parameter)
+    deepest = 0
+    for action in root.iterfind("actions/action"):
+        name = action.get("name", "")
+        timeout = _duration(action.get("timeout"))
+        if timeout and name not in meta.timeouts:
+            meta.timeouts[name] = timeout
+        if name != "monitor":
+            continue
+        interval = _duration(action.get("interval"))
+        try:
+            depth = int(action.get("depth") or 0)
+        except ValueError:
+            depth = 0
+        if not interval:
+            continue
+        if depth == 0 and meta.looks_alive_interval is None:
+            meta.looks_alive_interval = interval
+        elif depth > deepest:
+            deepest, meta.is_alive_interval = depth, interval
+    return meta
+
+
+def _resolve_agent(agent: str, ocf_root: str) -> tuple[Path, str, str]:
+    """(executable, provider, type) for ``ocf:PROVIDER:TYPE`` or a path."""
+    parts = agent.split(":")
+    if len(parts) == 3 and parts[0].lower() == "ocf" and "/" not in agent:
+        _, provider, agent_type = parts
+        if not provider or not agent_type:
+            raise make_error(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"bad OCF agent name {agent!r}",
+                fix="write it as 'ocf:PROVIDER:TYPE', e.g. 'ocf:heartbeat:Dummy'",
+            )
+        path = Path(ocf_root, "resource.d", provider, agent_type)
+    else:
+        path = Path(agent)
+        agent_type, provider = path.name, path.parent.name or "local"
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise make_error(
+            Win32Error.ERROR_FILE_NOT_FOUND,
+            f"OCF agent {agent!r} not found: {path} is not an executable file",
+            fix="install the agent (Debian: apt-get install resource-agents) "
+            "or pass the right ocf_root",
+        )
+    return path, provider, agent_type
+
+
+def _sanitise(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
+
+
+class OcfAgentResource(Resource):
+    """Base of the types :func:`ocf_resource_type` builds: runs an OCF agent's actions."""
+
+    __slots__ = ()
+
+    #: The agent executable.
+    agent_path: ClassVar[str]
+    agent_provider: ClassVar[str]
+    agent_type: ClassVar[str]
+    ocf_root: ClassVar[str]
+    #: The parsed meta-data.
+    meta_data: ClassVar[MetaData]
+
+    # -- running the agent --------------------------------------------------------------------
+
+    def _rsctmp(self) -> str:
+        path = Path(tempfile.gettempdir(), "clusapi-ocf", _sanitise(self.node_name))
+        path.mkdir(parents=True, exist_ok=True)
+        return str(path)
+
+    def _environment(self, check_level: int | None) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            OCF_ROOT=self.ocf_root,
+            OCF_RA_VERSION_MAJOR="1",
+            OCF_RA_VERSION_MINOR="0",
+            OCF_RESOURCE_INSTANCE=_sanitise(self.name),
+            OCF_RESOURCE_TYPE=self.agent_type,
+            OCF_RESOURCE_PROVIDER=self.agent_provider,
+            HA_RSCTMP=self._rsctmp(),
+        )
+        if check_level is not None:
+            env["OCF_CHECK_LEVEL"] = str(check_level)
+        defaults = self.meta_data.defaults()
+        table = self.properties
+        for item in table.items():
+            value = getattr(table, item.attribute)
+            if item.name in defaults and value == defaults[item.name]:
+                continue  # let the agent compute its own default
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            env[f"OCF_RESKEY_{item.name}"] = text
+        return env
+
+    async def run_agent(self, action: str, *, check_level: int | None = None) -> tuple[int, str]:
+        """Run ``agent ACTION``; return its exit code and stderr (plus stdout if no stderr).
+
+        The timeout is the action's from the meta-data, measured in real time; an agent still
+        running then is killed and ``ERROR_TIMEOUT`` raised. Cancelling kills the agent too.
+        """
+        timeout = self.meta_data.timeouts.get(action, _DEFAULT_TIMEOUT)
+        env = self._environment(check_level)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            # Files, not pipes: an agent's daemon may inherit them and keep a pipe open.
+            process = await anyio.open_process(
+                [self.agent_path, action],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+            timed_out = False
+            try:
+                async with anyio.create_task_group() as tg:
+
+                    async def watchdog() -> None:
+                        nonlocal timed_out
+                        deadline = time.monotonic() + timeout
+                        # Real time, polled: the loop's clock may be virtual (module doc).
+                        while time.monotonic() < deadline:  # noqa: ASYNC110
+                            await anyio.sleep(0.02)
+                        timed_out = True
+                        process.kill()
+
+                    tg.start_soon(watchdog)
+                    await process.wait()
+                    tg.cancel_scope.cancel()
+            finally:
+                if process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    with anyio.CancelScope(shield=True):
+                        await process.wait()
+                await process.aclose()
+            err.seek(0)
+            out.seek(0)
+            text = err.read().decode(errors="replace").strip()
+            text = text or out.read().decode(errors="replace").strip()
+        if timed_out:
+            raise make_error(
+                Win32Error.ERROR_TIMEOUT,
+                f"OCF agent {self.type_name!r} ({self.agent_path}) {action} did not finish "
+                f"within {timeout:g} s",
+                fix="fix the agent, or give its action a longer timeout in its meta-data",
+            )
+        assert process.returncode is not None
+        return process.returncode, text
+
+    def _failure(self, action: str, code: int, stderr: str) -> ClusterError:
+        detail = f": {stderr[-2000:]}" if stderr else ""
+        return make_error(
+            Win32Error.ERROR_RESOURCE_FAILED,
+            f"OCF agent {self.type_name!r} ({self.agent_path}) {action} for resource "
+            f"{self.name!r} exited with {_exit_name(code)}{detail}",
+        )
+
+    async def _monitor(self, level: int) -> bool:
+        try:
+            code, text = await self.run_agent("monitor", check_level=level)
+        except ClusterError as exc:
+            self.log.error("%s", exc)
+            return False
+        if code == 0:
+            return True
+        if code != _OCF_NOT_RUNNING:
+            self.log.error("%s", self._failure(f"monitor (level {level})", code, text))
+        return False
+
+    # -- entry points -------------------------------------------------------------------------
+
+    async def online(self) -> None:
+        code, text = await self.run_agent("start")
+        if code != 0:
+            raise self._failure("start", code, text)
+
+    async def offline(self) -> None:
+        code, text = await self.run_agent("stop")
+        if code != 0:
+            raise self._failure("stop", code, text)
+
+    async def terminate(self) -> None:
+        try:
+            code, text = await self.run_agent("stop")
+        except Exception as exc:  # Terminate must not raise
+            self.log.warning("terminate: %s", exc)
+            return
+        if code != 0:
+            self.log.warning("terminate: %s", self._failure("stop", code, text))
+
+    async def looks_alive(self) -> bool:
+        return await self._monitor(0)
+
+    async def is_alive(self) -> bool:
+        return await self._monitor(10)
+
+
+def _read_meta_data(path: Path, provider: str, agent_type: str, ocf_root: str) -> MetaData:
+    env = {
+        **os.environ,
+        "OCF_ROOT": ocf_root,
+        "OCF_RESOURCE_TYPE": agent_type,
+        "OCF_RESOURCE_PROVIDER": provider,
+        "OCF_RESOURCE_INSTANCE": "RESOURCE_ID",
+    }
+    try:
+        result = subprocess.run(
+            [str(path), "meta-data"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_META_DATA_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"OCF agent {path} meta-data failed: {exc}",
+        ) from exc
+    if result.returncode != 0:
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"OCF agent {path} meta-data exited with {_exit_name(result.returncode)}: "
+            f"{result.stderr.decode(errors='replace').strip()}",
+        )
+    try:
+        return parse_meta_data(result.stdout)
+    except ValueError as exc:
+        raise make_error(Win32Error.ERROR_INVALID_PARAMETER, f"OCF agent {path}: {exc}") from exc
+
+
+def _properties_class(meta: MetaData, qualname: str) -> type[PropertyTable]:
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": f"{qualname}.Properties"}
+    taken: set[str] = set()
+    for parameter in meta.parameters:
+        attribute = _identifier(parameter.name, taken)
+        fmt = PropertyFormat.LONG if parameter.kind is int else None
+        annotations[attribute] = parameter.kind
+        if parameter.required:
+            spec = prop(
+                required=True,
+                name=parameter.name,
+                format=fmt,
+                description=parameter.description,
+            )
+        else:
+            default = parameter.default
+            if default is None:
+                default = parameter.kind()  # "", 0 or False: not passed to the agent
+            spec = prop(
+                default=default, name=parameter.name, format=fmt, description=parameter.description
+            )
+        namespace[attribute] = spec
+    namespace["__annotations__"] = annotations
+    return type("Properties", (PropertyTable,), namespace)
+
+
+def _qualname(provider: str, agent_type: str, path: Path, ocf_root: str) -> str:
+    default = Path(DEFAULT_OCF_ROOT, "resource.d", provider, agent_type)
+    if ocf_root == DEFAULT_OCF_ROOT and path == default and "__" not in provider + agent_type:
+        base = f"{_QUALNAME_PREFIX}{provider}__{agent_type}"
+    else:  # not re-importable from its name (see the module docstring)
+        base = f"ocf_agent__{provider}__{agent_type}"
+    base = re.sub(r"\W", "_", base, flags=re.ASCII)
+    qualname, n = base, 1
+    while qualname in _TYPES and _TYPES[qualname].agent_path != str(path):
+        n += 1
+        qualname = f"{base}_{n}"
+    return qualname
+
+
+def ocf_resource_type(
+    agent: str, *, ocf_root: str = DEFAULT_OCF_ROOT, type_name: str | None = None
+) -> type[Resource]:
+    """The resource type that runs the OCF agent ``agent`` (see the module docstring).
+
+    Args:
+        agent: ``"ocf:PROVIDER:TYPE"`` (the agent ``OCF_ROOT/resource.d/PROVIDER/TYPE``) or
+            the path of an agent executable.
+        ocf_root: the OCF root directory (``OCF_ROOT``).
+        type_name: the resource type name; default ``"ocf:PROVIDER:TYPE"``.
+
+    Raises:
+        ClusterError: ``ERROR_FILE_NOT_FOUND`` when there is no such executable agent,
+            ``ERROR_INVALID_PARAMETER`` when its ``meta-data`` fails or is not valid.
+    """
+    path, provider, agent_type = _resolve_agent(agent, ocf_root)
+    meta = _read_meta_data(path, provider, agent_type, ocf_root)
+    qualname = _qualname(provider, agent_type, path, ocf_root)
+    cached = _TYPES.get(qualname)
+    name = type_name or f"ocf:{provider}:{agent_type}"
+    if cached is not None and cached.type_name == name and cached.ocf_root == ocf_root:
+        return cached
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__qualname__": qualname,
+        "__slots__": (),
+        "__doc__": f"The OCF agent {path} as a resource type.",
+        "type_name": name,
+        "Properties": _properties_class(meta, qualname),
+        "agent_path": str(path),
+        "agent_provider": provider,
+        "agent_type": agent_type,
+        "ocf_root": ocf_root,
+        "meta_data": meta,
+        "pending_timeout": int(meta.timeouts.get("start", _DEFAULT_TIMEOUT) * 1000),
+    }
+    if meta.looks_alive_interval:
+        namespace["looks_alive_poll_interval"] = int(meta.looks_alive_interval * 1000)
+    if meta.is_alive_interval:
+        namespace["is_alive_poll_interval"] = int(meta.is_alive_interval * 1000)
+    cls = type(qualname, (OcfAgentResource,), namespace)
+    _TYPES[qualname] = cls
+    return cls
+
+
+def __getattr__(name: str) -> type[Resource]:
+    """Resolve the import path of a built type (``resapi._ocf_type:ocf__heartbeat__Dummy``)."""
+    if name in _TYPES:
+        return _TYPES[name]
+    if name.startswith(_QUALNAME_PREFIX) and name.count("__") == 2:
+        provider, _, agent_type = name[len(_QUALNAME_PREFIX) :].partition("__")
+        try:
+            return ocf_resource_type(f"ocf:{provider}:{agent_type}")
+        except ClusterError as exc:
+            raise AttributeError(f"{name}: {exc}") from exc
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
