@@ -12,29 +12,13 @@ import pytest
 import resapi
 from clusapi import GroupState, ResourceState
 from clusapi.testing import open_reference_cluster
+from tests.test_conformance import Good
 
 
-class Steady(resapi.Resource):
+class Steady(Good):
+    """The well-behaved neighbour (the conformance tests' Good type)."""
+
     type_name = "Steady"
-
-    def __init__(self, context: resapi.ResourceContext) -> None:
-        super().__init__(context)
-        self.up = False
-
-    async def online(self) -> None:
-        self.up = True
-
-    async def offline(self) -> None:
-        self.up = False
-
-    async def terminate(self) -> None:
-        self.up = False
-
-    async def looks_alive(self) -> bool:
-        return self.up
-
-    async def is_alive(self) -> bool:
-        return self.up
 
 
 class Misbehaving(Steady):
@@ -66,8 +50,8 @@ class Misbehaving(Steady):
             await anyio.sleep_forever()
         if mode == "blocks":
             time.sleep(0.6)  # noqa: ASYNC251  (blocking the loop is what this resource does wrong)
-            return self.up
-        return self.up
+            return self.running
+        return self.running
 
 
 @pytest.fixture(autouse=True)

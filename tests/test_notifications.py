@@ -13,9 +13,9 @@ import anyio
 import pytest
 
 import clusapi
-import resapi
 from clusapi import ClusterChange as C, Win32Error
 from clusapi.testing import open_reference_cluster
+from tests.test_conformance import Good
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,27 +27,8 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.virtual_time]
 Event = tuple[C, str]
 
 
-class Plain(resapi.Resource):
+class Plain(Good):
     type_name = "Plain"
-
-    def __init__(self, context: resapi.ResourceContext) -> None:
-        super().__init__(context)
-        self.running = False
-
-    async def online(self) -> None:
-        self.running = True
-
-    async def offline(self) -> None:
-        self.running = False
-
-    async def terminate(self) -> None:
-        self.running = False
-
-    async def looks_alive(self) -> bool:
-        return self.running
-
-    async def is_alive(self) -> bool:
-        return self.running
 
 
 @contextlib.asynccontextmanager
