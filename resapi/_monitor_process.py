@@ -395,6 +395,7 @@ class _Monitor:
         self._writer = writer
         self._task_group = task_group
         self._host: ResourceHost | None = None
+        self._memory_limit: int | None = None  # set by start
         self._tree: RegistryTree | None = None
         self._parameters: dict[str, object] = {}
         self._scopes: dict[int, anyio.CancelScope] = {}
@@ -468,7 +469,7 @@ class _Monitor:
     def _check_memory(self, op: str) -> None:
         """Past its memory limit the process tells why and exits: the parent sees the exit,
         fails the resource and recycles its monitor, and the OS takes the leak back."""
-        limit = getattr(self, "_memory_limit", None)
+        limit = self._memory_limit
         if limit is None:
             return
         used = resident_memory()
