@@ -21,6 +21,7 @@ exist only for what callers catch::
     ├── HostNodeError                  no node can host it (ERROR_HOST_NODE_NOT_AVAILABLE, ...)
     ├── QuorumError                    ERROR_QUORUM_RESOURCE, ERROR_NOT_QUORUM_CAPABLE, ...
     ├── ResourceFailedError            a resource failed to come online or offline
+    │   └── resapi.CannotComeOnline            Online cannot succeed on this node / any node
     ├── NotSupportedError              ERROR_NOT_SUPPORTED, ERROR_INVALID_FUNCTION
     ├── ClusterTimeoutError            WAIT_TIMEOUT, ERROR_TIMEOUT
     ├── HandleClosedError              you closed the handle (also anyio.ClosedResourceError)

@@ -107,6 +107,9 @@ class PropertyItem:
     #: The value is a Python ``bool`` stored as a DWORD 0 or 1.
     boolean: bool
     description: str
+    #: Each resource of the type should have its own value (a port, a path): a hint for
+    #: tools, published as OCF's ``unique="1"``; not enforced across resources.
+    unique: bool = False
 
     @property
     def signed(self) -> bool:
@@ -191,6 +194,7 @@ class _Spec:
     required: bool
     read_only: bool
     description: str
+    unique: bool
 
 
 @overload
@@ -203,6 +207,7 @@ def prop(
     maximum: int | None = None,
     read_only: bool = False,
     description: str = "",
+    unique: bool = False,
 ) -> _T: ...
 @overload
 def prop(
@@ -214,6 +219,7 @@ def prop(
     maximum: int | None = None,
     read_only: bool = False,
     description: str = "",
+    unique: bool = False,
 ) -> Any: ...
 def prop(
     *,
@@ -225,6 +231,7 @@ def prop(
     maximum: int | None = None,
     read_only: bool = False,
     description: str = "",
+    unique: bool = False,
 ) -> Any:
     """Declare one private property in a :class:`PropertyTable` class body.
 
@@ -241,12 +248,17 @@ def prop(
         maximum: the highest allowed value (numbers), or the most bytes (BINARY).
         read_only: the property cannot be set through the API (``RESUTIL_PROPITEM_READ_ONLY``).
         description: a one-line description, for documentation and tools.
+        unique: each resource of the type should have its own value (a TCP port, a data
+            directory). A hint for tools and for OCF meta-data (``unique="1"``); the cluster
+            does not compare values across resources.
     """
     if required and default is not _MISSING:
         raise TypeError("a required property has no default: pass required=True or default=")
     if not required and default is _MISSING:
         raise TypeError("a property needs a default, or required=True")
-    return _Spec(default, name, format, minimum, maximum, required, read_only, description)
+    return _Spec(
+        default, name, format, minimum, maximum, required, read_only, description, unique
+    )
 
 
 def _resolve(cls: type, annotation: object) -> object:
@@ -417,6 +429,7 @@ class PropertyTable:
                 read_only=value.read_only,
                 boolean=boolean,
                 description=value.description,
+                unique=value.unique,
             )
             if value.default is not _MISSING:
                 # A default outside the item's own range is a bug in the table, not a bad

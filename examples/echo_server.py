@@ -32,7 +32,9 @@ _PROBE_TIMEOUT = 0.2
 class EchoProperties(resapi.PropertyTable):
     """Private properties of the Echo Server type."""
 
-    port: int = resapi.prop(default=7007, minimum=1, maximum=65535, description="TCP port")
+    port: int = resapi.prop(
+        default=7007, minimum=1, maximum=65535, unique=True, description="TCP port"
+    )
     banner: str = resapi.prop(default="hello", description="greeting sent to each client")
     bind_address: str = resapi.prop(default="127.0.0.1", description="address to listen on")
 

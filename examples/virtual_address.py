@@ -83,7 +83,9 @@ class VirtualAddressProperties(resapi.PropertyTable):
     """Private properties of the Virtual Address type."""
 
     address: str = resapi.prop(default="127.0.0.1", description="address to listen on")
-    port: int = resapi.prop(required=True, minimum=1, maximum=65535, description="TCP port")
+    port: int = resapi.prop(
+        required=True, minimum=1, maximum=65535, unique=True, description="TCP port"
+    )
     service_name: str = resapi.prop(
         default="echo", description="the local service to forward connections to"
     )

@@ -54,6 +54,9 @@ from ._records import (
 )
 from ._resource import (
     NOT_HANDLED as NOT_HANDLED,
+    CannotComeOnline as CannotComeOnline,
+    CannotComeOnlineOnAnyNode as CannotComeOnlineOnAnyNode,
+    CannotComeOnlineOnThisNode as CannotComeOnlineOnThisNode,
     NotHandled as NotHandled,
     Resource as Resource,
     ResourceContext as ResourceContext,
@@ -65,6 +68,9 @@ __version__ = "0.1.0"
 
 __all__ = (
     "NOT_HANDLED",
+    "CannotComeOnline",
+    "CannotComeOnlineOnAnyNode",
+    "CannotComeOnlineOnThisNode",
     "Characteristics",
     "ClusterError",
     "ControlCode",

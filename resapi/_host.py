@@ -8,6 +8,11 @@ health checks (LooksAlive False → IsAlive at once; IsAlive False → Failed + 
 SignalFailure verified with IsAlive, and workers. The reference runtime's monitor adds poll
 timers and failure policy on top; the test harness adds recording. Everything it observes
 goes to a :class:`HostListener` as frozen records.
+
+An Online that raises :class:`~resapi.CannotComeOnline` is reported twice: first a status with
+the state the exception names (CANNOT_COME_ONLINE_ON_THIS_NODE or _ON_ANY_NODE, which the
+instance never stays in), then Failed as for any error; a failover manager reads the first to
+decide where not to try again.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from clusapi._win32 import Win32Error
 
 from ._local import LocalRegistry
 from ._records import FailureReport, LogEntry, ResourceStatus
-from ._resource import NOT_HANDLED, NotHandled
+from ._resource import NOT_HANDLED, CannotComeOnline, NotHandled
 from ._watchdog import PendingWatchdog, Watch
 
 if TYPE_CHECKING:
@@ -351,8 +356,16 @@ class ResourceHost:
                 return self._state
             if outcome is None:
                 self._set_state(ResourceState.ONLINE)
-            else:
-                await self._fail(outcome, epoch)
+                return self._state
+            reason, raised = outcome
+            if isinstance(raised, CannotComeOnline):
+                # The resource says where trying again cannot help (SetResourceStatusEx with
+                # ClusterResourceCannotComeOnlineOn...): report that state, then Failed as for
+                # any error, so the failover manager knows before it decides what to do.
+                self._listener.on_status(
+                    ResourceStatus(self._name, raised.state, self._checkpoint, self._now())
+                )
+            await self._fail(reason, epoch)
             return self._state
 
     async def offline(self) -> ResourceState:
@@ -382,7 +395,7 @@ class ResourceHost:
                 await self._stop_workers()
                 self._set_state(ResourceState.OFFLINE)
             else:
-                await self._fail(outcome, epoch)
+                await self._fail(outcome[0], epoch)
             return self._state
 
     async def terminate(
@@ -539,26 +552,27 @@ class ResourceHost:
 
     async def _run_pending(
         self, entry: Callable[[], Awaitable[None]], label: str, epoch: int
-    ) -> str | None:
-        """Run Online or Offline; return None on success, else why it failed."""
+    ) -> tuple[str, Exception | None] | None:
+        """Run Online or Offline; return None on success, else why it failed (and what it
+        raised, if it raised)."""
         scope = self._scope_for_call()
         self._watch = watch = self._watchdog.watch(scope, self._pending_limit())
         try:
             with scope:
                 await entry()
         except Exception as exc:
-            return f"{label} raised {exc!r}"
+            return f"{label} raised {exc!r}", exc
         finally:
             watch.armed = False
             self._call_scope = None
             self._watch = None
         if epoch != self._epoch:
-            return f"{label} was cancelled by Terminate"
+            return f"{label} was cancelled by Terminate", None
         if watch.expired:
             return (
                 f"{label} made no progress report for {self._pending_limit():g} s "
                 "(PendingTimeout); call self.checkpoint() while it runs"
-            )
+            ), None
         return None
 
     async def _probe(self, label: str, entry: Callable[[], Awaitable[object]]) -> bool:

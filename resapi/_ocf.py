@@ -4,14 +4,20 @@ OCF actions are short-lived processes (``agent start``, ``agent monitor``, ...),
 resource is a long-lived object. So ``start`` launches a small *host daemon* per resource
 instance (``python -m resapi.ocf daemon MODULE:CLASS``, detached in its own session) that
 hosts the instance in a :class:`~resapi._host.ResourceHost`, runs Open and Online, and then
-answers the later actions over a Unix socket. Its state lives under ``$HA_RSCTMP``::
+answers the later actions over a Unix socket. Its state lives under ``$HA_RSCTMP`` (when
+unset: ``/run/resource-agents``, where ``ocf-directories`` puts it for the shell agents)::
 
-    $HA_RSCTMP/resapi-<instance>/pid      the daemon's PID
+    $HA_RSCTMP/resapi-<instance>/pid      the daemon's PID, then its stop timeout in seconds
     $HA_RSCTMP/resapi-<instance>/sock     its Unix socket (one JSON request, one JSON reply)
     $HA_RSCTMP/resapi-<instance>.log      its stderr: the resource's log lines
 
-The client side of the actions (this module without the daemon part) uses only the standard
-library, so ``monitor`` stays cheap.
+An installed agent runs this file as a script (``python -P .../resapi/_ocf.py run ...``)
+rather than ``python -m resapi.ocf``: ``monitor`` and ``stop`` need only the standard library
+and the daemon, and importing the ``resapi`` package (clusapi, attrs, anyio) would cost
+several times more than the action itself. The other actions import the package and the type.
+
+Log lines look like ``ocf_log``'s, ``TYPE(INSTANCE)[PID]: LEVEL: message``: on stderr (which
+Pacemaker records with the action), and appended to ``$HA_LOGFILE`` when Pacemaker sets it.
 
 Exit codes (OCF RA API 1.0): 0 success, 1 generic error, 2 bad arguments, 3 unimplemented,
 5 not installed, 6 not configured, 7 not running.
@@ -20,21 +26,18 @@ Exit codes (OCF RA API 1.0): 0 success, 1 generic error, 2 bad arguments, 3 unim
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
-import shlex
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NoReturn
-from xml.sax.saxutils import escape, quoteattr
 
+# Only the standard library at module level, and little of it: an installed agent's monitor
+# runs this module as a script, and every import is paid on every monitor.
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -74,6 +77,17 @@ OCF_API_VERSION: Final = "1.0"
 _SHORT_TIMEOUT: Final = 20
 _ACTIONS: Final = ("start", "stop", "monitor", "meta-data", "validate-all")
 _SOCKET_PATH_MAX: Final = 100  # sun_path is 108 bytes on Linux
+#: Where shell agents keep their state when ``HA_RSCTMP`` is unset (``ocf-directories``);
+#: Pacemaker does not set it, the shell library does.
+_DEFAULT_RSCTMP: Final = "/run/resource-agents"
+#: ``start``'s exit code when Online raised resapi.CannotComeOnline (by the state it reports):
+#: Pacemaker's "hard" error bans the resource from this node, its "fatal" one from all nodes.
+_CANNOT_COME_ONLINE: Final = {
+    "CANNOT_COME_ONLINE_ON_THIS_NODE": OCF_ERR_INSTALLED,
+    "CANNOT_COME_ONLINE_ON_ANY_NODE": OCF_ERR_CONFIGURED,
+}
+#: How often ``start`` asks the daemon how Online is going, in seconds.
+_START_POLL: Final = 0.05
 
 
 class AgentError(Exception):
@@ -141,15 +155,21 @@ def install(
     """Write the agent for the resource type at ``path`` and return its file name.
 
     The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE``: a shell script that runs
-    ``python -m resapi.ocf run MODULE:CLASS ACTION`` with this interpreter and a PYTHONPATH
-    under which the type and resapi import, so it needs no set-up of its own.
+    ``resapi/_ocf.py run MODULE:CLASS ACTION`` (the same command line as
+    ``python -m resapi.ocf run``) with this interpreter and a PYTHONPATH under which the type
+    and resapi import, so it needs no set-up of its own.
 
     Raises:
         AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name.
     """
+    import shlex
+
     cls = load_type(path)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", provider) or provider in (".", ".."):
-        raise AgentError(OCF_ERR_ARGS, f"bad provider name {provider!r}")
+        raise AgentError(
+            OCF_ERR_ARGS,
+            f"bad provider name {provider!r}: use letters, digits, '.', '_' and '-' only",
+        )
     entries: list[str] = []
     for candidate in (
         _import_root(path.partition(":")[0]),
@@ -159,15 +179,21 @@ def install(
         if candidate is not None and candidate not in entries:
             entries.append(candidate)
     pythonpath = os.pathsep.join(entries)
-    target = Path(ocf_root) / "resource.d" / provider / agent_name(cls.type_name)
+    name = agent_name(cls.type_name)
+    target = Path(ocf_root) / "resource.d" / provider / name
     target.parent.mkdir(parents=True, exist_ok=True)
+    # -P: the script's own directory (resapi/) must not shadow top-level modules.
+    command = [sys.executable, "-P", str(Path(__file__).resolve()), "run", path]
     script = (
         "#!/bin/sh\n"
         f"# OCF resource agent for the resapi resource type {cls.type_name!r} ({path}).\n"
         "# Written by `python -m resapi.ocf install`; run it again to update.\n"
         f"PYTHONPATH={shlex.quote(pythonpath)}${{PYTHONPATH:+:$PYTHONPATH}}\n"
         "export PYTHONPATH\n"
-        f'exec {shlex.quote(sys.executable)} -m resapi.ocf run {shlex.quote(path)} "$@"\n'
+        "# Pacemaker sets it; the log lines are tagged with it when run by hand too.\n"
+        f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{name}}}\n"
+        "export OCF_RESOURCE_TYPE\n"
+        f'exec {" ".join(shlex.quote(part) for part in command)} "$@"\n'
     )
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(script)
@@ -267,7 +293,13 @@ def _seconds(milliseconds: int) -> str:
 
 
 def meta_data(cls: type[Resource]) -> str:
-    """The OCF meta-data XML of a resource type (valid against ``ra-api-1.dtd``)."""
+    """The OCF meta-data XML of a resource type (valid against ``ra-api-1.dtd``).
+
+    ``<version>`` is the OCF RA API version; the type's own ``version`` attribute (if it has
+    one, else "1.0") goes in ``<resource-agent version=...>``.
+    """
+    from xml.sax.saxutils import escape, quoteattr
+
     doc = (cls.__doc__ or cls.type_name).strip()
     short = doc.splitlines()[0].strip() if doc else cls.type_name
     version = str(getattr(cls, "version", "1.0"))
@@ -290,7 +322,7 @@ def meta_data(cls: type[Resource]) -> str:
         )
         lines += [
             f"<parameter name={quoteattr(item.attribute)} "
-            f'required="{int(item.required)}" unique="0">',
+            f'required="{int(item.required)}" unique="{int(item.unique)}">',
             f'<longdesc lang="en">{escape(description)} (resapi property {item.name}, '
             f"{item.format.name})</longdesc>",
             f'<shortdesc lang="en">{escape(description)}</shortdesc>',
@@ -318,27 +350,54 @@ def meta_data(cls: type[Resource]) -> str:
 # --------------------------------------------------------------------------- instance state
 
 
+def _rsctmp(environ: Mapping[str, str]) -> str:
+    configured = environ.get("HA_RSCTMP")
+    if configured:
+        return configured
+    if os.access(_DEFAULT_RSCTMP, os.W_OK):
+        return _DEFAULT_RSCTMP
+    # Not root (a test, a manual run): somewhere this user may write.
+    return os.path.join(environ.get("TMPDIR") or "/tmp", f"resapi-ocf-{os.getuid()}")
+
+
 class _Instance:
     """Where one resource instance's daemon keeps its state."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.name = environ.get("OCF_RESOURCE_INSTANCE") or "default"
-        base = environ.get("HA_RSCTMP") or os.path.join(tempfile.gettempdir(), "resapi-ocf")
+        base = _rsctmp(environ)
         key = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
         if key != self.name or len(key) > 40:
+            import hashlib
+
             key = f"{key[:24]}-{hashlib.sha1(self.name.encode()).hexdigest()[:12]}"
         self.dir = Path(base) / f"resapi-{key}"
         self.pid_file = self.dir / "pid"
         self.socket = self.dir / "sock"
         self.log = Path(base) / f"resapi-{key}.log"
 
+    def _pid_lines(self) -> list[str]:
+        try:
+            return self.pid_file.read_text().split()
+        except OSError:
+            return []
+
     def pid(self) -> int | None:
         """The daemon's PID if it runs, else None."""
+        lines = self._pid_lines()
         try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
+            pid = int(lines[0])
+        except (IndexError, ValueError):
             return None
         return pid if _is_daemon(pid) else None
+
+    def stop_timeout(self) -> float | None:
+        """The stop timeout the daemon was started with (the type's PendingTimeout), seconds."""
+        lines = self._pid_lines()
+        try:
+            return float(lines[1])
+        except (IndexError, ValueError):
+            return None
 
     def has_state(self) -> bool:
         return self.pid_file.exists() or self.socket.exists()
@@ -352,7 +411,7 @@ class _Instance:
 
 
 def _is_daemon(pid: int) -> bool:
-    """True if ``pid`` is a live (not zombie) resapi.ocf daemon."""
+    """True if ``pid`` is a live (not zombie) resapi.ocf daemon (not a reused PID)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -382,15 +441,16 @@ def _request(instance: _Instance, request: dict[str, object], timeout: float) ->
     return reply
 
 
-def _timeout(environ: Mapping[str, str], default: float) -> float:
-    """The action's timeout in seconds (``OCF_RESKEY_CRM_meta_timeout`` is in ms)."""
+def _timeout(environ: Mapping[str, str]) -> float | None:
+    """The action's timeout in seconds (``OCF_RESKEY_CRM_meta_timeout`` is in ms), if set."""
     try:
-        return int(environ["OCF_RESKEY_CRM_meta_timeout"]) / 1000
+        milliseconds = int(environ["OCF_RESKEY_CRM_meta_timeout"])
     except (KeyError, ValueError):
-        return default
+        return None
+    return milliseconds / 1000 if milliseconds > 0 else None
 
 
-def _log_tail(instance: _Instance, lines: int = 5) -> str:
+def _log_tail(instance: _Instance, lines: int = 3) -> str:
     try:
         text = instance.log.read_text(errors="replace")
     except OSError:
@@ -398,17 +458,73 @@ def _log_tail(instance: _Instance, lines: int = 5) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def _log(instance: _Instance, level: str, message: str) -> None:
-    print(f"resapi.ocf({instance.name})[{os.getpid()}]: {level}: {message}", file=sys.stderr)
+# --------------------------------------------------------------------------- logging
+
+
+class _Log:
+    """An agent's log, the way ``ocf_log`` writes one: ``TYPE(INSTANCE)[PID]: LEVEL: text``
+    on stderr, and appended (with a time stamp) to ``$HA_LOGFILE`` when that is set."""
+
+    def __init__(self, path: str, environ: Mapping[str, str]) -> None:
+        # The wrapper written by install() sets OCF_RESOURCE_TYPE to the agent's name.
+        label = environ.get("OCF_RESOURCE_TYPE") or path.rpartition(":")[2] or "resapi"
+        instance = environ.get("OCF_RESOURCE_INSTANCE") or "default"
+        self.tag = f"{label}({instance})[{os.getpid()}]"
+        logfile = environ.get("HA_LOGFILE", "")
+        self.logfile = logfile if logfile not in ("", "none", "/dev/null") else None
+
+    def __call__(self, level: str, message: str) -> None:
+        line = f"{self.tag}: {level}: {message}"
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        if self.logfile is not None:
+            # A log that cannot be written must not fail the action.
+            with contextlib.suppress(OSError), open(self.logfile, "a") as file:
+                file.write(f"{time.strftime('%b %d %H:%M:%S')} {line}\n")
+
+
+class _Tail:
+    """Copies the lines the daemon adds to its log onto our stderr, so the progress of a
+    long ``start`` (pending Online, checkpoints, the resource's own log) shows where
+    Pacemaker records the action's output."""
+
+    def __init__(self, file: Path, offset: int) -> None:
+        self.file = file
+        self.offset = offset
+
+    def forward(self) -> None:
+        try:
+            with open(self.file, "rb") as log:
+                log.seek(self.offset)
+                data = log.read()
+        except OSError:
+            return
+        complete = data[: data.rfind(b"\n") + 1]
+        if complete:
+            self.offset += len(complete)
+            sys.stderr.write(complete.decode(errors="replace"))
+            sys.stderr.flush()
 
 
 # --------------------------------------------------------------------------- actions
 
 
-def _start(path: str, cls: type[Resource], instance: _Instance, env: Mapping[str, str]) -> int:
+def _start(
+    path: str, cls: type[Resource], instance: _Instance, env: Mapping[str, str], log: _Log
+) -> int:
+    import subprocess
+
     parameters_from_env(cls.Properties, env)  # ERR_CONFIGURED before anything runs
-    timeout = _timeout(env, cls.pending_timeout / 1000)
-    deadline = time.monotonic() + timeout
+    pending_timeout = cls.pending_timeout / 1000
+    action_timeout = _timeout(env)
+    # Leave time to say why before Pacemaker kills the action at its timeout. Without one,
+    # a pending Online may take as long as it keeps reporting progress: the daemon enforces
+    # PendingTimeout between checkpoints, and start only watches that the daemon answers.
+    deadline = (
+        None
+        if action_timeout is None
+        else time.monotonic() + action_timeout - min(1.0, action_timeout / 10)
+    )
     pid = instance.pid()
     process: subprocess.Popen[bytes] | None = None
     if pid is None:
@@ -420,42 +536,74 @@ def _start(path: str, cls: type[Resource], instance: _Instance, env: Mapping[str
                 f"state path {instance.socket} is too long for a Unix socket; "
                 "set HA_RSCTMP to a shorter directory",
             )
-        with open(instance.log, "wb") as log:  # a fresh log per daemon
+        with open(instance.log, "wb") as file:  # a fresh log per daemon
             process = subprocess.Popen(
                 [sys.executable, "-m", "resapi.ocf", "daemon", path],
                 stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+                stdout=file,
+                stderr=file,
+                env=dict(env),
+                start_new_session=True,  # Pacemaker's end of the action must not end it
                 close_fds=True,
             )
         pid = process.pid
-        instance.pid_file.write_text(f"{pid}\n")
-        _log(instance, "INFO", f"started host daemon {pid}")
-    while True:
-        if process is not None and process.poll() is not None:
-            instance.clear()
-            code = process.returncode
-            reason = f"host daemon exited with {code} before Online finished: {_log_tail(instance)}"
-            raise AgentError(code if code in (5, 6) else OCF_ERR_GENERIC, reason)
-        if process is None and not _is_daemon(pid):
-            raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} died: {_log_tail(instance)}")
-        try:
-            reply = _request(instance, {"op": "status"}, 2.0)
-        except (OSError, ValueError):
-            reply = {}
-        state = reply.get("state")
-        if state == "ONLINE":
-            return OCF_SUCCESS
-        if state == "FAILED":
-            _stop(cls, instance, env)  # leave nothing running: monitor then says 7
-            raise AgentError(OCF_ERR_GENERIC, f"Online failed: {reply.get('reason', '')}")
-        if time.monotonic() > deadline:
-            raise AgentError(OCF_ERR_GENERIC, f"not online after {timeout:g} s (state {state})")
-        time.sleep(0.05)
+        instance.pid_file.write_text(f"{pid}\n{pending_timeout:g}\n")
+        log("INFO", f"started host daemon {pid} (log: {instance.log}); waiting for Online")
+        tail = _Tail(instance.log, 0)
+    else:
+        tail = _Tail(instance.log, instance.log.stat().st_size if instance.log.exists() else 0)
+    last_answer = time.monotonic()
+    try:
+        while True:
+            tail.forward()
+            if process is not None and process.poll() is not None:
+                instance.clear()
+                code = process.returncode
+                tail.forward()
+                raise AgentError(
+                    code if code in (OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED) else OCF_ERR_GENERIC,
+                    f"host daemon exited with {code} before Online finished: "
+                    f"{_log_tail(instance, 1)}",
+                )
+            if process is None and not _is_daemon(pid):
+                raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} died: {_log_tail(instance)}")
+            try:
+                reply = _request(instance, {"op": "status"}, 2.0)
+                last_answer = time.monotonic()
+            except (OSError, ValueError):
+                reply = {}
+            state = reply.get("state")
+            if state == "ONLINE":
+                return OCF_SUCCESS
+            if state == "FAILED":
+                reason = reply.get("reason") or "see the log"
+                _stop(instance, env, log)  # leave nothing running: monitor then says 7
+                code = _CANNOT_COME_ONLINE.get(str(reply.get("cannot")), OCF_ERR_GENERIC)
+                raise AgentError(code, f"Online failed: {reason}")
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
+                raise AgentError(
+                    OCF_ERR_GENERIC,
+                    f"not online within the start timeout of {action_timeout:g} s "
+                    f"(state {state}, checkpoint {reply.get('checkpoint')})",
+                )
+            if now - last_answer > pending_timeout:
+                raise AgentError(
+                    OCF_ERR_GENERIC, f"host daemon {pid} has not answered for {pending_timeout:g} s"
+                )
+            time.sleep(_START_POLL)
+    finally:
+        tail.forward()
 
 
 def _monitor(instance: _Instance, env: Mapping[str, str]) -> int:
+    """OCF_CHECK_LEVEL 0: LooksAlive; >= 10: IsAlive. Reads state only (a probe is safe)."""
+    try:
+        level = int(env.get("OCF_CHECK_LEVEL", "0") or 0)
+    except ValueError:
+        raise AgentError(
+            OCF_ERR_ARGS, f"OCF_CHECK_LEVEL must be a number, not {env['OCF_CHECK_LEVEL']!r}"
+        ) from None
     pid = instance.pid()
     if pid is None:
         if instance.has_state():
@@ -464,14 +612,9 @@ def _monitor(instance: _Instance, env: Mapping[str, str]) -> int:
                 f"the host daemon of {instance.name!r} ended without a stop: {_log_tail(instance)}",
             )
         return OCF_NOT_RUNNING
+    timeout = _timeout(env) or _SHORT_TIMEOUT
     try:
-        level = int(env.get("OCF_CHECK_LEVEL", "0") or 0)
-    except ValueError:
-        raise AgentError(OCF_ERR_ARGS, "OCF_CHECK_LEVEL must be a number") from None
-    try:
-        reply = _request(
-            instance, {"op": "monitor", "thorough": level >= 10}, _timeout(env, _SHORT_TIMEOUT)
-        )
+        reply = _request(instance, {"op": "monitor", "thorough": level >= 10}, timeout)
     except (OSError, ValueError) as exc:
         raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} does not answer: {exc}") from None
     if reply.get("alive"):
@@ -491,35 +634,63 @@ def _wait_gone(pid: int, seconds: float) -> bool:
     return True
 
 
-def _stop(cls: type[Resource], instance: _Instance, env: Mapping[str, str]) -> int:
+def _group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes in process group ``pgid``."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        if len(fields) > 2 and fields[0] != "Z" and fields[2] == str(pgid):
+            members.append(int(entry))
+    return members
+
+
+def _stop(instance: _Instance, env: Mapping[str, str], log: _Log) -> int:
+    """Offline and Close, then the daemon ends; past the timeout SIGTERM (the daemon calls
+    Terminate and Close), then SIGKILL. Returns 0 once nothing runs."""
     pid = instance.pid()
     if pid is None:
+        if instance.has_state():
+            log("INFO", "the host daemon is gone; removing its state")
         instance.clear()
         return OCF_SUCCESS
-    timeout = _timeout(env, cls.pending_timeout / 1000)
+    timeout = _timeout(env) or instance.stop_timeout() or _SHORT_TIMEOUT
     try:
-        _request(instance, {"op": "stop"}, timeout * 0.6)
-        if _wait_gone(pid, max(timeout * 0.1, 1.0)):
-            instance.clear()
-            return OCF_SUCCESS
+        reply = _request(instance, {"op": "stop"}, timeout * 0.6)
+        if reply.get("state") != "OFFLINE":
+            log("WARNING", f"Offline failed ({reply.get('reason')}); the resource was terminated")
+        if not _wait_gone(pid, max(timeout * 0.1, 1.0)):
+            raise TimeoutError(f"still running after Offline and Close ({reply.get('state')})")
     except (OSError, ValueError) as exc:
-        _log(instance, "WARNING", f"host daemon {pid} did not stop in time ({exc}): terminating")
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)  # the daemon calls Terminate and Close
-    if not _wait_gone(pid, max(timeout * 0.2, 1.0)):
-        _log(instance, "WARNING", f"host daemon {pid} ignored SIGTERM: killing it")
+        log("WARNING", f"host daemon {pid} did not stop in time ({exc}): SIGTERM (Terminate)")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)  # the daemon calls Terminate and Close
+        if not _wait_gone(pid, max(timeout * 0.2, 1.0)):
+            log("WARNING", f"host daemon {pid} ignored SIGTERM: SIGKILL")
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            if not _wait_gone(pid, 5.0):
+                raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} survived SIGKILL") from None
+    # The daemon led its own process group: whatever the resource left in it goes too. (A
+    # group ID is not reused while a member lives, so this cannot hit anyone else.)
+    left = _group_members(pid)
+    if left:
+        log("WARNING", f"killing processes the resource left behind: {left}")
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        if not _wait_gone(pid, 5.0):
-            raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} survived SIGKILL")
     instance.clear()
     return OCF_SUCCESS
 
 
 def run_action(path: str, action: str, environ: Mapping[str, str] | None = None) -> int:
     """Run one OCF action for the resource type at ``path``; return the exit code.
+
+    ``monitor`` and ``stop`` talk to the host daemon only: they import neither the type nor
+    anything but the standard library.
 
     Raises:
         AgentError: the action failed (its ``code`` is the exit code).
@@ -530,6 +701,12 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
         return OCF_SUCCESS
     if action not in _ACTIONS:
         raise AgentError(OCF_ERR_UNIMPLEMENTED, f"action {action!r} is not implemented")
+    instance = _Instance(env)
+    log = _Log(path, env)
+    if action == "monitor":
+        return _monitor(instance, env)
+    if action == "stop":
+        return _stop(instance, env, log)
     cls = load_type(path)
     if action == "meta-data":
         sys.stdout.write(meta_data(cls))
@@ -537,19 +714,19 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
     if action == "validate-all":
         parameters_from_env(cls.Properties, env)
         return OCF_SUCCESS
-    instance = _Instance(env)
-    if action == "start":
-        return _start(path, cls, instance, env)
-    if action == "monitor":
-        return _monitor(instance, env)
-    return _stop(cls, instance, env)
+    return _start(path, cls, instance, env, log)
 
 
 # --------------------------------------------------------------------------- the daemon
 
+#: OCF log levels (what ``ocf_log`` prints) of the MSCS ``LogLevel`` names.
+_LEVELS: Final = {"INFORMATION": "INFO", "WARNING": "WARNING", "ERROR": "ERROR", "SEVERE": "CRIT"}
+
 
 def _daemon(path: str) -> int:
     """``python -m resapi.ocf daemon MODULE:CLASS``: host one instance until stopped."""
+    import logging
+
     import anyio
 
     from clusapi._enums import ResourceState
@@ -558,24 +735,38 @@ def _daemon(path: str) -> int:
 
     env = dict(os.environ)
     instance = _Instance(env)
+    log = _Log(path, env)
     cls = load_type(path)
     parameters = parameters_from_env(cls.Properties, env)
+    # self.log also goes to the stdlib logger; without a handler, logging's last resort
+    # would print every warning a second time, untagged, into the same file.
+    logging.getLogger("resapi").addHandler(logging.NullHandler())
 
     class Listener:
         reason = ""
+        state = ResourceState.INITIALIZING
+        checkpoint = 0
+        #: Where Online said it cannot come online (a CannotComeOnline exception), if it did.
+        cannot = ""
 
         def on_status(self, status: ResourceStatus) -> None:
-            pass
+            if status.state.name in _CANNOT_COME_ONLINE:
+                self.cannot = status.state.name
+            if status.state is not self.state:
+                log("INFO", f"state {status.state.name}")
+            elif status.checkpoint != self.checkpoint:
+                log("INFO", f"{status.state.name}: checkpoint {status.checkpoint}")
+            self.state, self.checkpoint = status.state, status.checkpoint
 
         def on_log(self, entry: LogEntry) -> None:
-            level = entry.level.name.removeprefix("LOG_")
-            print(f"{entry.type_name}({entry.resource}): {level}: {entry.message}", flush=True)
-            if level in ("ERROR", "SEVERE"):
+            level = _LEVELS.get(entry.level.name, entry.level.name)
+            log(level, entry.message)
+            if level in ("ERROR", "CRIT"):
                 self.reason = entry.message
 
         def on_failure(self, report: FailureReport) -> None:
             self.reason = f"the resource signalled a failure ({report.failure_type.name})"
-            print(f"{cls.type_name}({instance.name}): ERROR: {self.reason}", flush=True)
+            log("ERROR", self.reason)
 
     listener = Listener()
 
@@ -593,7 +784,12 @@ def _daemon(path: str) -> int:
             )
 
             def status() -> dict[str, object]:
-                return {"state": host.state.name, "reason": listener.reason}
+                return {
+                    "state": host.state.name,
+                    "checkpoint": listener.checkpoint,
+                    "reason": listener.reason,
+                    "cannot": listener.cannot,
+                }
 
             async def handle(stream: anyio.abc.SocketStream) -> None:
                 async with stream:
@@ -609,18 +805,21 @@ def _daemon(path: str) -> int:
                         )
                         reply = {**status(), "alive": alive}
                     elif op == "stop":
+                        log("INFO", "stop: Offline and Close")
                         with anyio.CancelScope(shield=True):
-                            await host.offline()
-                            await host.close()
+                            if host.state is ResourceState.ONLINE:
+                                await host.offline()
+                            await host.close()  # Terminate first if still pending or failed
                         reply = status()
-                        stopped.set()
                     await stream.send(json.dumps(reply).encode() + b"\n")
+                    if op == "stop":
+                        stopped.set()  # after the reply: setting it cancels this handler
 
             async def guarded(stream: anyio.abc.SocketStream) -> None:
                 try:
                     await handle(stream)
                 except Exception as exc:
-                    print(f"resapi.ocf daemon: request failed: {exc!r}", flush=True)
+                    log("ERROR", f"request failed: {exc!r}")
 
             async def bring_online() -> None:
                 try:
@@ -628,13 +827,13 @@ def _daemon(path: str) -> int:
                     await host.online()
                 except Exception as exc:
                     listener.reason = str(exc)
-                    print(f"{cls.type_name}({instance.name}): ERROR: {exc}", flush=True)
+                    log("ERROR", f"cannot come online: {exc}")
                     stopped.set()  # nothing to host: end (start sees the process exit)
 
             async def on_sigterm() -> None:
                 with anyio.open_signal_receiver(signal.SIGTERM) as signals:
                     async for _ in signals:
-                        print("SIGTERM: terminating the resource", flush=True)
+                        log("WARNING", "SIGTERM: Terminate and Close")
                         with anyio.CancelScope(shield=True), anyio.move_on_after(10):
                             await host.close()  # Terminate unless offline, then Close
                         stopped.set()
@@ -651,6 +850,7 @@ def _daemon(path: str) -> int:
         anyio.run(serve, backend="asyncio")
     finally:
         instance.clear()
+    log("INFO", "host daemon ends")
     return OCF_SUCCESS
 
 
@@ -662,37 +862,66 @@ usage: python -m resapi.ocf install MODULE:CLASS [--provider NAME] [--ocf-root D
 ACTION: start | stop | monitor | meta-data | validate-all"""
 
 
-def _fail(code: int, reason: str) -> NoReturn:
-    print(f"ocf-exit-reason:{reason}", file=sys.stderr)
+def _fail(code: int, reason: str, log: _Log | None = None) -> NoReturn:
+    """End an action the way OCF wants a failure reported: the reason on stderr as an
+    ``ocf-exit-reason:`` line (Pacemaker shows it to the operator), and in the log."""
+    if log is not None:
+        log("ERROR", reason)
+    sys.stderr.write(f"ocf-exit-reason:{reason}\n")
     sys.stderr.flush()
     raise SystemExit(code)
+
+
+def _install_main(args: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m resapi.ocf install",
+        description="Write an OCF resource agent that runs a resapi resource type.",
+    )
+    parser.add_argument("path", metavar="MODULE:CLASS", help="the resource type")
+    parser.add_argument("--provider", default="resapi", help="default: resapi")
+    parser.add_argument("--ocf-root", default="/usr/lib/ocf", help="default: /usr/lib/ocf")
+    options = parser.parse_args(args)
+    try:
+        target = install(options.path, provider=options.provider, ocf_root=options.ocf_root)
+    except AgentError as exc:
+        print(f"{parser.prog}: error: {exc.reason}", file=sys.stderr)
+        return exc.code
+    except OSError as exc:
+        print(f"{parser.prog}: error: cannot write the agent: {exc}", file=sys.stderr)
+        return OCF_ERR_GENERIC
+    print(target)
+    return OCF_SUCCESS
 
 
 def main(argv: list[str] | None = None) -> int:
     """The ``python -m resapi.ocf`` command line; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["install"]:
+        return _install_main(args[1:])
+    daemon = len(args) == 2 and args[0] == "daemon"
+    if not daemon and not (len(args) == 3 and args[0] == "run"):
+        print(_USAGE, file=sys.stderr)
+        if args[:1] == ["run"]:
+            _fail(OCF_ERR_ARGS, "expected: run MODULE:CLASS ACTION")
+        return OCF_ERR_ARGS
+    path = args[1]
+    log = _Log(path, os.environ)
     try:
-        if len(args) >= 2 and args[0] == "install":
-            import argparse
-
-            parser = argparse.ArgumentParser(prog="python -m resapi.ocf install")
-            parser.add_argument("path", metavar="MODULE:CLASS")
-            parser.add_argument("--provider", default="resapi")
-            parser.add_argument("--ocf-root", default="/usr/lib/ocf")
-            options = parser.parse_args(args[1:])
-            target = install(options.path, provider=options.provider, ocf_root=options.ocf_root)
-            print(target)
-            return OCF_SUCCESS
-        if len(args) == 3 and args[0] == "run":
-            return run_action(args[1], args[2])
-        if len(args) == 2 and args[0] == "daemon":
-            return _daemon(args[1])
-        if len(args) == 2 and args[0] == "run":
-            print(_USAGE, file=sys.stderr)
-            _fail(OCF_ERR_ARGS, "no action given")
+        return _daemon(path) if daemon else run_action(path, args[2])
     except AgentError as exc:
-        _fail(exc.code, exc.reason)
+        _fail(exc.code, exc.reason, log)
     except OSError as exc:
-        _fail(OCF_ERR_GENERIC, str(exc))
-    print(_USAGE, file=sys.stderr)
-    return OCF_ERR_ARGS
+        _fail(OCF_ERR_GENERIC, str(exc), log)
+
+
+if __name__ == "__main__":
+    # An installed agent runs this file as a script. monitor and stop are answered here with
+    # the standard library alone; every other action needs the resource type, so it runs in
+    # the package's own copy of this module (whose relative imports work).
+    if len(sys.argv) == 4 and sys.argv[1] == "run" and sys.argv[3] in ("monitor", "stop"):
+        sys.exit(main())
+    from resapi._ocf import main as package_main
+
+    sys.exit(package_main())

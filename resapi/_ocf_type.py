@@ -4,7 +4,7 @@ The other direction of :mod:`resapi._ocf`: :func:`ocf_resource_type` turns any i
 agent (``ocf:heartbeat:Dummy``, or a path to an agent executable) into a
 :class:`~resapi.Resource` subclass that the reference runtime hosts like any other type::
 
-    Dummy = ocf_resource_type("ocf:heartbeat:Dummy")
+    Dummy = ocf_resource_type("ocf:heartbeat:Dummy")   # public: resapi.ocf.agent_type
     await cluster.create_resource_type(Dummy)        # registered as "ocf:heartbeat:Dummy"
 
 The agent's ``meta-data`` is read once, when the type is built (``subprocess.run``, with a
@@ -16,27 +16,65 @@ timeout), and gives:
   name with characters that are not valid in identifiers mapped to ``_`` (``-`` → ``_``).
 * the type's defaults: ``LooksAlivePollInterval`` from the depth-0 ``monitor`` interval,
   ``IsAlivePollInterval`` from the deepest ``monitor`` with a depth above 0 (if any) and
-  ``PendingTimeout`` from the ``start`` timeout.
+  ``PendingTimeout`` from the ``start`` and ``stop`` timeouts (see "Timeouts" below).
 
 The entry points run the agent as a process (``anyio.open_process``) with the OCF environment:
 ``OCF_ROOT``, ``OCF_RESOURCE_INSTANCE`` (the resource name, sanitised), ``OCF_RESOURCE_TYPE``,
-``OCF_RESOURCE_PROVIDER``, ``HA_RSCTMP`` (one directory per simulated node, so two nodes never
-share state files) and ``OCF_RESKEY_<name>`` for each property whose value differs from the
-agent's own default (as Pacemaker does: an unset parameter lets the agent compute its default,
-e.g. the Dummy's state file under ``$HA_RSCTMP``)::
+``OCF_RESOURCE_PROVIDER``, what Pacemaker adds (``OCF_RESKEY_CRM_meta_on_node``, the node's
+name; ``..._timeout``, the action's timeout in ms; ``..._interval``, 0 for start and stop, the
+poll interval for a monitor, so that a poll is not taken for a probe), and
+``OCF_RESKEY_<name>`` for each property whose value differs from the agent's own default (as
+Pacemaker does: an unset parameter lets the agent compute its default, e.g. the Dummy's state
+file under ``$HA_RSCTMP``).
 
-    Online      start                       0 → Online; else ClusterError (agent, code, stderr)
-    Offline     stop                        0 → Offline; else ClusterError
-    Terminate   stop                        errors are logged and ignored
-    LooksAlive  monitor, OCF_CHECK_LEVEL=0   0 → True, 7 → False, else False (logged)
-    IsAlive     monitor, OCF_CHECK_LEVEL=10  as LooksAlive
+``HA_RSCTMP``, ``HA_VARRUN`` and ``HA_VARLIB`` are directories in the node's own temporary
+directory (:attr:`~resapi.Resource.temp_directory`). Under the reference runtime every
+simulated node has its own, made when the cluster starts and removed when it closes, so two
+simulated nodes never see each other's state or pid files, and two clusters (two tests) with
+the same node names never collide. Elsewhere (the :mod:`resapi.testing` harness) it is the
+machine's temporary directory, as on a real node.
 
-Each action is limited by the timeout its ``<action>`` advertises (20 s when none does). The
-limit is measured in *real* time (``time.monotonic``), not on the event loop's clock: an agent
-is a real process, so under a virtual clock (``@pytest.mark.virtual_time``) the clock must not
-race past an agent's timeout while the agent is merely slow to start. Use a virtual clock with
-an ``autojump_threshold`` (e.g. 0.05 s) so that the loop waits for the process instead of
-jumping ahead; while an agent runs, the virtual clock advances in small steps only.
+Entry points and exit codes::
+
+    Online      start                 0 → Online
+                                      2, 3, 4, 5 → CannotComeOnlineOnThisNode
+                                      6 → CannotComeOnlineOnAnyNode
+                                      other → ClusterError ERROR_RESOURCE_FAILED
+    Offline     stop                  0 → Offline; else ClusterError
+    Terminate   stop                  errors are logged and ignored
+    LooksAlive  monitor, level 0      0 → True, 7 → False, else False (logged)
+    IsAlive     monitor, deepest level the meta-data advertises (0 if none): as LooksAlive
+
+Every error message names the agent, the action, the resource, the node and the exit code
+with its OCF name (``exited with 5 (OCF_ERR_INSTALLED)``) and ends with the agent's stderr.
+The ``start`` codes follow Pacemaker's recovery classes: the "hard" errors (the agent cannot
+run on this node: ERR_ARGS, ERR_UNIMPLEMENTED, ERR_PERM, ERR_INSTALLED) and the "fatal" one
+(its configuration is wrong everywhere: ERR_CONFIGURED) raise the
+:class:`~resapi.CannotComeOnline` exceptions, so the reference runtime fails the resource
+over without restarting it here (hard), or leaves it Failed without restart or failover
+(fatal); everything else is an ordinary failure (restart, then failover).
+
+Timeouts. Each action is limited by the timeout its ``<action>`` advertises (20 s when none
+does), measured in *real* time (``time.monotonic``): an agent still running then is killed and
+the action fails with ``ERROR_TIMEOUT`` and a message that names the timeout. A type's
+PendingTimeout (and DeadlockTimeout, if that is longer than 300 s) default to its longest
+start/stop timeout plus 5 s, so that the agent's own timeout decides first; a resource whose
+own PendingTimeout is shorter ends a slow start or stop earlier, as for any resource type.
+
+Virtual time. An agent is a real process and takes real time, while the cluster may run on a
+:class:`~clusapi.testing.VirtualClock` (``@pytest.mark.virtual_time``) that jumps to its next
+timer whenever the event loop is idle. While an agent runs, the bridge checks its timeout every
+20 ms of real time with an ``anyio.sleep(0.02)``, so the loop's next timer is never more than
+20 ms of virtual time away. With an ``autojump_threshold`` of at least 0.02 s (0.05 is a good
+value: ``@pytest.mark.virtual_time(autojump_threshold=0.05)``) the loop waits that long for
+real I/O before each jump, so virtual time advances no faster than real time while an agent
+runs: a slow ``start`` does not see its PendingTimeout, the heartbeats' node timeout or the
+poll intervals race past it, and the cluster's virtual timers fire roughly when they would on a
+real clock. Between agent runs virtual time jumps as usual, so hours of cluster time (restart
+periods, failback windows) still pass in milliseconds. With ``autojump_threshold=0`` (the
+default) virtual time races ahead while an agent runs: the agent's own timeout is still real,
+but PendingTimeout and node timeouts would fire long before a slow agent finishes; use the
+threshold with OCF agents.
 
 Limitation: the class is built at run time, so it has no ordinary import path. Its
 ``__module__`` is this module and its ``__qualname__`` an identifier that this module's
@@ -58,7 +96,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import anyio
 
@@ -67,7 +105,10 @@ from clusapi._errors import ClusterError, make_error
 from clusapi._properties import PropertyTable, prop
 from clusapi._win32 import Win32Error
 
-from ._resource import Resource
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+from ._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
 
 __all__ = ("OcfAgentResource", "ocf_resource_type", "parse_meta_data")
 
@@ -76,6 +117,17 @@ DEFAULT_OCF_ROOT: Final = "/usr/lib/ocf"
 _DEFAULT_TIMEOUT: Final = 20.0
 _META_DATA_TIMEOUT: Final = 10.0
 _OCF_NOT_RUNNING: Final = 7
+#: ``start`` exit codes after which the agent cannot run on this node, but may on another
+#: (Pacemaker's "hard" errors: ERR_ARGS, ERR_UNIMPLEMENTED, ERR_PERM, ERR_INSTALLED).
+_HARD: Final = frozenset({2, 3, 4, 5})
+#: ``start`` exit code after which it cannot run anywhere (Pacemaker's "fatal": ERR_CONFIGURED).
+_FATAL: Final = 6
+#: PendingTimeout and DeadlockTimeout of a type are its longest start/stop timeout plus this,
+#: so that the agent's own timeout (real time) decides first (module docstring).
+_MARGIN: Final = 5.0
+#: How often, in real seconds, the timeout of a running agent is checked. It also bounds how
+#: fast a virtual clock moves while an agent runs (module docstring).
+_POLL: Final = 0.02
 _EXIT_NAMES: Final = {
     0: "OCF_SUCCESS",
     1: "OCF_ERR_GENERIC",
@@ -132,16 +184,23 @@ def _text(element: ET.Element | None) -> str:
 class _Parameter:
     """One ``<parameter>``: its OCF name, Python type, agent default (or None), etc."""
 
-    __slots__ = ("default", "description", "kind", "name", "required")
+    __slots__ = ("default", "description", "kind", "name", "required", "unique")
 
     def __init__(
-        self, name: str, kind: type, default: object, required: bool, description: str
+        self,
+        name: str,
+        kind: type,
+        default: object,
+        required: bool,
+        description: str,
+        unique: bool = False,
     ) -> None:
         self.name = name
         self.kind = kind
         self.default = default
         self.required = required
         self.description = description
+        self.unique = unique
 
 
 def _parameter(element: ET.Element) -> _Parameter | None:
@@ -166,13 +225,21 @@ def _parameter(element: ET.Element) -> _Parameter | None:
         if value is None or _INT32[0] <= value <= _INT32[1]:
             kind, default = int, value
     description = _text(element.find("shortdesc")) or _text(element.find("longdesc"))
-    return _Parameter(name, kind, default, required, description)
+    unique = element.get("unique") == "1"
+    return _Parameter(name, kind, default, required, description, unique)
 
 
 class MetaData:
     """What :func:`parse_meta_data` reads from an agent's ``meta-data``."""
 
-    __slots__ = ("is_alive_interval", "looks_alive_interval", "name", "parameters", "timeouts")
+    __slots__ = (
+        "deepest_depth",
+        "is_alive_interval",
+        "looks_alive_interval",
+        "name",
+        "parameters",
+        "timeouts",
+    )
 
     def __init__(self) -> None:
         self.name = ""
@@ -181,6 +248,8 @@ class MetaData:
         self.timeouts: dict[str, float] = {}
         self.looks_alive_interval: float | None = None
         self.is_alive_interval: float | None = None
+        #: The deepest ``OCF_CHECK_LEVEL`` a ``monitor`` action advertises (0 if none does).
+        self.deepest_depth = 0
 
     def defaults(self) -> dict[str, object]:
         """OCF parameter name → the agent's default (None when it has none)."""
@@ -218,6 +287,7 @@ def parse_meta_data(xml_text: str | bytes) -> MetaData:
             depth = int(action.get("depth") or 0)
         except ValueError:
             depth = 0
+        meta.deepest_depth = max(meta.deepest_depth, depth)
         if not interval:
             continue
         if depth == 0 and meta.looks_alive_interval is None:
@@ -271,12 +341,22 @@ class OcfAgentResource(Resource):
 
     # -- running the agent --------------------------------------------------------------------
 
-    def _rsctmp(self) -> str:
-        path = Path(tempfile.gettempdir(), "clusapi-ocf", _sanitise(self.node_name))
-        path.mkdir(parents=True, exist_ok=True)
-        return str(path)
+    def _node_directories(self) -> dict[str, str]:
+        """``HA_RSCTMP``, ``HA_VARRUN`` and ``HA_VARLIB`` in the node's own temporary directory
+        (:attr:`~resapi.Resource.temp_directory`), made if missing."""
+        base = Path(self.temp_directory, "ocf")
+        paths = {
+            "HA_RSCTMP": base / "rsctmp",
+            "HA_VARRUN": base / "run",
+            "HA_VARLIB": base / "lib",
+        }
+        for path in paths.values():
+            path.mkdir(parents=True, exist_ok=True)
+        return {name: str(path) for name, path in paths.items()}
 
-    def _environment(self, check_level: int | None) -> dict[str, str]:
+    def _environment(
+        self, action: str, timeout: float, check_level: int | None, interval_ms: int
+    ) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             OCF_ROOT=self.ocf_root,
@@ -285,7 +365,12 @@ class OcfAgentResource(Resource):
             OCF_RESOURCE_INSTANCE=_sanitise(self.name),
             OCF_RESOURCE_TYPE=self.agent_type,
             OCF_RESOURCE_PROVIDER=self.agent_provider,
-            HA_RSCTMP=self._rsctmp(),
+            # What Pacemaker passes with every action: the node it runs on, the action's
+            # timeout and interval (an interval of 0 makes a monitor a probe).
+            OCF_RESKEY_CRM_meta_on_node=self.node_name,
+            OCF_RESKEY_CRM_meta_timeout=str(round(timeout * 1000)),
+            OCF_RESKEY_CRM_meta_interval=str(interval_ms),
+            **self._node_directories(),
         )
         if check_level is not None:
             env["OCF_CHECK_LEVEL"] = str(check_level)
@@ -299,14 +384,19 @@ class OcfAgentResource(Resource):
             env[f"OCF_RESKEY_{item.name}"] = text
         return env
 
-    async def run_agent(self, action: str, *, check_level: int | None = None) -> tuple[int, str]:
+    async def run_agent(
+        self, action: str, *, check_level: int | None = None, interval_ms: int = 0
+    ) -> tuple[int, str]:
         """Run ``agent ACTION``; return its exit code and stderr (plus stdout if no stderr).
 
         The timeout is the action's from the meta-data, measured in real time; an agent still
         running then is killed and ``ERROR_TIMEOUT`` raised. Cancelling kills the agent too.
+
+        Raises:
+            ClusterTimeoutError: ERROR_TIMEOUT, naming the action and its timeout.
         """
         timeout = self.meta_data.timeouts.get(action, _DEFAULT_TIMEOUT)
-        env = self._environment(check_level)
+        env = self._environment(action, timeout, check_level, interval_ms)
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             # Files, not pipes: an agent's daemon may inherit them and keep a pipe open.
             process = await anyio.open_process(
@@ -324,9 +414,10 @@ class OcfAgentResource(Resource):
                     async def watchdog() -> None:
                         nonlocal timed_out
                         deadline = time.monotonic() + timeout
-                        # Real time, polled: the loop's clock may be virtual (module doc).
+                        # Real time, polled: the loop's clock may be virtual, and this short
+                        # timer keeps it from jumping far ahead meanwhile (module doc).
                         while time.monotonic() < deadline:  # noqa: ASYNC110
-                            await anyio.sleep(0.02)
+                            await anyio.sleep(_POLL)
                         timed_out = True
                         process.kill()
 
@@ -347,8 +438,9 @@ class OcfAgentResource(Resource):
         if timed_out:
             raise make_error(
                 Win32Error.ERROR_TIMEOUT,
-                f"OCF agent {self.type_name!r} ({self.agent_path}) {action} did not finish "
-                f"within {timeout:g} s",
+                f"OCF agent {self.type_name!r} ({self.agent_path}) {action} for resource "
+                f"{self.name!r} did not finish within its timeout of {timeout:g} s "
+                "(real time) and was killed",
                 fix="fix the agent, or give its action a longer timeout in its meta-data",
             )
         assert process.returncode is not None
@@ -356,15 +448,30 @@ class OcfAgentResource(Resource):
 
     def _failure(self, action: str, code: int, stderr: str) -> ClusterError:
         detail = f": {stderr[-2000:]}" if stderr else ""
-        return make_error(
-            Win32Error.ERROR_RESOURCE_FAILED,
+        message = (
             f"OCF agent {self.type_name!r} ({self.agent_path}) {action} for resource "
-            f"{self.name!r} exited with {_exit_name(code)}{detail}",
+            f"{self.name!r} on node {self.node_name!r} exited with {_exit_name(code)}{detail}"
         )
+        if action == "start" and code in _HARD:
+            return CannotComeOnlineOnThisNode(
+                Win32Error.ERROR_NODE_CANT_HOST_RESOURCE,
+                message,
+                fix=f"it cannot run on node {self.node_name!r}: install or fix what the agent "
+                "needs there; the cluster tries that node again once the resource is brought "
+                "online by hand",
+            )
+        if action == "start" and code == _FATAL:
+            return CannotComeOnlineOnAnyNode(
+                Win32Error.ERROR_RESOURCE_FAILED,
+                message,
+                fix="its configuration is wrong on every node: fix its private properties; "
+                "it is not restarted or failed over until it is brought online by hand",
+            )
+        return make_error(Win32Error.ERROR_RESOURCE_FAILED, message)
 
-    async def _monitor(self, level: int) -> bool:
+    async def _monitor(self, level: int, interval_ms: int) -> bool:
         try:
-            code, text = await self.run_agent("monitor", check_level=level)
+            code, text = await self.run_agent("monitor", check_level=level, interval_ms=interval_ms)
         except ClusterError as exc:
             self.log.error("%s", exc)
             return False
@@ -377,6 +484,15 @@ class OcfAgentResource(Resource):
     # -- entry points -------------------------------------------------------------------------
 
     async def online(self) -> None:
+        """Run ``start``.
+
+        Raises:
+            CannotComeOnlineOnThisNode: exit 2, 3, 4 or 5 (ERR_ARGS, ERR_UNIMPLEMENTED,
+                ERR_PERM, ERR_INSTALLED).
+            CannotComeOnlineOnAnyNode: exit 6 (ERR_CONFIGURED).
+            ClusterError: ERROR_RESOURCE_FAILED for any other code, ERROR_TIMEOUT when it
+                ran past its timeout.
+        """
         code, text = await self.run_agent("start")
         if code != 0:
             raise self._failure("start", code, text)
@@ -396,10 +512,10 @@ class OcfAgentResource(Resource):
             self.log.warning("terminate: %s", self._failure("stop", code, text))
 
     async def looks_alive(self) -> bool:
-        return await self._monitor(0)
+        return await self._monitor(0, self.looks_alive_poll_interval)
 
     async def is_alive(self) -> bool:
-        return await self._monitor(10)
+        return await self._monitor(self.meta_data.deepest_depth, self.is_alive_poll_interval)
 
 
 def _read_meta_data(path: Path, provider: str, agent_type: str, ocf_root: str) -> MetaData:
@@ -450,17 +566,28 @@ def _properties_class(meta: MetaData, qualname: str) -> type[PropertyTable]:
                 name=parameter.name,
                 format=fmt,
                 description=parameter.description,
+                unique=parameter.unique,
             )
         else:
             default = parameter.default
             if default is None:
                 default = parameter.kind()  # "", 0 or False: not passed to the agent
             spec = prop(
-                default=default, name=parameter.name, format=fmt, description=parameter.description
+                default=default,
+                name=parameter.name,
+                format=fmt,
+                description=parameter.description,
+                unique=parameter.unique,
             )
         namespace[attribute] = spec
     namespace["__annotations__"] = annotations
     return type("Properties", (PropertyTable,), namespace)
+
+
+def _limit_ms(meta: MetaData, actions: Iterable[str]) -> int:
+    """The longest timeout of ``actions`` plus the margin, in milliseconds."""
+    longest = max((meta.timeouts.get(a, _DEFAULT_TIMEOUT) for a in actions), default=0.0)
+    return round((longest + _MARGIN) * 1000)
 
 
 def _qualname(provider: str, agent_type: str, path: Path, ocf_root: str) -> str:
@@ -511,7 +638,8 @@ def ocf_resource_type(
         "agent_type": agent_type,
         "ocf_root": ocf_root,
         "meta_data": meta,
-        "pending_timeout": int(meta.timeouts.get("start", _DEFAULT_TIMEOUT) * 1000),
+        "pending_timeout": _limit_ms(meta, ("start", "stop")),
+        "deadlock_timeout": max(Resource.deadlock_timeout, _limit_ms(meta, meta.timeouts)),
     }
     if meta.looks_alive_interval:
         namespace["looks_alive_poll_interval"] = int(meta.looks_alive_interval * 1000)

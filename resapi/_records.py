@@ -21,6 +21,9 @@ class ResourceStatus:
     """One status report (mirrors ``RESOURCE_STATUS`` passed to ``SetResourceStatus``).
 
     ``checkpoint`` rises by one with every progress report while the resource is pending.
+    ``state`` is CANNOT_COME_ONLINE_ON_THIS_NODE or _ON_ANY_NODE when Online raised
+    :class:`~resapi.CannotComeOnline`: a report of where the resource cannot come online,
+    followed at once by its Failed report (the instance never stays in those states).
     """
 
     resource: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import enum
 import logging
+import tempfile
 from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, Protocol, cast
 
 from typing_extensions import TypeVar
@@ -22,8 +23,9 @@ from clusapi._enums import (
     ResourceClass,
     ResourceExitState,
     ResourceFlags,
+    ResourceState,
 )
-from clusapi._errors import NotSupportedError
+from clusapi._errors import NotSupportedError, ResourceFailedError
 from clusapi._properties import PropertyTable
 from clusapi._win32 import Win32Error
 
@@ -37,7 +39,11 @@ if TYPE_CHECKING:
     _Ts = TypeVarTuple("_Ts")
 
 __all__ = (
+    "NODE_ENVIRONMENT_KEY",
     "NOT_HANDLED",
+    "CannotComeOnline",
+    "CannotComeOnlineOnAnyNode",
+    "CannotComeOnlineOnThisNode",
     "NotHandled",
     "Resource",
     "ResourceContext",
@@ -55,6 +61,61 @@ class NotHandled(enum.Enum):
 #: What :meth:`Resource.control` returns for a code it does not handle, so that the Resource
 #: Monitor does its default processing (a DLL's ``ERROR_INVALID_FUNCTION``).
 NOT_HANDLED: Final = NotHandled.NOT_HANDLED
+
+#: Where a node keeps its system environment in its local registry (as Windows does under
+#: HKEY_LOCAL_MACHINE); ``TEMP`` there is the node's directory for temporary files.
+NODE_ENVIRONMENT_KEY: Final = "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment"
+
+
+class CannotComeOnline(ResourceFailedError):
+    """Raised by :meth:`Resource.online` when trying again cannot help: the base of
+    :class:`CannotComeOnlineOnThisNode` and :class:`CannotComeOnlineOnAnyNode`.
+
+    Mirrors a resource DLL reporting the resource state
+    ``ClusterResourceCannotComeOnlineOnThisNode`` (127) or ``...OnAnyNode`` (126) (resapi.h).
+    The monitor reports that state, then fails the resource as for any other error (Failed,
+    then Terminate); the failover manager reads it to decide where *not* to try again::
+
+        async def online(self) -> None:
+            if not shutil.which("drbdadm"):
+                raise resapi.CannotComeOnlineOnThisNode(
+                    resapi.Win32Error.ERROR_NODE_CANT_HOST_RESOURCE,
+                    f"drbdadm is not installed on {self.node_name}",
+                    fix="apt-get install drbd-utils",
+                )
+
+    Raised from any other entry point, it is an ordinary error.
+    """
+
+    #: The resource state the monitor reports for it.
+    state: ClassVar[ResourceState]
+
+
+class CannotComeOnlineOnThisNode(CannotComeOnline):
+    """The resource cannot come online on this node (it lacks something: a program, a device),
+    but may on another (mirrors ``ClusterResourceCannotComeOnlineOnThisNode``).
+
+    The reference runtime does not restart it here; it fails the group over to another node
+    and treats this node as removed from the resource's possible owners for automatic
+    placement, until an administrator brings the resource (or its group) online or moves the
+    group. An OCF agent's ``start`` exiting with ``OCF_ERR_INSTALLED`` raises this.
+    """
+
+    default_winerror = Win32Error.ERROR_NODE_CANT_HOST_RESOURCE
+    state = ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE
+
+
+class CannotComeOnlineOnAnyNode(CannotComeOnline):
+    """The resource cannot come online anywhere (its configuration is wrong), so restarting or
+    failing it over is pointless (mirrors ``ClusterResourceCannotComeOnlineOnAnyNode``).
+
+    The reference runtime leaves it Failed: no restart, no failover, no retry after
+    RetryPeriodOnFailure, until an administrator brings it (or its group) online again. An OCF
+    agent's ``start`` exiting with ``OCF_ERR_CONFIGURED`` raises this.
+    """
+
+    default_winerror = Win32Error.ERROR_RESOURCE_FAILED
+    state = ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE
 
 
 class Worker(Protocol):
@@ -268,6 +329,20 @@ class Resource(abc.ABC, Generic[P]):
         return cast("P", self._context.properties)
 
     @property
+    def temp_directory(self) -> str:
+        """The node's directory for temporary files: ``TEMP`` of its system environment.
+
+        Read from the node's local registry, where Windows keeps it (``TEMP`` under
+        ``SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment``); where that
+        says nothing, :func:`tempfile.gettempdir`. The reference runtime gives
+        each simulated node a directory of its own, removed when the cluster closes, so files
+        kept there (pid files, state files) are never seen by another simulated node or by
+        another test's cluster, although all of them share one machine.
+        """
+        value = self._context.local_registry.get(NODE_ENVIRONMENT_KEY, "TEMP")
+        return value if isinstance(value, str) and value else tempfile.gettempdir()
+
+    @property
     def log(self) -> ResourceLog:
         """The cluster log (mirrors ``LogEvent``)."""
         if self._log is None:
@@ -319,6 +394,8 @@ class Resource(abc.ABC, Generic[P]):
 
         Return when it is online; raise to fail (the monitor then calls :meth:`terminate`).
         Long work is fine: the resource is OnlinePending meanwhile; call :meth:`checkpoint`.
+        Raise :class:`CannotComeOnlineOnThisNode` or :class:`CannotComeOnlineOnAnyNode` when
+        trying again here, or anywhere, cannot help: the failure policy then skips the restart.
         """
 
     @abc.abstractmethod

@@ -7,11 +7,15 @@ Install an agent, then let Pacemaker (or ``ocf-tester``) run it::
         /usr/lib/ocf/resource.d/resapi/echo-server start
 
 See :mod:`resapi._ocf` for the actions, the host daemon and the exit codes.
+
+The other direction, an installed OCF agent as a resource type, is :func:`agent_type` (and
+``await cluster.create_resource_type("ocf:heartbeat:Dummy")``).
 """
 
 from __future__ import annotations
 
 import sys
+import typing
 
 from ._ocf import (
     OCF_ERR_ARGS,
@@ -30,6 +34,44 @@ from ._ocf import (
     run_action,
 )
 
+if typing.TYPE_CHECKING:  # (typing.X keeps this module's public names exactly __all__)
+    from ._resource import Resource
+
+
+def agent_type(
+    spec: str, *, ocf_root: str = "/usr/lib/ocf", type_name: str | None = None
+) -> type[Resource]:
+    """The :class:`resapi.Resource` subclass that runs the installed OCF agent ``spec``.
+
+    What ``await cluster.create_resource_type("ocf:heartbeat:Dummy")`` registers; use it to
+    test an agent with :mod:`resapi.testing` (``check_resource(agent_type(...))``) or to
+    register it under another name. Its private properties come from the agent's meta-data;
+    its entry points run the agent's actions (see :mod:`resapi._ocf_type`). Built once per
+    agent and process.
+
+    Example::
+
+        Dummy = resapi.ocf.agent_type("ocf:heartbeat:Dummy")
+        report = await resapi.testing.check_resource(Dummy, properties={"state": "/tmp/d"})
+
+    Args:
+        spec: ``"ocf:PROVIDER:TYPE"`` (the agent ``OCF_ROOT/resource.d/PROVIDER/TYPE``) or
+            the path of an agent executable.
+        ocf_root: the OCF root directory (``OCF_ROOT``).
+        type_name: the resource type name; default ``"ocf:PROVIDER:TYPE"``.
+
+    Raises:
+        ClusterError: ERROR_FILE_NOT_FOUND when there is no such executable agent,
+            ERROR_INVALID_PARAMETER when ``spec`` is malformed or the agent's ``meta-data``
+            fails or is not valid.
+    """
+    # Imported here, not at the top: an installed resapi agent imports this module for every
+    # action, and must not pay for the other direction's imports.
+    from ._ocf_type import ocf_resource_type
+
+    return ocf_resource_type(spec, ocf_root=ocf_root, type_name=type_name)
+
+
 __all__ = (
     "OCF_ERR_ARGS",
     "OCF_ERR_CONFIGURED",
@@ -40,6 +82,7 @@ __all__ = (
     "OCF_SUCCESS",
     "AgentError",
     "agent_name",
+    "agent_type",
     "install",
     "main",
     "meta_data",

@@ -735,3 +735,104 @@ def test_would_create_cycle_agrees_with_layering(graph, data):
     else:
         cyclic = False
     assert would_create_cycle(deps, dependent, provider) is cyclic
+
+
+# ------------------------------------------------------------- where it cannot come online
+
+from clusapi._reference._policy import (  # noqa: E402  (appended section)
+    CANNOT_COME_ONLINE_STATES,
+    NodeExclusions,
+    failure_decision,
+)
+
+THIS_NODE = ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE
+ANY_NODE = ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE
+
+
+def test_cannot_come_online_states_are_the_two_resapi_h_states():
+    assert {s.value for s in CANNOT_COME_ONLINE_STATES} == {126, 127}
+
+
+@pytest.mark.parametrize("action", list(RestartAction))
+def test_cannot_come_online_on_any_node_gives_up_whatever_restart_action_says(action):
+    decision = failure_decision(
+        scope=ANY_NODE, action=action, failure_times=[0.0], now=0.0, threshold=3, period_ms=1000
+    )
+    assert decision is RestartDecision.GIVE_UP
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        (RestartAction.RESTART_NOTIFY, RestartDecision.FAIL_OVER),
+        (RestartAction.RESTART_NO_NOTIFY, RestartDecision.STAY_FAILED),
+        (RestartAction.DONT_RESTART, RestartDecision.STAY_FAILED),
+    ],
+)
+def test_cannot_come_online_on_this_node_never_restarts_there(action, expected):
+    # The first failure, far below the threshold: an ordinary failure would restart.
+    kwargs = {"action": action, "failure_times": [5.0], "now": 5.0, "threshold": 3}
+    assert failure_decision(scope=THIS_NODE, period_ms=900_000, **kwargs) is expected
+    if action is not RestartAction.DONT_RESTART:
+        assert restart_decision(period_ms=900_000, **kwargs) is RestartDecision.RESTART
+
+
+@given(
+    st.sampled_from(list(RestartAction)),
+    st.lists(st.floats(0, 10, allow_nan=False), max_size=6),
+    st.integers(0, 4),
+    st.integers(0, 5000),
+)
+def test_an_ordinary_failure_is_decided_by_restart_decision(action, times, threshold, period):
+    now = max(times, default=0.0)
+    args = {
+        "action": action,
+        "failure_times": times,
+        "now": now,
+        "threshold": threshold,
+        "period_ms": period,
+    }
+    assert failure_decision(scope=ResourceState.FAILED, **args) is restart_decision(**args)
+
+
+def test_node_exclusions_record_where_online_said_no():
+    empty = NodeExclusions()
+    assert not empty
+    assert empty.allows("N1")
+    assert empty.record(ResourceState.FAILED, "N1") is empty  # other states change nothing
+    one = empty.record(THIS_NODE, "N1")
+    assert one
+    assert one.nodes == {"N1"}
+    assert not one.all_nodes
+    assert (one.allows("N1"), one.allows("N2")) == (False, True)
+    assert empty == NodeExclusions()  # a value: record returned a new one
+    both = one.record(THIS_NODE, "N2")
+    assert both.nodes == {"N1", "N2"}
+    assert both.without_node("N1").nodes == {"N2"}
+    everywhere = one.record(ANY_NODE, "N2")
+    assert everywhere.all_nodes
+    assert everywhere.nodes == {"N1"}
+    assert not everywhere.allows("N2")
+    assert not everywhere.allows("N3")
+
+
+def test_node_exclusions_narrow_the_possible_owners_for_placement_only():
+    nodes = ["N1", "N2", "N3"]
+    one = NodeExclusions().record(THIS_NODE, "N1")
+    assert one.possible_owners(None, nodes) == {"N2", "N3"}
+    assert one.possible_owners({"N1", "N2"}, nodes) == {"N2"}
+    assert NodeExclusions().possible_owners(None, nodes) is None  # unrestricted stays so
+    assert NodeExclusions().possible_owners({"N2"}, nodes) == {"N2"}
+    # "Any node" leaves the group's placement alone: the other resources can still run.
+    assert NodeExclusions().record(ANY_NODE, "N1").possible_owners(None, nodes) is None
+    # Used as a possible-owner set, the failover skips the excluded node.
+    assert (
+        best_node(
+            preferred=["N1", "N2", "N3"],
+            nodes=nodes,
+            possible_owners=[None, one.possible_owners(None, nodes)],
+            up=nodes,
+            paused=(),
+        )
+        == "N2"
+    )

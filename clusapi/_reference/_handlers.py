@@ -294,6 +294,7 @@ async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
     for res in rt.resources:
         if res.possible_owners is not None:
             res.possible_owners.discard(node.id)
+    rt.forget_node_exclusions(node.id)
     for group in rt.groups:
         if node.id in group.preferred:
             group.preferred.remove(node.id)
@@ -484,6 +485,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
         )
     res.deleted = True
     res.generation += 1
+    rt.forget_resource_exclusions(res)
     for node in rt.nodes:
         host = node.hosts.pop(res.id, None)
         if host is not None:
@@ -528,9 +530,17 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
             rt.set_owner(group, target)
             res.generation += 1
             rt.set_resource_persistent(res, True)
-            return await rt.online_resources(
-                group, target, [res, *rt.persistent_dependents(group, res)]
+            wanted = [res, *rt.persistent_dependents(group, res)]
+            # An administrator's online: the nodes its (or its dependencies') Online ruled
+            # out are tried again.
+            deps = {r.id: r.depends_on for r in (rt.resources.by_id[i] for i in group.resources)}
+            rt.clear_exclusions(
+                [
+                    *wanted,
+                    *(rt.resources.by_id[d] for d in policy.transitive_dependencies(res.id, deps)),
+                ]
             )
+            return await rt.online_resources(group, target, wanted)
 
     if not op.wait:
         rt.task_group.start_soon(bring_up)

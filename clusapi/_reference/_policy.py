@@ -1,7 +1,8 @@
 """The failover manager's rules: pure policy used by the reference runtime (and later by others).
 
 Placement, the restart threshold in a sliding period, the failover threshold per period, retry
-after failure, failback windows, derived group state and dependency ordering, as plain functions
+after failure, the nodes a resource cannot come online on, failback windows, derived group
+state and dependency ordering, as plain functions
 over plain data (DESIGN.md, "Policy is pure"). Nothing here does I/O, touches an event loop or
 reads a clock: time comes in as float seconds on whatever clock the caller uses, so the same
 rules serve the in-process runtime on virtual time and a multi-machine one on real time.
@@ -34,8 +35,10 @@ if TYPE_CHECKING:
     from collections.abc import Collection, Iterable, Mapping, Sequence
 
 __all__ = (
+    "CANNOT_COME_ONLINE_STATES",
     "PENDING_STATES",
     "FailureHistory",
+    "NodeExclusions",
     "RestartDecision",
     "best_node",
     "can_be_dependent",
@@ -46,6 +49,7 @@ __all__ = (
     "effective_failover_threshold",
     "failback_window_open",
     "failover_allowed",
+    "failure_decision",
     "hour_of_day",
     "invert_dependencies",
     "offline_layers",
@@ -319,6 +323,9 @@ class RestartDecision(enum.Enum):
     """Leave it Failed and try to fail its group over to another node (RestartNotify)."""
     STAY_FAILED = "stay failed"
     """Leave it Failed on this node; RetryPeriodOnFailure may bring it back later."""
+    GIVE_UP = "give up"
+    """Leave it Failed everywhere: no restart, no failover, no retry (it cannot come online on
+    any node); only an administrator's online brings it back."""
 
 
 def restart_decision(
@@ -366,6 +373,128 @@ def restart_decision(
     if action == RestartAction.RESTART_NOTIFY:
         return RestartDecision.FAIL_OVER
     return RestartDecision.STAY_FAILED
+
+
+CANNOT_COME_ONLINE_STATES: frozenset[ResourceState] = frozenset(
+    {ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE, ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE}
+)
+"""The states an Online reports to say where trying again cannot help (resapi.h's
+ClusterResourceCannotComeOnlineOnThisNode / ...OnAnyNode; research resapi.md §3)."""
+
+
+def failure_decision(
+    *,
+    scope: ResourceState,
+    action: RestartAction,
+    failure_times: Sequence[float],
+    now: float,
+    threshold: int,
+    period_ms: int,
+) -> RestartDecision:
+    """What to do about a resource failure that may say where the resource cannot come online.
+
+    ``scope`` is what the failed Online reported (research resapi.md §3: the resapi.h states
+    126 and 127, whose semantics MSCS leaves undocumented; these are the reference runtime's):
+
+    * CANNOT_COME_ONLINE_ON_ANY_NODE: GIVE_UP, whatever RestartAction says: a restart or a
+      failover would fail the same way (an OCF agent's ``OCF_ERR_CONFIGURED``);
+    * CANNOT_COME_ONLINE_ON_THIS_NODE: never RESTART (it would fail the same way here, an OCF
+      agent's ``OCF_ERR_INSTALLED``): RESTART_NOTIFY gives FAIL_OVER at once, without
+      waiting for the restart threshold; RESTART_NO_NOTIFY and DONT_RESTART give STAY_FAILED
+      (they ask that this resource's failures never move its group);
+    * anything else (an ordinary failure, FAILED): :func:`restart_decision`.
+
+    Where the failover may go is :class:`NodeExclusions`' question; whether it is allowed now,
+    :func:`failover_allowed`'s.
+
+    Example:
+        >>> failure_decision(scope=ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE,
+        ...                  action=RestartAction.RESTART_NOTIFY, failure_times=[0.0], now=0.0,
+        ...                  threshold=1, period_ms=900_000).name
+        'FAIL_OVER'
+
+    Args:
+        scope: The state the failed Online reported, or FAILED for an ordinary failure.
+        action, failure_times, now, threshold, period_ms: as for :func:`restart_decision`.
+
+    Returns:
+        The decision.
+    """
+    if scope == ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE:
+        return RestartDecision.GIVE_UP
+    if scope == ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE:
+        if action == RestartAction.RESTART_NOTIFY:
+            return RestartDecision.FAIL_OVER
+        return RestartDecision.STAY_FAILED
+    return restart_decision(
+        action=action,
+        failure_times=failure_times,
+        now=now,
+        threshold=threshold,
+        period_ms=period_ms,
+    )
+
+
+@attrs.frozen
+class NodeExclusions:
+    """Where one resource must not be brought online automatically, after an Online of it
+    reported that it cannot come online there (:data:`CANNOT_COME_ONLINE_STATES`).
+
+    A value, like :class:`FailureHistory`: :meth:`record` returns a new one. The failover
+    manager keeps one per resource and consults it for every online it starts by itself
+    (restart, failover, node-down failover, failback, retry, restore after an outage):
+
+    * ``nodes``: the nodes where it cannot come online (CANNOT_COME_ONLINE_ON_THIS_NODE). For
+      placement they count as removed from its possible owners (:meth:`possible_owners`), so
+      its group goes elsewhere; the configured PossibleOwners are not changed.
+    * ``all_nodes``: it cannot come online on any node (CANNOT_COME_ONLINE_ON_ANY_NODE). It
+      stays Failed; its group is still placed as before (the other resources can run).
+
+    Documented choice (mirroring Pacemaker, which bans a node after ``OCF_ERR_INSTALLED`` until
+    ``crm_resource --cleanup``): nothing expires by itself; an administrator's online of the
+    resource or its group, or a move of the group, starts from an empty value again.
+
+    Example:
+        >>> e = NodeExclusions().record(ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE, "N1")
+        >>> e.allows("N1"), e.allows("N2"), sorted(e.possible_owners(None, ["N1", "N2"]))
+        (False, True, ['N2'])
+    """
+
+    nodes: frozenset[str] = frozenset()
+    all_nodes: bool = False
+
+    def __bool__(self) -> bool:
+        """True if it excludes anything."""
+        return self.all_nodes or bool(self.nodes)
+
+    def record(self, state: ResourceState, node: str) -> NodeExclusions:
+        """This value plus what an Online on ``node`` reported; other states change nothing."""
+        if state == ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE:
+            return attrs.evolve(self, all_nodes=True)
+        if state == ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE:
+            return attrs.evolve(self, nodes=self.nodes | {node})
+        return self
+
+    def allows(self, node: str) -> bool:
+        """Whether the resource may be brought online on ``node`` automatically."""
+        return not self.all_nodes and node not in self.nodes
+
+    def without_node(self, node: str) -> NodeExclusions:
+        """This value without ``node`` (it was evicted)."""
+        return attrs.evolve(self, nodes=self.nodes - {node})
+
+    def possible_owners(
+        self, configured: Collection[str] | None, nodes: Iterable[str]
+    ) -> frozenset[str] | None:
+        """The possible owners to place the resource's group by: ``configured`` (``None``:
+        every node in ``nodes``) without the excluded nodes; ``None`` when that is every node.
+
+        ``all_nodes`` does not restrict placement (see the class docstring).
+        """
+        if not self.nodes:
+            return None if configured is None else frozenset(configured)
+        base = nodes if configured is None else configured
+        return frozenset(n for n in base if n not in self.nodes)
 
 
 # --------------------------------------------------------------------------- failover policy

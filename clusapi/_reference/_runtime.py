@@ -8,6 +8,13 @@ Processor (:class:`._events.EventBus`) tells every notify port about each change
 
 All timers read the event loop's clock, so on a :class:`~clusapi.testing.VirtualClock` hours
 of cluster time pass in milliseconds and the same run gives the same cluster log.
+
+An Online that raises ``resapi.CannotComeOnlineOnThisNode`` / ``...OnAnyNode`` (an OCF agent's
+``start`` exiting 5 / 6) is not restarted: the node is left out of the resource's possible
+owners for the failover manager's own placements, or the resource stays Failed everywhere,
+until an administrator brings it or its group online, or moves the group
+(:class:`._policy.NodeExclusions`). Each node has its own directory for temporary files (its
+``TEMP``), made when the cluster starts and removed when it closes.
 """
 
 from __future__ import annotations
@@ -15,6 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
+import re
+import shutil
+import tempfile
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
@@ -44,6 +55,7 @@ from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
 from resapi._remote import InstanceHost, RemoteHost
+from resapi._resource import NODE_ENVIRONMENT_KEY
 from resapi._watchdog import PendingWatchdog
 
 from . import _policy as policy
@@ -193,6 +205,16 @@ class ReferenceRuntime(RegistrySync):
         self._closed = False
         #: Names of deleted or evicted objects by id, so old handles hear what they named.
         self.gone: dict[str, str] = {}
+        #: Where each resource must not come online automatically (resource id → nodes by id),
+        #: after its Online said it cannot (policy.NodeExclusions); cleared by an
+        #: administrator's online or move.
+        self.exclusions: dict[str, policy.NodeExclusions] = {}
+        #: What the last failed Online of a resource reported about where it cannot come
+        #: online, until its Failed report arrives (resource id → state).
+        self._reported_scope: dict[str, ResourceState] = {}
+        #: This cluster's own directory for the nodes' temporary files (each node's TEMP is a
+        #: directory in it): made by start(), removed by aclose().
+        self.temp_root: str | None = None
         for name in node_names:
             if self.nodes.find(check_name("node", name)) is not None:
                 raise make_error(
@@ -216,6 +238,7 @@ class ReferenceRuntime(RegistrySync):
 
     async def start(self) -> None:
         """Start every node's service and the membership monitor."""
+        self._make_node_directories()
         for node in self.nodes:
             await self._start_node_service(node)
         self.task_group.start_soon(self._membership_loop)
@@ -248,10 +271,33 @@ class ReferenceRuntime(RegistrySync):
                 for host in list(node.hosts.values()):
                     await host.close()
                 node.hosts.clear()
+        if self.temp_root is not None:
+            # Every instance is closed: nothing runs in the nodes' directories any more.
+            shutil.rmtree(self.temp_root, ignore_errors=True)
+            self.temp_root = None
         self.events.close()
         for *_, send in self.registry_ports:
             send.close()
         self.registry_ports.clear()
+
+    def _make_node_directories(self) -> None:
+        """Give each node a directory for temporary files of its own, as its ``TEMP``.
+
+        All simulated nodes share one machine; a resource that keeps files per node (an OCF
+        agent's state file under ``HA_RSCTMP``, a pid file) finds its node's directory in the
+        node's system environment (``Resource.temp_directory``), so two simulated nodes, or
+        two clusters with the same node names, never see each other's files.
+        """
+        if self.temp_root is not None:
+            return
+        self.temp_root = tempfile.mkdtemp(prefix="clusapi-cluster-")
+        for node in self.nodes:
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", node.name)
+            path = os.path.join(self.temp_root, f"{node.number}-{safe}")
+            os.makedirs(path, exist_ok=True)
+            node.local.create_key(NODE_ENVIRONMENT_KEY)
+            for name in ("TEMP", "TMP"):
+                node.local.set_value(NODE_ENVIRONMENT_KEY, name, RegValue.from_python(path))
 
     # -- the Backend seam --------------------------------------------------------------------
 
@@ -387,17 +433,68 @@ class ReferenceRuntime(RegistrySync):
 
         ``attempt``: the report ends an online attempt the runtime made itself (open or
         arbitration failed): a failure then counts even if the resource was already Failed.
+
+        A CANNOT_COME_ONLINE_ON_THIS_NODE / _ON_ANY_NODE report (its Online raised
+        ``resapi.CannotComeOnline``) is not a state the resource takes: it is noted in the
+        resource's exclusions, and the Failed report that follows it is handled with it.
         """
+        if state in policy.CANNOT_COME_ONLINE_STATES:
+            self._cannot_come_online(res, node, state)
+            return
         previous = res.state
         self.set_resource_state(res, state)
         if state is ResourceState.ONLINE:
             res.retried = False  # healthy again: a later failure gets the whole policy
         if state is ResourceState.FAILED and (attempt or previous is not ResourceState.FAILED):
             res.failed_at = self.now()
+            scope = self._reported_scope.pop(res.id, ResourceState.FAILED)
             if not res.stopping:
                 self.log(LogLevel.ERROR, f"resource {res.name}", "failed", node=node)
                 res.generation += 1
-                self.task_group.start_soon(self._handle_failure, res, node, res.generation)
+                self.task_group.start_soon(self._handle_failure, res, node, res.generation, scope)
+        elif state is not ResourceState.ONLINE_PENDING:
+            self._reported_scope.pop(res.id, None)
+
+    def _cannot_come_online(
+        self, res: ResourceRecord, node: NodeRecord, state: ResourceState
+    ) -> None:
+        self._reported_scope[res.id] = state
+        self.exclusions[res.id] = self.exclusions.get(res.id, policy.NodeExclusions()).record(
+            state, node.id
+        )
+        where = "any node" if state is ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE else node.name
+        self.log(
+            LogLevel.WARNING,
+            f"resource {res.name}",
+            f"its Online reported {state.name}: it is not brought online on {where} again "
+            "until an administrator brings it (or its group) online or moves the group",
+            node=node,
+        )
+
+    def clear_exclusions(self, resources: list[ResourceRecord]) -> None:
+        """An administrator asked for these resources to come online: try every node again."""
+        for res in resources:
+            if self.exclusions.pop(res.id, None):
+                self.log(
+                    LogLevel.INFORMATION,
+                    f"resource {res.name}",
+                    "brought online by an administrator: the nodes its Online ruled out are "
+                    "tried again",
+                )
+
+    def forget_node_exclusions(self, node_id: str) -> None:
+        """The node was evicted: no exclusion names it any more."""
+        for rid, excluded in list(self.exclusions.items()):
+            self.exclusions[rid] = excluded.without_node(node_id)
+
+    def forget_resource_exclusions(self, res: ResourceRecord) -> None:
+        """The resource was deleted."""
+        self.exclusions.pop(res.id, None)
+        self._reported_scope.pop(res.id, None)
+
+    def _excluded(self, res: ResourceRecord, node: NodeRecord) -> bool:
+        excluded = self.exclusions.get(res.id)
+        return excluded is not None and not excluded.allows(node.id)
 
     # -- node service and membership ---------------------------------------------------------
 
@@ -795,29 +892,65 @@ class ReferenceRuntime(RegistrySync):
             return
         if group.owner == node.id or group.deleted:
             return
+        if any(self._excluded(r, node) for r in self._group_resources(group)):
+            self.log(
+                LogLevel.INFORMATION,
+                f"group {group.name}",
+                f"no failback to {node.name}: a resource of it cannot come online there",
+            )
+            return
         self.log(LogLevel.INFORMATION, f"group {group.name}", f"failing back to {node.name}")
         with contextlib.suppress(ClusterError):
-            await self.move_group(group, node.id, wait=True, reason="failback")
+            await self.move_group(
+                group, node.id, wait=True, reason="failback", by_administrator=False
+            )
 
     # -- placement ----------------------------------------------------------------------------
 
     def _best_node(
         self, group: GroupRecord, *, exclude: set[str] | None = None, allow_paused: bool = False
     ) -> NodeRecord | None:
+        node_ids = list(self.nodes.by_id)
+        owners = []
+        for r in self._group_resources(group):
+            # The nodes where its Online said it cannot come online count as removed from
+            # its possible owners (the configured list itself is not changed).
+            excluded = self.exclusions.get(r.id)
+            ids = (
+                r.possible_owners
+                if excluded is None
+                else excluded.possible_owners(r.possible_owners, node_ids)
+            )
+            owners.append(
+                None
+                if ids is None
+                else {self.nodes.by_id[n].name for n in ids if n in self.nodes.by_id}
+            )
         names = policy.best_node(
             preferred=[self.nodes.by_id[n].name for n in group.preferred],
             nodes=[n.name for n in self.nodes],
-            possible_owners=[
-                None
-                if r.possible_owners is None
-                else {self.nodes.by_id[n].name for n in r.possible_owners if n in self.nodes.by_id}
-                for r in self._group_resources(group)
-            ],
+            possible_owners=owners,
             up=[n.name for n in self.nodes if n.up],
             paused=[] if allow_paused else [n.name for n in self.nodes if n.paused],
             exclude=[self.nodes.by_id[n].name for n in exclude or () if n in self.nodes.by_id],
         )
         return None if names is None else self.nodes.find(names)
+
+    def _exclusion_note(self, group: GroupRecord) -> str:
+        """Why some nodes were not candidates: resources whose Online ruled them out."""
+        parts = []
+        for res in self._group_resources(group):
+            excluded = self.exclusions.get(res.id)
+            if excluded is not None and excluded.nodes:
+                names = ", ".join(
+                    sorted(
+                        self.nodes.by_id[n].name for n in excluded.nodes if n in self.nodes.by_id
+                    )
+                )
+                parts.append(f"resource {res.name!r} cannot come online on {names}")
+        if not parts:
+            return ""
+        return f"; {'; '.join(parts)} (name the node to try it there again)"
 
     def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
         if not node.up:
@@ -917,6 +1050,19 @@ class ReferenceRuntime(RegistrySync):
 
     async def _online_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
         """Bring one resource online on ``node`` through its monitor; start its polls."""
+        if self._excluded(res, node):
+            # Its Online said it cannot come online here (or anywhere): the failover manager
+            # does not try again; an administrator's online clears this first.
+            self.log(
+                LogLevel.WARNING,
+                f"resource {res.name}",
+                f"not brought online on {node.name}: it cannot come online "
+                + ("on any node" if self.exclusions[res.id].all_nodes else "there")
+                + " (bring it online by hand once that is fixed)",
+                node=node,
+            )
+            self.set_resource_state(res, ResourceState.FAILED)
+            return ResourceState.FAILED
         pending = _effective(res, "PendingTimeout") / 1000
         await self._switch_monitor_if_asked(res, node)
         try:
@@ -1063,6 +1209,7 @@ class ReferenceRuntime(RegistrySync):
             self.set_owner(group, node)
             self._set_group_persistent(group, True)
             resources = self._group_resources(group)
+            self.clear_exclusions(resources)
             for res in resources:
                 self.set_resource_persistent(res, True)
                 res.generation += 1  # an admin online supersedes a pending policy step
@@ -1098,7 +1245,7 @@ class ReferenceRuntime(RegistrySync):
                 raise make_error(
                     W.ERROR_HOST_NODE_NOT_AVAILABLE,
                     f"no node can host group {group.name!r} (preferred ∩ possible owners ∩ up, "
-                    "not paused is empty)",
+                    f"not paused is empty){self._exclusion_note(group)}",
                     fix="resume or restart a node, or widen the possible owners",
                 )
             node = best
@@ -1133,8 +1280,20 @@ class ReferenceRuntime(RegistrySync):
             await self.offline_resources(group, resources)
 
     async def move_group(
-        self, group: GroupRecord, node_id: str | None, *, wait: bool, reason: str = "move"
+        self,
+        group: GroupRecord,
+        node_id: str | None,
+        *,
+        wait: bool,
+        reason: str = "move",
+        by_administrator: bool = True,
     ) -> GroupState:
+        """Move ``group`` to ``node_id`` (None: the best other node).
+
+        ``by_administrator``: a move asked for by a caller (MoveClusterGroup), which clears the
+        exclusions of the group's resources once the target is accepted; the failover
+        manager's own moves (failback) pass False.
+        """
         if node_id is not None:
             target = self.nodes.by_id[node_id]
             if group.owner == target.id:
@@ -1146,10 +1305,12 @@ class ReferenceRuntime(RegistrySync):
             if best is None:
                 raise make_error(
                     W.ERROR_HOST_NODE_NOT_AVAILABLE,
-                    f"no other node can host group {group.name!r}",
+                    f"no other node can host group {group.name!r}{self._exclusion_note(group)}",
                     fix="resume or restart a node, or widen the possible owners",
                 )
             target = best
+        if by_administrator:
+            self.clear_exclusions(self._group_resources(group))
         if not wait:
             self.task_group.start_soon(self._move_task, group, target, reason)
             await anyio.lowlevel.checkpoint()
@@ -1205,7 +1366,15 @@ class ReferenceRuntime(RegistrySync):
 
     # -- failure policy ------------------------------------------------------------------------
 
-    async def _handle_failure(self, res: ResourceRecord, node: NodeRecord, generation: int) -> None:
+    async def _handle_failure(
+        self,
+        res: ResourceRecord,
+        node: NodeRecord,
+        generation: int,
+        scope: ResourceState = ResourceState.FAILED,
+    ) -> None:
+        """The failure policy for one failure of ``res`` on ``node``; ``scope`` is where its
+        Online said it cannot come online (FAILED: an ordinary failure)."""
         group = self.groups.by_id.get(res.group)
         if group is None or res.deleted:
             return
@@ -1213,7 +1382,8 @@ class ReferenceRuntime(RegistrySync):
         period = _prop_r(res, "RestartPeriod")
         res.failure_times = list(policy.prune_window(res.failure_times, now, period / 1000))
         res.failure_times.append(now)
-        decision = policy.restart_decision(
+        decision = policy.failure_decision(
+            scope=scope,
             action=RestartAction(int(_prop_r(res, "RestartAction"))),
             failure_times=res.failure_times,
             now=now,
@@ -1236,12 +1406,22 @@ class ReferenceRuntime(RegistrySync):
             await self.offline_resources(
                 group, [d for d in dependents if d.state is not ResourceState.OFFLINE]
             )
+            why = {
+                ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE: (
+                    f" (it cannot come online on {node.name}: no restart there)"
+                ),
+                ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE: (
+                    " (it cannot come online on any node: no restart, no failover, no retry)"
+                ),
+            }.get(scope, "")
             self.log(
                 LogLevel.INFORMATION,
                 f"resource {res.name}",
-                f"failure policy: {decision.name.lower().replace('_', ' ')}",
+                f"failure policy: {decision.name.lower().replace('_', ' ')}{why}",
                 node=node,
             )
+            if decision is policy.RestartDecision.GIVE_UP:
+                return
             if decision is policy.RestartDecision.FAIL_OVER and self._failover_allowed(group):
                 target = self._best_node(group, exclude={node.id})
                 if target is not None:
@@ -1314,6 +1494,15 @@ class ReferenceRuntime(RegistrySync):
             if node is None or not node.up:
                 node = self._best_node(group)
             if node is None:
+                return
+            if self._excluded(res, node):
+                self.log(
+                    LogLevel.WARNING,
+                    f"resource {res.name}",
+                    f"RetryPeriodOnFailure elapsed, but it cannot come online on {node.name}; "
+                    "no retry",
+                    node=node,
+                )
                 return
             self.log(
                 LogLevel.INFORMATION,

@@ -208,7 +208,9 @@ async def open_reference_cluster(
 
     Time is the event loop's: run under ``@pytest.mark.virtual_time`` (or a
     :class:`VirtualClock` loop) and hours pass in milliseconds; on an ordinary loop it is real
-    time, for demos. Two environments share nothing.
+    time, for demos. Two environments share nothing: each node gets its own directory for
+    temporary files (its ``TEMP``, see ``resapi.Resource.temp_directory``), removed when the
+    environment closes.
 
     Args:
         nodes: node names, in cluster order (node ids 1, 2, ...).
@@ -253,11 +255,17 @@ async def _run_cluster(
             start_hour=start_hour,
             loop_block_threshold=loop_block_threshold,
         )
-        await runtime.start()
-        cluster = await open_cluster(name, backend=runtime)
+        try:
+            await runtime.start()
+            cluster = await open_cluster(name, backend=runtime)
+        except BaseException:
+            # Closing it removes what start() made (the nodes' temporary directories).
+            with anyio.CancelScope(shield=True):
+                await runtime.aclose()
+            raise
         try:
             yield ReferenceEnvironment(cluster=cluster, runtime=runtime)
         finally:
             with anyio.CancelScope(shield=True):
-                await cluster.aclose()
+                await cluster.aclose()  # closes the runtime: instances, then directories
             tg.cancel_scope.cancel()
