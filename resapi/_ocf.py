@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 # Only the standard library at module level, and little of it: an installed agent's monitor
 # runs this module as a script, and every import is paid on every monitor.
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from clusapi._properties import PropertyItem, PropertyTable
 
@@ -149,20 +149,39 @@ def _import_root(module_name: str) -> str | None:
     return str(root)
 
 
+#: The user Pacemaker's controller runs an agent's ``meta-data`` action as (start, stop and
+#: monitor run as root). An agent whose interpreter that user cannot execute fails meta-data
+#: with exit 126, and Pacemaker 2.1 may then stall the transition.
+CLUSTER_USER: Final = "hacluster"
+
+
 def install(
-    path: str, *, provider: str = "resapi", ocf_root: str | os.PathLike[str] = "/usr/lib/ocf"
+    path: str,
+    *,
+    provider: str = "resapi",
+    ocf_root: str | os.PathLike[str] = "/usr/lib/ocf",
+    python: str | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> Path:
     """Write the agent for the resource type at ``path`` and return its file name.
 
     The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE``: a shell script that runs
     ``resapi/_ocf.py run MODULE:CLASS ACTION`` (the same command line as
-    ``python -m resapi.ocf run``) with this interpreter and a PYTHONPATH under which the type
-    and resapi import, so it needs no set-up of its own.
+    ``python -m resapi.ocf run``) with a Python interpreter and a PYTHONPATH under which the
+    type and resapi import, so it needs no set-up of its own.
+
+    The interpreter is ``python`` if given, else this one (``sys.executable``). Pacemaker runs
+    ``meta-data`` as the user ``hacluster``; when this runs as root and that user cannot run
+    this interpreter (a pyenv or virtualenv under ``/root``, mode 0700), the agent uses the
+    system's ``python3`` of the same version instead, with this environment's site-packages
+    on its PYTHONPATH, and says so through ``report``. If there is none, ``report`` gets a
+    warning that names the fix (``python=`` a Python the cluster user can run).
 
     Raises:
-        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name.
+        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name, or for a
+            ``python`` that does not run or is not this Python's version.
     """
-    import shlex
+    import shlex  # here, not at the top: monitor and stop must stay cheap to import
 
     cls = load_type(path)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", provider) or provider in (".", ".."):
@@ -178,17 +197,18 @@ def install(
     ):
         if candidate is not None and candidate not in entries:
             entries.append(candidate)
-    pythonpath = os.pathsep.join(entries)
+    module = path.partition(":")[0]
+    interpreter, entries = _agent_python(python, entries, module, report or (lambda _: None))
     name = agent_name(cls.type_name)
     target = Path(ocf_root) / "resource.d" / provider / name
     target.parent.mkdir(parents=True, exist_ok=True)
     # -P: the script's own directory (resapi/) must not shadow top-level modules.
-    command = [sys.executable, "-P", str(Path(__file__).resolve()), "run", path]
+    command = [interpreter, "-P", str(Path(__file__).resolve()), "run", path]
     script = (
         "#!/bin/sh\n"
         f"# OCF resource agent for the resapi resource type {cls.type_name!r} ({path}).\n"
         "# Written by `python -m resapi.ocf install`; run it again to update.\n"
-        f"PYTHONPATH={shlex.quote(pythonpath)}${{PYTHONPATH:+:$PYTHONPATH}}\n"
+        f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))}${{PYTHONPATH:+:$PYTHONPATH}}\n"
         "export PYTHONPATH\n"
         "# Pacemaker sets it; the log lines are tagged with it when run by hand too.\n"
         f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{name}}}\n"
@@ -200,6 +220,117 @@ def install(
     tmp.chmod(0o755)
     tmp.replace(target)
     return target
+
+
+def _agent_python(
+    python: str | None, entries: list[str], module: str, report: Callable[[str], None]
+) -> tuple[str, list[str]]:
+    """The interpreter the agent runs, and its PYTHONPATH entries (see :func:`install`)."""
+    import shutil
+
+    if python is not None:
+        interpreter = shutil.which(python) or python
+        if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
+            return sys.executable, entries
+        version = _python_version(interpreter)
+        if version is None:
+            raise AgentError(OCF_ERR_ARGS, f"--python {python!r} does not run: give a Python 3")
+        if version != sys.version_info[:2]:
+            raise AgentError(
+                OCF_ERR_ARGS,
+                f"--python {python!r} is Python {version[0]}.{version[1]}; the agent uses this "
+                f"environment's packages, so it needs Python {sys.version_info[0]}."
+                f"{sys.version_info[1]} like the Python running install",
+            )
+        entries = [*entries, *_site_packages()]
+        if not _cluster_user_can_run(interpreter, entries, module):
+            report(_cannot_run_warning(interpreter))
+        return interpreter, entries
+    if _cluster_user_can_run(sys.executable, entries, module):
+        return sys.executable, entries
+    shared = [*entries, *_site_packages()]
+    major, minor = sys.version_info[:2]
+    for candidate in (f"/usr/bin/python{major}.{minor}", f"/usr/local/bin/python{major}.{minor}"):
+        if (
+            os.access(candidate, os.X_OK)
+            and _python_version(candidate) == (major, minor)
+            and _cluster_user_can_run(candidate, shared, module)
+        ):
+            report(
+                f"note: the agent runs {candidate}: the cluster user {CLUSTER_USER!r} cannot "
+                f"run {sys.executable} (Pacemaker runs meta-data as that user); pass "
+                "--python to choose another interpreter"
+            )
+            return candidate, shared
+    report(_cannot_run_warning(sys.executable))
+    return sys.executable, entries
+
+
+def _cannot_run_warning(interpreter: str) -> str:
+    return (
+        f"warning: the cluster user {CLUSTER_USER!r} cannot run {interpreter} with this "
+        "agent's PYTHONPATH, and Pacemaker runs the meta-data action as that user (it fails "
+        "with exit 126). Install with --python naming a Python that user can execute, e.g. "
+        "a virtualenv outside /root, or make the interpreter's directories readable"
+    )
+
+
+def _python_version(interpreter: str) -> tuple[int, int] | None:
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            [interpreter, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except OSError:
+        return None
+    parts = result.stdout.split()
+    if result.returncode != 0 or len(parts) != 2:
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def _site_packages() -> list[str]:
+    """This environment's site-packages: what the type's dependencies import from."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    return list(dict.fromkeys(paths[key] for key in ("purelib", "platlib")))
+
+
+def _cluster_user_can_run(interpreter: str, entries: list[str], module: str) -> bool:
+    """True unless this runs as root, the cluster user exists, and that user cannot import
+    ``module`` with ``interpreter`` and ``entries`` (as Pacemaker's meta-data call would)."""
+    import pwd
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0:
+        return True  # not root: the agent is for this user, or a check we cannot make
+    try:
+        pwd.getpwnam(CLUSTER_USER)
+    except KeyError:
+        return True  # no Pacemaker installed here: nothing to check against
+    runuser = shutil.which("runuser")
+    if runuser is None:
+        return True
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": os.pathsep.join(entries)}
+    try:
+        result = subprocess.run(
+            [runuser, "-u", CLUSTER_USER, "--", interpreter, "-P", "-c", f"import {module}"],
+            capture_output=True,
+            env=env,
+            cwd="/",
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
 
 
 # --------------------------------------------------------------------------- parameters
@@ -882,9 +1013,21 @@ def _install_main(args: list[str]) -> int:
     parser.add_argument("path", metavar="MODULE:CLASS", help="the resource type")
     parser.add_argument("--provider", default="resapi", help="default: resapi")
     parser.add_argument("--ocf-root", default="/usr/lib/ocf", help="default: /usr/lib/ocf")
+    parser.add_argument(
+        "--python",
+        default=None,
+        help="the interpreter the agent runs (default: this one, or the system's python3 of "
+        "the same version when the cluster user cannot run this one)",
+    )
     options = parser.parse_args(args)
     try:
-        target = install(options.path, provider=options.provider, ocf_root=options.ocf_root)
+        target = install(
+            options.path,
+            provider=options.provider,
+            ocf_root=options.ocf_root,
+            python=options.python,
+            report=lambda message: print(message, file=sys.stderr),
+        )
     except AgentError as exc:
         print(f"{parser.prog}: error: {exc.reason}", file=sys.stderr)
         return exc.code

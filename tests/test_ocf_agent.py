@@ -172,8 +172,17 @@ def test_install_writes_an_executable_agent(agent: Agent) -> None:
     assert agent.path.parent.parent.name == "resource.d"
     assert (agent.path.stat().st_mode & 0o777) == 0o755
     script = agent.path.read_text()
-    assert sys.executable in script  # the Python that installed it
     assert ECHO in script
+    exec_line = script.splitlines()[-1]
+    if _ocf._cluster_user_can_run(sys.executable, [], "resapi"):
+        assert f"exec {sys.executable} -P" in exec_line  # the Python that installed it
+    else:
+        # hacluster cannot run it (e.g. a pyenv under /root): the system Python of the same
+        # version runs the agent, with the installing environment's packages on its path.
+        major, minor = sys.version_info[:2]
+        assert re.search(rf"exec /usr(/local)?/bin/python{major}\.{minor} -P", exec_line)
+        for site in _ocf._site_packages():
+            assert site in script
 
 
 def test_install_command_line_with_a_provider(tmp_path: Path) -> None:
@@ -752,3 +761,61 @@ def test_ocf_tester_passes(
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{path} passed all tests" in result.stdout
     assert "* rc=" not in result.stdout
+
+
+# -- the interpreter an installed agent runs ------------------------------------------------------
+
+
+def test_install_refuses_a_python_of_another_version(tmp_path: Path) -> None:
+    fake = tmp_path / "python9"
+    fake.write_text("#!/bin/sh\necho 3 99\n")
+    fake.chmod(0o755)
+    with pytest.raises(_ocf.AgentError) as info:
+        _ocf.install(ECHO, ocf_root=tmp_path / "ocf", python=str(fake))
+    assert info.value.code == _ocf.OCF_ERR_ARGS
+    assert "is Python 3.99" in info.value.reason
+    assert f"needs Python {sys.version_info[0]}.{sys.version_info[1]}" in info.value.reason
+    assert not (tmp_path / "ocf").exists()  # nothing written
+
+
+def test_install_warns_when_the_cluster_user_cannot_run_any_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_ocf, "_cluster_user_can_run", lambda *_: False)
+    reports: list[str] = []
+    path = _ocf.install(ECHO, ocf_root=tmp_path, report=reports.append)
+    assert f"exec {sys.executable} -P" in path.read_text()  # no usable other: keep this one
+    assert len(reports) == 1
+    assert "cannot run" in reports[0]
+    assert "--python" in reports[0]  # the fix
+
+
+def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path) -> None:
+    """Pacemaker runs meta-data as hacluster: install picks a Python that user can run."""
+    if os.geteuid() != 0:
+        pytest.skip("checks the agent as the cluster user: run as root")
+    if (
+        shutil.which("runuser") is None
+        or subprocess.run(["id", _ocf.CLUSTER_USER], capture_output=True, check=False).returncode
+    ):
+        pytest.skip("no user hacluster: apt-get install -y pacemaker corosync pacemaker-cli-utils")
+    root = Path(tempfile.mkdtemp(prefix="ocfroot"))  # readable by hacluster, unlike tmp_path
+    try:
+        root.chmod(0o755)
+        reports: list[str] = []
+        path = _ocf.install(ECHO, ocf_root=root, report=reports.append)
+        for directory in (root / "resource.d", path.parent):
+            directory.chmod(0o755)
+        result = subprocess.run(
+            ["runuser", "-u", _ocf.CLUSTER_USER, "--", str(path), "meta-data"],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"},
+            cwd="/",
+            check=False,
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert result.returncode == 0, (reports, result.stderr)
+    assert '<resource-agent name="echo-server"' in result.stdout
+    assert not any(r.startswith("warning") for r in reports), reports
