@@ -3,6 +3,8 @@
 :class:`VirtualClock` runs asyncio on virtual time, so that hours of cluster time, including
 ``anyio.sleep`` inside resource code, pass in milliseconds. The pytest plugin
 (``pytest_plugins = ["clusapi.testing.pytest_plugin"]``) adds the ``virtual_time`` marker.
+:class:`PacemakerLab` starts a real Pacemaker + Corosync cluster on this machine, one network
+namespace per node, for tests against the real thing (root and the packages required).
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from ._faults import (
     SimulationTimings as SimulationTimings,
     run_fault_schedule as run_fault_schedule,
 )
+from ._lab import PacemakerLab as PacemakerLab
 
 __all__ = (
     "FaultKind",
     "FaultSchedule",
     "FaultSimulation",
     "FaultStep",
+    "PacemakerLab",
     "ReferenceEnvironment",
     "SimulationReport",
     "SimulationTimings",
