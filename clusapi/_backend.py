@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import ClassVar, Generic, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar, final
 
 import attrs
 
-__all__ = ("Backend", "MockBackend", "Operation")
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectStreamStatistics
+
+    from ._values import Notification
+
+__all__ = ("Backend", "MockBackend", "NotificationStream", "Operation")
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -32,6 +37,33 @@ class Operation(Generic[T_co]):
 
     #: The Win32 function the operation mirrors, for logs and messages.
     mirrors: ClassVar[str] = ""
+
+
+class NotificationStream(Protocol):
+    """What a backend returns for :class:`~clusapi.lowlevel.OpenNotifyPort` and
+    ``OpenRegistryPort``: the events of one port, in order.
+
+    The receiving end of an anyio memory object stream is one (the reference runtime pushes
+    into it); a backend that learns of changes by polling can return its own object that
+    polls inside :meth:`receive` (the Pacemaker backend does).
+    """
+
+    async def receive(self) -> Notification:
+        """The next event; raises ``anyio.EndOfStream`` or ``anyio.ClosedResourceError``
+        when the port is closed."""
+        ...
+
+    def receive_nowait(self) -> Notification:
+        """The next queued event; raises ``anyio.WouldBlock`` if there is none."""
+        ...
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        """``current_buffer_used``: how many events are queued (for ``NotifyPort.statistics``)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the port; the backend stops queueing events for it. Idempotent."""
+        ...
 
 
 class Backend(Protocol):

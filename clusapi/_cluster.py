@@ -243,21 +243,54 @@ class Cluster(AsyncResource, metaclass=NoPublicConstructor):
 async def open_cluster(name: str | None = None, *, backend: Backend | None = None) -> Cluster:
     """Open a cluster (mirrors ``OpenCluster``).
 
+    How the backend is chosen:
+
+    * ``backend=...`` given: that backend runs the cluster, e.g.
+      ``clusapi.pacemaker.PacemakerBackend(cib_file="cib.xml")`` for a saved Pacemaker
+      configuration, or ``PacemakerBackend(command_prefix=...)`` for a node reached through a
+      command prefix; ``name`` is then not used. (The in-process reference runtime is opened
+      with :func:`clusapi.testing.open_reference_cluster`.)
+    * no backend: the local Pacemaker cluster (like ``OpenCluster(NULL)``), driven through
+      Pacemaker's command-line tools, if they are installed and the cluster on this machine
+      answers them (``cibadmin --query``, read with ``crm_mon``). With ``name``, that
+      cluster's ``cluster-name`` must match it (case-insensitively); clusters elsewhere are
+      not looked up.
+
     Args:
         name: the cluster's name; None: the local cluster.
-        backend: what runs the cluster. The reference runtime is opened with
-            :func:`clusapi.testing.open_reference_cluster`; a real cluster backend
-            (Pacemaker) comes in a later release.
+        backend: what runs the cluster (see above).
 
     Raises:
-        ClusterUnavailableError: if no backend is given and no cluster service runs here.
+        ClusterUnavailableError: ERROR_CLUSTER_NODE_DOWN if no backend is given and no cluster
+            service answers here: the message says what to start or install.
     """
-    if backend is None:
+    if backend is not None:
+        return Cluster._create(backend=backend)
+    # Imported here: clusapi's import stays free of the backend until a real cluster is used.
+    from ._pacemaker._backend import PacemakerBackend
+
+    local = PacemakerBackend()
+    try:
+        info = await local.execute(ops.GetClusterInfo())
+    except ClusterUnavailableError as exc:
+        await local.aclose()
         raise ClusterUnavailableError(
             Win32Error.ERROR_CLUSTER_NODE_DOWN,
-            f"no cluster service to open{f' for {name!r}' if name else ''}: this release has "
-            "no real-cluster backend",
-            fix="pass backend=..., or use clusapi.testing.open_reference_cluster() for an "
-            "in-process cluster",
+            f"no cluster service answers on this machine{f' for {name!r}' if name else ''}: "
+            f"{exc.description}",
+            fix="start corosync and pacemaker (systemctl start pacemaker), or install them "
+            "(apt-get install pacemaker corosync pacemaker-cli-utils resource-agents); or pass "
+            "backend=PacemakerBackend(cib_file=...) for a saved CIB, or use "
+            "clusapi.testing.open_reference_cluster() for an in-process cluster",
+        ) from exc
+    except BaseException:
+        await local.aclose()
+        raise
+    if name is not None and name.casefold() != info.name.casefold():
+        await local.aclose()
+        raise ClusterUnavailableError(
+            Win32Error.ERROR_CLUSTER_NODE_DOWN,
+            f"the cluster on this machine is {info.name!r}, not {name!r}",
+            fix="pass name=None for the local cluster, or backend=... for another one",
         )
-    return Cluster._create(backend=backend)
+    return Cluster._create(backend=local)

@@ -1,12 +1,18 @@
-"""``python -m clusapi demo``: a failover and a failback, live, on an in-process cluster.
+"""``python -m clusapi demo``: a failover and a failback, live, with the timings measured.
 
-The demo starts a 3-node reference cluster on real time (heartbeat every 0.5 s, a node is
-declared down after 2 s without one), creates group ``web`` from the example types of
-``examples/virtual_address.py`` (a Virtual Address on a loopback TCP port and an Echo Service
-that depends on it), brings it online, starts a client of the address, crashes the owner node,
-restarts it, and ends with the timings measured in the run: detection, failover, the client's
-outage, failback. Every state change comes from a notify port; the status blocks from the
-ordinary Cluster API calls.
+The demo brings group ``web`` (an address and an echo service behind it) online, starts a
+client of the address, crashes the owner node, restarts it, and ends with the timings of the
+run: detection, failover, the client's outage, failback. Every state change comes from a
+notify port; the status blocks from the ordinary Cluster API calls. It runs on one of two
+*engines*, which differ only in what runs the cluster:
+
+- ``reference`` (:mod:`clusapi._demo_reference`, the default): a 3-node reference cluster in
+  this process, on real time;
+- ``pacemaker`` (:mod:`clusapi._demo_pacemaker`): a real 3-node Pacemaker + Corosync cluster
+  that the demo starts on this machine in network namespaces and tears down at the end.
+
+This module is the engine-neutral part: the screen, the observer of the notify port, the status
+block and line, the summary, and the run (:func:`run_demo`).
 
 Output is plain text. On a terminal a status line at the bottom is redrawn in place (ANSI
 ``CR`` + erase line); piped, or with ``--plain``, there are no control codes at all.
@@ -17,60 +23,69 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import TYPE_CHECKING, Final, TextIO
+from typing import TYPE_CHECKING, Final, Literal, Protocol, TextIO
 
 import anyio
 import attrs
 
-from examples.virtual_address import (
-    EchoClient,
-    create_address_and_echo,
-    free_port,
-    register_types,
-)
-
-from ._enums import ClusterChange, FailbackType, GroupState, LogLevel, NodeState
+from ._enums import ClusterChange
 from ._errors import ClusterError
-from .testing import open_reference_cluster
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from examples.virtual_address import ClientEvent, Reply
 
     from ._cluster import Cluster
     from ._notify import NotifyPort
+    from ._values import Notification
 
 __all__ = ("DemoError", "run_demo")
 
-NODES: Final = ("NODE1", "NODE2", "NODE3")
-HEARTBEAT_INTERVAL: Final = 0.5
-NODE_TIMEOUT: Final = 2.0
-#: The cluster-local hour at time 0, inside the failback window, so failback happens in the run.
-START_HOUR: Final = 9
-FAILBACK_WINDOW: Final = (9, 10)
 GROUP: Final = "web"
-ADDRESS: Final = "127.0.0.1"
 #: Seconds of steady client traffic shown between the steps.
 HOLD: Final = 3.0
 #: The longest one step (detection, failover, failback, a client reply) may take.
 STEP_TIMEOUT: Final = 10.0
-#: The longest the whole demo may take before it gives up.
-TOTAL_TIMEOUT: Final = 50.0
 #: How often the status line is redrawn on a terminal.
 LIVE_INTERVAL: Final = 0.2
 
 _CLEAR_LINE: Final = "\r\x1b[2K"
+#: The changes the observer shows (what the demo registers for).
+_WATCHED: Final = (
+    ClusterChange.NODE_STATE,
+    ClusterChange.GROUP_STATE,
+    ClusterChange.RESOURCE_STATE,
+)
+
+Engine = Literal["reference", "pacemaker"]
+ENGINES: Final[tuple[Engine, ...]] = ("reference", "pacemaker")
 
 
 class DemoError(Exception):
     """Something the demo expected did not happen; the message says what."""
 
 
+class ClientView(Protocol):
+    """What the demo reads of its client: the example's ``EchoClient`` in this process, or
+    the Pacemaker engine's view of a client process in the lab's hub namespace."""
+
+    @property
+    def replies(self) -> Sequence[Reply]: ...
+
+    async def wait_for_reply(self, node: str | None = None, *, after: float | None = None) -> Reply:
+        """The first reply from ``node`` later than ``after``, waiting for it."""
+        ...
+
+    def outage_around(self, moment: float) -> tuple[Reply, Reply] | None:
+        """The last reply at or before ``moment`` and the first one after it."""
+        ...
+
+
 # -- output -------------------------------------------------------------------------------------
 
 
-class _Screen:
+class Screen:
     """Where the demo writes: permanent lines, plus (on a terminal) one status line at the
     bottom that is redrawn in place. Without ``live`` no control code is ever written."""
 
@@ -97,6 +112,9 @@ class _Screen:
         self._out.write(_CLEAR_LINE + self._status)
         self._out.flush()
 
+    def flush(self) -> None:
+        self._out.flush()
+
     def clear_status(self) -> None:
         if self._status:
             self._status = ""
@@ -112,16 +130,25 @@ def _terminal_width(out: TextIO) -> int:
     return columns if columns > 0 else 100  # a pseudo-terminal may report 0
 
 
-def _stamp(time: float, subject: str, text: str) -> str:
+def stamp(time: float, subject: str, text: str) -> str:
+    """One timeline line: time, subject, what happened."""
     return f"  {time:8.3f}  {subject:<18} {text}"
+
+
+def describe_client_event(event: ClientEvent) -> str:
+    """A client event as the timeline shows it."""
+    if event.kind == "connected":
+        after = f" (after {event.failed_attempts} failed attempts)" if event.failed_attempts else ""
+        return f"connected: 'echo from {event.node}'{after}"
+    return f"connection to {event.node} lost: {event.reason}"
 
 
 # -- what the cluster says ----------------------------------------------------------------------
 
 
 @attrs.frozen
-class _Change:
-    """One observed state change: of a node, a group or a resource, at cluster time ``time``."""
+class Change:
+    """One observed state change: of a node, a group or a resource, at demo time ``time``."""
 
     time: float
     kind: str
@@ -135,26 +162,39 @@ class _Change:
         return f"{self.state} on {self.owner}"
 
 
-class _Observer:
+class Observer:
     """Reads the notify port, keeps the current state of every object, prints each change on
     the timeline and lets the demo wait for one.
 
     Events carry no state, so each batch of queued events is followed by one state query per
-    object it names, stamped with the time of that object's last event. The reference
-    runtime's state queries do not suspend, so the answers are the states right after that
-    event: no later change can slip in between.
+    object it names, stamped by ``stamp`` from that object's last event (default: the event's
+    own time). The reference runtime's state queries do not suspend, so there the answers are
+    the states right after that event; a real cluster's queries take time, and the answer may
+    be a moment newer than the event (a later event for the same object then finds nothing
+    new to print).
     """
 
-    def __init__(self, cluster: Cluster, screen: _Screen) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        screen: Screen,
+        *,
+        step_timeout: float = STEP_TIMEOUT,
+        stamp: Callable[[Notification], float] | None = None,
+    ) -> None:
         self._cluster = cluster
         self._screen = screen
-        self.history: list[_Change] = []
+        self._step_timeout = step_timeout
+        self._stamp: Callable[[Notification], float] = (
+            stamp if stamp is not None else (lambda event: event.time)
+        )
+        self.history: list[Change] = []
         self._current: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._changed = anyio.Event()
 
     async def seed(self) -> None:
         """Record the states before the first event, so that only changes are printed."""
-        for kind, name, state, owner in await _snapshot(self._cluster):
+        for kind, name, state, owner in await snapshot(self._cluster):
             self._current[kind, name] = (state, owner)
 
     async def run(self, port: NotifyPort) -> None:
@@ -168,15 +208,17 @@ class _Observer:
             latest: dict[tuple[ClusterChange, str], float] = {}
             for event in batch:
                 latest.pop((event.change, event.name), None)
-                latest[event.change, event.name] = event.time
+                latest[event.change, event.name] = self._stamp(event)
             for (change, name), time in latest.items():
+                if change not in _WATCHED:
+                    continue  # e.g. CLUSTER_STATE when a real cluster stops answering
                 kind, state, owner = await self._query(change, name)
                 if self._current.get((kind, name)) == (state, owner):
                     continue
                 self._current[kind, name] = (state, owner)
-                record = _Change(time, kind, name, state, owner)
+                record = Change(time, kind, name, state, owner)
                 self.history.append(record)
-                self._screen.line(_stamp(time, f"{kind} {name}", record.describe()))
+                self._screen.line(stamp(time, f"{kind} {name}", record.describe()))
             self._changed.set()
             self._changed = anyio.Event()
 
@@ -191,22 +233,22 @@ class _Observer:
         res = await (await cluster.open_resource(name)).state_info()
         return "resource", res.state.name, res.owner
 
-    async def wait_for(self, what: str, match: Callable[[_Change], bool], after: float) -> _Change:
+    async def wait_for(self, what: str, match: Callable[[Change], bool], after: float) -> Change:
         """The first change at or after ``after`` that ``match`` accepts, waiting for it.
 
         Raises:
-            DemoError: if none comes within :data:`STEP_TIMEOUT` seconds.
+            DemoError: if none comes within the step timeout.
         """
-        with anyio.move_on_after(STEP_TIMEOUT):
+        with anyio.move_on_after(self._step_timeout):
             while True:
                 for change in self.history:
                     if change.time >= after and match(change):
                         return change
                 await self._changed.wait()
-        raise DemoError(f"{what} did not happen within {STEP_TIMEOUT:g} s")
+        raise DemoError(f"{what} did not happen within {self._step_timeout:g} s")
 
 
-async def _snapshot(cluster: Cluster) -> list[tuple[str, str, str, str | None]]:
+async def snapshot(cluster: Cluster) -> list[tuple[str, str, str, str | None]]:
     """(kind, name, state, owner) of every node, group and resource, through the Cluster API."""
     rows: list[tuple[str, str, str, str | None]] = [
         ("node", node.name, (await node.state()).name, None) for node in await cluster.nodes()
@@ -220,7 +262,7 @@ async def _snapshot(cluster: Cluster) -> list[tuple[str, str, str, str | None]]:
     return rows
 
 
-def _client_summary(client: EchoClient | None) -> str:
+def _client_summary(client: ClientView | None) -> str:
     if client is None:
         return "not started"
     if not client.replies:
@@ -229,8 +271,9 @@ def _client_summary(client: EchoClient | None) -> str:
     return f"{len(client.replies)} replies, the last from {last.node} at {last.time:.3f}"
 
 
-async def _status_block(cluster: Cluster, now: float, client: EchoClient | None) -> list[str]:
-    rows = await _snapshot(cluster)
+async def status_block(cluster: Cluster, now: float, client: ClientView | None) -> list[str]:
+    """The status of every object and of the client, as a block of lines."""
+    rows = await snapshot(cluster)
 
     def cells(kind: str) -> str:
         return "   ".join(
@@ -248,8 +291,9 @@ async def _status_block(cluster: Cluster, now: float, client: EchoClient | None)
     ]
 
 
-async def _status_line(cluster: Cluster, now: float, client: EchoClient | None) -> str:
-    rows = await _snapshot(cluster)
+async def status_line(cluster: Cluster, now: float, client: ClientView | None) -> str:
+    """The one-line status redrawn at the bottom of a terminal."""
+    rows = await snapshot(cluster)
     nodes = " ".join(f"{name} {state}" for kind, name, state, _ in rows if kind == "node")
     groups = " ".join(
         f"{name} {state}@{owner}" for kind, name, state, owner in rows if kind == "group"
@@ -265,8 +309,8 @@ async def _status_line(cluster: Cluster, now: float, client: EchoClient | None) 
 
 
 @attrs.define
-class _Timings:
-    """What the summary reports, all in cluster time (seconds)."""
+class Timings:
+    """What the summary reports, all in demo time (seconds)."""
 
     owner: str = ""
     new_owner: str = ""
@@ -280,217 +324,53 @@ class _Timings:
 
 
 @attrs.define
-class _Failure:
+class Failure:
     """Where a failed run left its evidence: the tail of the cluster log."""
 
     log_tail: list[str] = attrs.field(factory=list)
 
 
-async def _demo(screen: _Screen, port: int, failure: _Failure) -> _Timings:
-    timings = _Timings()
-    screen.line(
-        f"[1] start a {len(NODES)}-node reference cluster on real time: heartbeat every "
-        f"{HEARTBEAT_INTERVAL:g} s, a node is down after {NODE_TIMEOUT:g} s without one"
-    )
-    async with open_reference_cluster(
-        nodes=NODES,
-        name="DEMO",
-        heartbeat_interval=HEARTBEAT_INTERVAL,
-        node_timeout=NODE_TIMEOUT,
-        start_hour=START_HOUR,
-    ) as env:
-        try:
-            cluster = env.cluster
-            # Cluster time (what events and the log carry) from the loop's clock: the cluster
-            # hour says how long ago the cluster formed.
-            origin = anyio.current_time() - ((env.cluster_hour() - START_HOUR) % 24) * 3600
+async def client_reply(
+    client: ClientView, node: str, after: float, limit: float = STEP_TIMEOUT
+) -> Reply:
+    """The client's first reply from ``node`` after ``after``, waiting for it.
 
-            def clock() -> float:
-                return anyio.current_time() - origin
-
-            await register_types(cluster)
-            group = await cluster.create_group(GROUP)
-            await group.set_preferred_owners(list(NODES))
-            await group.set_common_properties(
-                auto_failback_type=int(FailbackType.ALLOW_FAILBACK),
-                failback_window_start=FAILBACK_WINDOW[0],
-                failback_window_end=FAILBACK_WINDOW[1],
-            )
-            await create_address_and_echo(group, port, address=ADDRESS)
-            start, end = FAILBACK_WINDOW
-            hour = env.cluster_hour()
-            screen.line(
-                f"    group {GROUP}: resource 'address' (Virtual Address {ADDRESS}:{port}) and "
-                "'echo' (Echo Service, depends on 'address')"
-            )
-            screen.line(
-                f"    preferred owners {', '.join(NODES)}; failback allowed {start:02d}:00-"
-                f"{end:02d}:00; cluster-local time is {int(hour):02d}:{int(hour * 60) % 60:02d}"
-            )
-            screen.line(
-                "    times below are cluster time in seconds; changes come from a notify port"
-            )
-
-            client: EchoClient | None = None
-            observer = _Observer(cluster, screen)
-            changes = ClusterChange.NODE_STATE | ClusterChange.GROUP_STATE
-            changes |= ClusterChange.RESOURCE_STATE
-            async with cluster.notifications(changes) as port_, anyio.create_task_group() as tg:
-                await observer.seed()
-                tg.start_soon(observer.run, port_)
-
-                async def show_status() -> None:
-                    for text in await _status_block(cluster, clock(), client):
-                        screen.line(text)
-
-                async def live() -> None:
-                    while True:
-                        screen.status(await _status_line(cluster, clock(), client))
-                        await anyio.sleep(LIVE_INTERVAL)
-
-                if screen.live:
-                    tg.start_soon(live)
-
-                # -- online
-                screen.line()
-                screen.line(f"[2] bring group {GROUP} online")
-                await group.online()
-                info = await group.state_info()
-                if info.state is not GroupState.ONLINE or info.owner is None:
-                    raise DemoError(f"group {GROUP} is {info.state.name} after online()")
-                timings.owner = owner = info.owner
-                await anyio.sleep(0.05)  # let the observer print the last changes first
-                await show_status()
-
-                # -- the client
-                screen.line()
-                screen.line(
-                    f"[3] start a client of {ADDRESS}:{port}: a request every 0.1 s, "
-                    "reconnecting 0.1 s after a failure"
-                )
-
-                def on_client_event(event: ClientEvent) -> None:
-                    if event.kind == "connected":
-                        after = (
-                            f" (after {event.failed_attempts} failed attempts)"
-                            if event.failed_attempts
-                            else ""
-                        )
-                        text = f"connected: 'echo from {event.node}'{after}"
-                    else:
-                        text = f"connection to {event.node} lost: {event.reason}"
-                    screen.line(_stamp(event.time, "client", text))
-
-                client = EchoClient(
-                    ADDRESS,
-                    port,
-                    interval=0.1,
-                    retry_interval=0.1,
-                    clock=clock,
-                    on_event=on_client_event,
-                )
-                tg.start_soon(client.run)
-                await _client_reply(client, owner, clock())
-                await anyio.sleep(HOLD)
-                await show_status()
-
-                # -- crash
-                screen.line()
-                screen.line(f"[4] crash {owner}, the owner of {GROUP}")
-                timings.crash = crash = clock()
-                env.crash_node(owner)
-                screen.line(_stamp(crash, "demo", f"{owner} crashed (env.crash_node)"))
-                down = await observer.wait_for(
-                    f"node {owner} DOWN",
-                    lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.DOWN.name),
-                    crash,
-                )
-                timings.down = down.time
-                online = await observer.wait_for(
-                    f"group {GROUP} ONLINE on another node",
-                    lambda c: (
-                        (c.kind, c.name, c.state) == ("group", GROUP, "ONLINE") and c.owner != owner
-                    ),
-                    down.time,
-                )
-                timings.failed_over = online.time
-                timings.new_owner = new_owner = online.owner or "?"
-                await _client_reply(client, new_owner, crash)
-                timings.outage = _outage(client, crash)
-                await anyio.sleep(HOLD)
-                await show_status()
-
-                # -- restart and failback
-                screen.line()
-                screen.line(f"[5] restart {owner}: it rejoins; {GROUP} fails back in its window")
-                restart = clock()
-                screen.line(_stamp(restart, "demo", f"{owner} restarted (env.restart_node)"))
-                await env.restart_node(owner)
-                up = await observer.wait_for(
-                    f"node {owner} UP",
-                    lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.UP.name),
-                    restart,
-                )
-                timings.up = up.time
-                back = await observer.wait_for(
-                    f"group {GROUP} ONLINE on {owner} (failback)",
-                    lambda c: (
-                        (c.kind, c.name, c.state, c.owner) == ("group", GROUP, "ONLINE", owner)
-                    ),
-                    up.time,
-                )
-                timings.failed_back = back.time
-                first = await _client_reply(client, owner, up.time)
-                timings.failback_outage = _gap_before(client, first.time)
-                await anyio.sleep(HOLD)
-                await show_status()
-                screen.clear_status()
-                screen.line()
-                screen.line("[6] stop the client and the cluster")
-                tg.cancel_scope.cancel()
-        except BaseException:
-            failure.log_tail = env.format_log(LogLevel.WARNING).splitlines()[-10:]
-            raise
-    return timings
-
-
-async def _client_reply(client: EchoClient, node: str, after: float) -> Reply:
-    with anyio.move_on_after(STEP_TIMEOUT):
+    Raises:
+        DemoError: if none comes within ``limit`` seconds.
+    """
+    with anyio.move_on_after(limit):
         return await client.wait_for_reply(node, after=after)
-    raise DemoError(f"the client got no reply from {node} within {STEP_TIMEOUT:g} s")
+    raise DemoError(f"the client got no reply from {node} within {limit:g} s")
 
 
-async def _check_stopped(port: int) -> None:
-    try:
-        stream = await anyio.connect_tcp(ADDRESS, port)
-    except OSError:
-        return  # refused: the address is gone with the cluster
-    await stream.aclose()
-    raise DemoError(f"something still accepts on {ADDRESS}:{port} after the cluster stopped")
-
-
-def _outage(client: EchoClient, moment: float) -> tuple[float, float]:
+def outage(client: ClientView, moment: float) -> tuple[float, float]:
+    """The client's last reply up to ``moment`` and its first one after it."""
     pair = client.outage_around(moment)
     if pair is None:
         raise DemoError("the client has no replies on both sides of the crash")
     return pair[0].time, pair[1].time
 
 
-def _gap_before(client: EchoClient, time: float) -> tuple[float, float]:
+def gap_before(client: ClientView, time: float) -> tuple[float, float]:
+    """The client's last reply before ``time``, and ``time``."""
     earlier = [r.time for r in client.replies if r.time < time]
     if not earlier:
-        raise DemoError("the client has no reply before the failback")
+        raise DemoError(f"the client has no reply before the one at {time:.3f}")
     return earlier[-1], time
 
 
-def _summary(t: _Timings) -> list[str]:
-    start, end = FAILBACK_WINDOW
+def summary(t: Timings, *, detection: str, failback: str) -> list[str]:
+    """The summary lines: label, seconds, what was measured.
+
+    Args:
+        detection: how the cluster detects a crash (shown after the detection row).
+        failback: what lets the group fail back (shown after the failback row).
+    """
     rows = [
         (
             "detection",
             t.down - t.crash,
-            f"{t.owner} crashed -> node {t.owner} DOWN "
-            f"(heartbeat {HEARTBEAT_INTERVAL:g} s, node timeout {NODE_TIMEOUT:g} s)",
+            f"{t.owner} crashed -> node {t.owner} DOWN ({detection})",
         ),
         (
             "failover",
@@ -505,8 +385,7 @@ def _summary(t: _Timings) -> list[str]:
         (
             "failback",
             t.failed_back - t.up,
-            f"node {t.owner} UP -> group {GROUP} ONLINE on {t.owner} "
-            f"(window {start:02d}:00-{end:02d}:00)",
+            f"node {t.owner} UP -> group {GROUP} ONLINE on {t.owner} ({failback})",
         ),
         (
             "failback outage",
@@ -529,24 +408,50 @@ def _reason(exc: BaseException) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", False
 
 
-async def _main(port: int | None, live: bool, out: TextIO, err: TextIO) -> int:
-    screen = _Screen(out, live=live)
-    port = free_port(ADDRESS) if port is None else port
+class DemoEngine(Protocol):
+    """What runs the cluster of one demo run (see :mod:`clusapi._demo_reference`)."""
+
+    #: The demo's first line.
+    title: str
+    #: The longest the whole run may take before it gives up, in seconds.
+    total_timeout: float
+
+    async def run(self, screen: Screen, failure: Failure) -> Timings:
+        """Run the story on a cluster it starts and stops itself; return what it measured.
+
+        Raises:
+            DemoError: something expected did not happen (also ClusterError from a call).
+        """
+        ...
+
+    async def check_stopped(self) -> str:
+        """After :meth:`run`: what shows that everything it started has stopped (one line).
+
+        Raises:
+            DemoError: something is still running.
+        """
+        ...
+
+    def summary(self, timings: Timings) -> list[str]:
+        """The summary lines (see :func:`summary`)."""
+        ...
+
+
+async def _main(engine: DemoEngine, screen: Screen, err: TextIO) -> int:
     began = anyio.current_time()
-    screen.line("clusapi demo: failover and failback of a virtual address, in real time")
-    failure = _Failure()
-    timings: _Timings | None = None
+    screen.line(engine.title)
+    failure = Failure()
+    timings: Timings | None = None
     try:
-        with anyio.move_on_after(TOTAL_TIMEOUT):
-            timings = await _demo(screen, port, failure)
+        with anyio.move_on_after(engine.total_timeout):
+            timings = await engine.run(screen, failure)
         if timings is None:
-            raise DemoError(f"the demo did not finish within {TOTAL_TIMEOUT:g} s")
-        await _check_stopped(port)
-        screen.line(f"    stopped: nothing accepts on {ADDRESS}:{port} any more")
+            raise DemoError(f"the demo did not finish within {engine.total_timeout:g} s")
+        screen.line(f"    stopped: {await engine.check_stopped()}")
     except Exception as exc:
         screen.clear_status()
         reason, expected = _reason(exc)
-        out.flush()
+        screen.flush()
         err.write(f"\ndemo FAILED: {reason}\n")
         if failure.log_tail:
             err.write("last warnings and errors in the cluster log:\n")
@@ -557,7 +462,7 @@ async def _main(port: int | None, live: bool, out: TextIO, err: TextIO) -> int:
         return 1
     screen.line()
     screen.line("Summary (measured in this run):")
-    for line in _summary(timings):
+    for line in engine.summary(timings):
         screen.line(line)
     screen.line()
     screen.line(f"demo finished in {anyio.current_time() - began:.1f} s")
@@ -567,6 +472,7 @@ async def _main(port: int | None, live: bool, out: TextIO, err: TextIO) -> int:
 def run_demo(
     port: int | None = None,
     *,
+    engine: Engine = "reference",
     plain: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -574,7 +480,9 @@ def run_demo(
     """Run the demo on a new asyncio event loop; return the exit status (0: it worked).
 
     Args:
-        port: the TCP port of the virtual address; default: a free one.
+        port: the TCP port of the address; default: a free one (reference), 7100 (pacemaker).
+        engine: ``"reference"`` (in-process cluster) or ``"pacemaker"`` (a real 3-node
+            Pacemaker cluster in network namespaces; needs root and the packages).
         plain: never redraw with ANSI codes, even on a terminal.
         out: where the demo writes (default: stdout); ANSI codes only if it is a terminal.
         err: where a failure is reported (default: stderr).
@@ -582,8 +490,15 @@ def run_demo(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     live = not plain and out.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+    screen = Screen(out, live=live)
+    if engine == "pacemaker":
+        from ._demo_pacemaker import run_pacemaker_demo
+
+        return run_pacemaker_demo(port, screen, err, _main)
+    from ._demo_reference import ReferenceEngine
+
     try:
-        return anyio.run(_main, port, live, out, err, backend="asyncio")
+        return anyio.run(_main, ReferenceEngine(port), screen, err, backend="asyncio")
     except KeyboardInterrupt:
         out.write("\ninterrupted\n")
         return 130

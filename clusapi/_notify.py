@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Self, final
 import anyio
 import attrs
 from anyio.abc import AsyncResource
-from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ._backend import Operation
+from ._backend import NotificationStream, Operation
 from ._enums import ClusterChange
 from ._errors import ClusterTimeoutError, HandleClosedError
 from ._util import NoPublicConstructor
-from ._values import Notification
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
     from collections.abc import Generator
     from types import TracebackType
+
+    from ._values import Notification
 
 __all__ = ("NotifyPort", "NotifyPortStatistics", "PortOpener")
 
@@ -51,7 +51,7 @@ class NotifyPort(AsyncResource, metaclass=NoPublicConstructor):
     _how_to_get = "use Cluster.notifications()"
 
     filter: ClusterChange
-    _stream: MemoryObjectReceiveStream[Notification] = attrs.field(alias="stream")
+    _stream: NotificationStream = attrs.field(alias="stream")
     _received: int = attrs.field(default=0, init=False)
     _closed: bool = attrs.field(default=False, init=False)
 
@@ -133,11 +133,8 @@ class PortOpener:
     """What ``notifications(...)`` returns: awaitable (``port = await ...``), or an async
     context manager that closes the port on exit (``async with ... as port``)."""
 
-    _execute: Callable[
-        [Operation[MemoryObjectReceiveStream[Notification]]],
-        Awaitable[MemoryObjectReceiveStream[Notification]],
-    ]
-    _operation: Operation[MemoryObjectReceiveStream[Notification]]
+    _execute: Callable[[Operation[NotificationStream]], Awaitable[NotificationStream]]
+    _operation: Operation[NotificationStream]
     _filter: ClusterChange
     _port: NotifyPort | None = None
 

@@ -10,15 +10,13 @@ import enum
 from collections.abc import Mapping
 
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream
 
-from ._backend import Operation
+from ._backend import NotificationStream, Operation
 from ._enums import ClusterChange, GroupState, NodeState, RegCommand, RegValueType, ResourceState
 from ._values import (
     ClusterInfo,
     ControlResult,
     GroupStateInfo,
-    Notification,
     ObjectInfo,
     PropertyUpdate,
     ResourceStateInfo,
@@ -164,7 +162,7 @@ class SetCommonProperties(Operation[PropertyUpdate]):
 
 
 @attrs.frozen
-class OpenNotifyPort(Operation[MemoryObjectReceiveStream[Notification]]):
+class OpenNotifyPort(Operation[NotificationStream]):
     """A stream of change events matching ``filter`` (``CreateClusterNotifyPort``)."""
 
     mirrors = "CreateClusterNotifyPort"
@@ -503,7 +501,7 @@ class GetCheckpoints(Operation[tuple[str, ...]]):
 
 
 @attrs.frozen
-class OpenRegistryPort(Operation[MemoryObjectReceiveStream[Notification]]):
+class OpenRegistryPort(Operation[NotificationStream]):
     """REGISTRY_* changes at (or, with ``subtree``, below) a key (``RegisterClusterNotify``)."""
 
     mirrors = "RegisterClusterNotify"

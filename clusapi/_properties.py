@@ -256,9 +256,7 @@ def prop(
         raise TypeError("a required property has no default: pass required=True or default=")
     if not required and default is _MISSING:
         raise TypeError("a property needs a default, or required=True")
-    return _Spec(
-        default, name, format, minimum, maximum, required, read_only, description, unique
-    )
+    return _Spec(default, name, format, minimum, maximum, required, read_only, description, unique)
 
 
 def _resolve(cls: type, annotation: object) -> object:

@@ -4,7 +4,12 @@ other numbers the C API exposes but everyday code does not need.
 
 from __future__ import annotations
 
-from ._backend import Backend as Backend, MockBackend as MockBackend, Operation as Operation
+from ._backend import (
+    Backend as Backend,
+    MockBackend as MockBackend,
+    NotificationStream as NotificationStream,
+    Operation as Operation,
+)
 from ._controlcode import (
     ControlAccess as ControlAccess,
     ControlCodeParts as ControlCodeParts,
@@ -147,6 +152,7 @@ __all__ = (
     "ListObjects",
     "MockBackend",
     "MoveGroup",
+    "NotificationStream",
     "ObjectKind",
     "OfflineGroup",
     "OfflineResource",

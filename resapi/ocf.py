@@ -90,5 +90,9 @@ __all__ = (
     "run_action",
 )
 
+# The public home for pickle, docs and tracebacks (what clusapi._util.fixup_module_metadata
+# does for the packages; not imported here, to keep this module's imports small).
+AgentError.__module__ = "resapi.ocf"  # also under `python -m resapi.ocf`
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,273 @@
+"""Change notifications on Pacemaker: snapshots of the cluster, compared one after another.
+
+Pacemaker tells a client about changes through alerts (scripts run as ``hacluster`` on every
+node) or the CIB's own update stream, neither of which this backend can consume with the
+supported tools alone. So the :class:`EventHub` keeps the last :class:`ClusterView` it saw and
+compares every new one with it, turning each difference into one ``CLUSTER_CHANGE_*`` event:
+
+* a port that waits (``receive``) and finds nothing queued takes a fresh snapshot
+  (``cibadmin --query`` + ``crm_mon``) at most every ``poll_interval`` seconds;
+* every snapshot the backend takes for its own work (a state query, the polls of
+  ``online(wait=True)``) is compared too, so events also queue while nobody waits.
+
+What is compared, per object: its mapped state and owner, plus the ids and call numbers of its
+latest operations in the CIB status (so a resource that restarted between two snapshots still
+yields a RESOURCE_STATE event though its state looks the same), and its configuration. Within
+one comparison the events come nodes first, then resources, then groups, then the cluster;
+one object never gets two events of the same kind from one comparison, so per object no event
+is reordered. Changes that come and go entirely between two snapshots (a flap faster than the
+poll interval) are seen only through the operation history, as one event.
+
+When the cluster stops answering, the ports get one CLUSTER_STATE event (and CLUSTER_RECONNECT
+when it answers again); a port is never ended by it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import anyio
+import attrs
+from anyio.streams.memory import (
+    MemoryObjectReceiveStream,
+    MemoryObjectSendStream,
+    MemoryObjectStreamStatistics,
+)
+
+from clusapi._enums import ClusterChange
+from clusapi._errors import ClusterUnavailableError
+from clusapi._values import Notification
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from ._cib import ClusterView
+
+__all__ = ("EventHub", "Observed", "diff", "observe")
+
+C = ClusterChange
+#: crm_config options that change on their own (not a configuration change by anyone).
+_VOLATILE_OPTIONS = frozenset({"last-lrm-refresh", "dc-version", "have-watchdog"})
+
+
+@attrs.frozen
+class Observed:
+    """What is compared between two snapshots: per object, (name, state key, property key)."""
+
+    nodes: Mapping[str, tuple[str, object, object]]
+    resources: Mapping[str, tuple[str, object, object]]
+    groups: Mapping[str, tuple[str, object, object]]
+    quorum: bool
+    options: object
+
+
+def observe(view: ClusterView) -> Observed:
+    """The comparable parts of a snapshot."""
+    nodes = {
+        n.id: (
+            n.name,
+            n.state,
+            tuple(sorted((k, v) for k, v in n.attributes.items() if k != "standby")),
+        )
+        for n in view.nodes.values()
+    }
+    resources: dict[str, tuple[str, object, object]] = {}
+    groups: dict[str, tuple[str, object, object]] = {}
+    for group in view.groups.values():
+        histories = []
+        for rid in group.members:
+            prim = view.primitives[rid]
+            histories.append(prim.history)
+            props = (
+                prim.group,
+                prim.agent,
+                prim.description,
+                tuple(sorted(prim.params.items())),
+                tuple(sorted((k, v) for k, v in prim.meta.items() if k != "target-role")),
+                prim.ops,
+                tuple(sorted(view.depends_on(rid))),
+                tuple(n.id for n in view.possible_owners(rid)),
+            )
+            resources[rid] = (rid, (prim.state, group.owner, prim.history), props)
+        group_props = (
+            group.description,
+            tuple(sorted(group.meta.items())),
+            group.members,
+            tuple((p.node, p.score) for p in view.preferred_owners(group.id)),
+        )
+        groups[group.id] = (group.id, (group.state, group.owner, tuple(histories)), group_props)
+    options = tuple(sorted((k, v) for k, v in view.options.items() if k not in _VOLATILE_OPTIONS))
+    return Observed(nodes, resources, groups, view.have_quorum, options)
+
+
+def _section(
+    old: Mapping[str, tuple[str, object, object]],
+    new: Mapping[str, tuple[str, object, object]],
+    kinds: tuple[ClusterChange, ClusterChange, ClusterChange, ClusterChange],
+) -> list[tuple[ClusterChange, str, str]]:
+    added, deleted, state, prop = kinds
+    events: list[tuple[ClusterChange, str, str]] = []
+    for key, (name, _, _) in new.items():
+        if key not in old:
+            events.append((added, name, key))
+    for key, (name, state_key, prop_key) in new.items():
+        if key in old:
+            if old[key][1] != state_key:
+                events.append((state, name, key))
+            if old[key][2] != prop_key:
+                events.append((prop, name, key))
+    for key, (name, _, _) in old.items():
+        if key not in new:
+            events.append((deleted, name, key))
+    return events
+
+
+def diff(old: Observed, new: Observed) -> list[tuple[ClusterChange, str, str | None]]:
+    """The events that lead from ``old`` to ``new``, in delivery order (module docstring)."""
+    events: list[tuple[ClusterChange, str, str | None]] = []
+    events += _section(
+        old.nodes, new.nodes, (C.NODE_ADDED, C.NODE_DELETED, C.NODE_STATE, C.NODE_PROPERTY)
+    )
+    events += _section(
+        old.resources,
+        new.resources,
+        (C.RESOURCE_ADDED, C.RESOURCE_DELETED, C.RESOURCE_STATE, C.RESOURCE_PROPERTY),
+    )
+    events += _section(
+        old.groups, new.groups, (C.GROUP_ADDED, C.GROUP_DELETED, C.GROUP_STATE, C.GROUP_PROPERTY)
+    )
+    if old.quorum != new.quorum:
+        events.append((C.QUORUM_STATE, "quorum", None))
+    if old.options != new.options:
+        events.append((C.CLUSTER_PROPERTY, "cluster", None))
+    return events
+
+
+@attrs.define(eq=False)
+class _Port:
+    filter: ClusterChange
+    send: MemoryObjectSendStream[Notification]
+
+
+class PolledNotifications:
+    """A notify port's stream (a :class:`~clusapi.lowlevel.NotificationStream`) that takes a
+    snapshot when it would otherwise wait: no background task polls for an idle port."""
+
+    def __init__(
+        self, queue: MemoryObjectReceiveStream[Notification], hub: EventHub, port: _Port
+    ) -> None:
+        self._queue = queue
+        self._hub = hub
+        self._port = port
+
+    async def receive(self) -> Notification:
+        while True:
+            try:
+                return self._queue.receive_nowait()
+            except anyio.WouldBlock:
+                pass
+            await self._hub.poll()
+
+    def receive_nowait(self) -> Notification:
+        return self._queue.receive_nowait()
+
+    def statistics(self) -> MemoryObjectStreamStatistics:
+        return self._queue.statistics()
+
+    def close(self) -> None:
+        self._queue.close()
+        self._hub.drop(self._port)
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+class EventHub:
+    """The last snapshot and the open ports of one backend (module docstring)."""
+
+    def __init__(self, refresh: Callable[[], Awaitable[object]], poll_interval: float) -> None:
+        self._refresh = refresh
+        self.poll_interval = poll_interval
+        self._ports: list[_Port] = []
+        self._last: Observed | None = None
+        self._reachable = True
+        self._name = "cluster"
+        self._polled_at = -math.inf
+        self._lock = anyio.Lock()
+
+    @property
+    def listening(self) -> bool:
+        return bool(self._ports)
+
+    def open(self, change_filter: ClusterChange, view: ClusterView) -> PolledNotifications:
+        """A new port; ``view`` is the baseline if it is the first one."""
+        send, receive = anyio.create_memory_object_stream[Notification](math.inf)
+        if not self._ports:
+            self._last = observe(view)
+            self._polled_at = time.monotonic()
+        port = _Port(change_filter, send)
+        self._ports.append(port)
+        return PolledNotifications(receive, self, port)
+
+    def feed(self, view: ClusterView) -> None:
+        """Compare a fresh snapshot with the last one and queue the events."""
+        self._polled_at = time.monotonic()
+        self._name = view.name
+        if not self._ports:
+            self._last = None
+            return
+        if not self._reachable:
+            self._reachable = True
+            self.emit(C.CLUSTER_RECONNECT, view.name)
+        new = observe(view)
+        if self._last is not None:
+            for change, name, object_id in diff(self._last, new):
+                self.emit(change, name, object_id)
+        self._last = new
+
+    def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
+        """Queue one event on every port whose filter takes it."""
+        if not self._ports:
+            return
+        event = Notification(change, name, object_id, time.time())
+        for port in list(self._ports):
+            if not port.filter & change:
+                continue
+            try:
+                port.send.send_nowait(event)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self.drop(port)
+
+    def unreachable(self, name: str) -> None:
+        """The cluster stopped answering: one CLUSTER_STATE event until it answers again."""
+        self._polled_at = time.monotonic()
+        if self._reachable:
+            self._reachable = False
+            self.emit(C.CLUSTER_STATE, name)
+
+    async def poll(self) -> None:
+        """Wait for the poll interval to come round, then take a snapshot (one at a time)."""
+        async with self._lock:
+            wait = self._polled_at + self.poll_interval - time.monotonic()
+            if wait > 0:
+                await anyio.sleep(wait)
+            try:
+                await self._refresh()
+            except ClusterUnavailableError:
+                self.unreachable(self._name)
+
+    def drop(self, port: _Port) -> None:
+        """Stop feeding a port (its reader closed it, or the backend closes). Idempotent."""
+        port.send.close()
+        if port in self._ports:
+            self._ports.remove(port)
+        if not self._ports:
+            self._last = None
+
+    def close(self) -> None:
+        """End every port (their readers see the end of the stream)."""
+        for port in list(self._ports):
+            self.drop(port)

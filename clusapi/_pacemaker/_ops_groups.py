@@ -1,0 +1,275 @@
+"""Groups on Pacemaker, as PacemakerBackend handlers: create and delete, online, offline,
+move (the temporary constraint always cleared), preferred owners."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from clusapi import _operations as ops
+from clusapi._enums import GroupState, ResourceState
+from clusapi._errors import ClusterError, make_error
+from clusapi._values import GroupStateInfo, ObjectInfo
+from clusapi._win32 import Win32Error
+
+from . import _mapping as mapping
+from ._dispatch import handles
+from ._edit import Edit
+
+if TYPE_CHECKING:
+    from ._backend import PacemakerBackend
+    from ._cib import ClusterView, GroupView
+
+__all__ = ()
+
+W = Win32Error
+
+
+@handles(ops.CreateGroup)
+async def _create_group(be: PacemakerBackend, op: ops.CreateGroup) -> ObjectInfo:
+    async with be._write_lock:
+        view = await be._snapshot()
+        name = be._check_new_name(view, "group", op.name)
+        edit = Edit(view)
+        group = edit.add_group(name)
+        # MSCS's default is PREVENT_FAILBACK: stay where it runs.
+        edit.set_nvpair(
+            group, "meta_attributes", "resource-stickiness", str(mapping.PREVENT_STICKINESS)
+        )
+        await be._write(edit)
+    return ObjectInfo(name, name)
+
+
+@handles(ops.DeleteGroup)
+async def _delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.id)
+        if group.members:
+            raise make_error(
+                W.ERROR_DIR_NOT_EMPTY,
+                f"group {group.id!r} still holds {len(group.members)} resource(s)",
+                fix="delete or move its resources first",
+            )
+        edit = Edit(view)
+        edit.remove(edit.element("group", group.id))
+        edit.remove_references(group.id)
+        if group.placeholder:
+            edit.remove_references(group.placeholder)
+        await be._write(edit)
+
+
+@handles(ops.GetGroupState)
+async def _group_state(be: PacemakerBackend, op: ops.GetGroupState) -> GroupStateInfo:
+    group = (await be._snapshot()).group(op.id)
+    return GroupStateInfo(group.state, group.owner)
+
+
+def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
+    return [view.primitives[m].state for m in group.members]
+
+
+@handles(ops.OnlineGroup)
+async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.id)
+        node = be._node_named(view, op.node) if op.node is not None else None
+        be._check_idle(view, group, "bring it online")
+        running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
+        if node is not None and running_on is not None and running_on != node.name:
+            raise make_error(
+                W.ERROR_INVALID_STATE,
+                f"group {group.id!r} is running on {running_on!r}; it cannot come online on "
+                f"{node.name!r} too",
+                fix="move the group there instead",
+            )
+        if not group.members:
+            if node is not None:
+                be._check_host(view, group, node)
+            return group.state
+        if be._runs:  # an online clears the fail counts first: they bar no node here
+            if node is not None:
+                be._check_host(view, group, node, failures=False)
+            elif running_on is None:
+                be._no_host(view, group, failures=False)
+        await be._cleanup([view.primitives[m] for m in group.members])
+        placed = node is not None and running_on is None and be._runs
+        if placed:
+            assert node is not None
+            await be._place(group.id, node.name)
+        try:
+            # A fresh look: the clean-up and the move above changed the CIB.
+            edit = Edit(await be._snapshot())
+            edit.set_target_role(group.members, "Started")
+            edit.set_meta(group.id, "target-role", None, tag="group")
+            await be._write(edit)
+            if not op.wait or not be._runs:
+                if placed:
+                    be._pending_clears[group.id] = (
+                        time.monotonic() + be._wait_timeout,
+                        None,
+                        node.name if node else None,
+                    )
+                    placed = False
+                return (await be._snapshot()).group(group.id).state
+
+            def online(view: ClusterView) -> bool | str:
+                current = view.groups.get(group.id)
+                if current is None:
+                    return "the group was deleted"
+                failed = view.failed_members(current.members)
+                if failed:
+                    return f"resource(s) {', '.join(map(repr, failed))} failed"
+                states = _states(view, current)
+                if all(s is ResourceState.ONLINE for s in states):
+                    if node is None or current.owner == node.name:
+                        return True
+                    return f"it came online on {current.owner!r}, not {node.name!r}"
+                if ResourceState.OFFLINE in states:
+                    return "no node can run all of its resources"
+                return False
+
+            await be._wait(f"group {group.id!r} did not come online", online)
+            return GroupState.ONLINE
+        finally:
+            if placed:
+                await be._clear(group.id)
+
+
+@handles(ops.OfflineGroup)
+async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupState:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.id)
+        be._check_idle(view, group, "take it offline")
+        edit = Edit(view)
+        edit.set_target_role(group.members, "Stopped")
+        await be._write(edit)
+        if not op.wait or not be._runs:
+            return (await be._snapshot()).group(group.id).state
+
+        def offline(view: ClusterView) -> bool | str:
+            current = view.groups.get(group.id)
+            if current is None:
+                return True
+            failed = view.failed_members(current.members)
+            if failed:
+                return f"resource(s) {', '.join(map(repr, failed))} failed to stop"
+            return all(s is ResourceState.OFFLINE for s in _states(view, current))
+
+        view = await be._wait(f"group {group.id!r} did not go offline", offline)
+        return view.group(group.id).state
+
+
+@handles(ops.MoveGroup)
+async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.id)
+        node = be._node_named(view, op.node) if op.node is not None else None
+        be._require_running(f"moving group {group.id!r}")
+        be._check_idle(view, group, "move it")
+        origin = group.owner if any(view.primitives[m].nodes for m in group.members) else None
+        if origin is None:
+            # A stopped Pacemaker group has no owner to hand over: where it starts next is
+            # decided when it starts (documented difference).
+            raise make_error(
+                W.ERROR_NOT_SUPPORTED,
+                f"group {group.id!r} is {group.state.name}: a stopped Pacemaker group has no "
+                "owner to move (no counterpart on Pacemaker)",
+                fix="bring it online on the node you want with `await group.online(node)`",
+            )
+        if node is not None:
+            if node.name == origin:
+                return group.state  # already there: success, nothing to do (as MSCS)
+            be._check_host(view, group, node)
+        else:
+            be._no_host(view, group, exclude=origin)
+        target = node.name if node is not None else None
+        wanted = {m for m in group.members if view.primitives[m].wants_to_run}
+        await be._place(group.id, target)
+        if not op.wait:
+            be._pending_clears[group.id] = (time.monotonic() + be._wait_timeout, origin, target)
+            return (await be._snapshot()).group(group.id).state
+        where = repr(target) if target else "another node"
+
+        def moved(view: ClusterView) -> bool | str:
+            current = view.groups.get(group.id)
+            if current is None:
+                return "the group was deleted"
+            failed = view.failed_members(current.members)
+            if failed:
+                return f"resource(s) {', '.join(map(repr, failed))} failed"
+            # What was online comes back online there; what was offline stays offline.
+            states = [view.primitives[m].state for m in current.members if m in wanted]
+            if all(s is ResourceState.ONLINE for s in states) and current.owner != origin:
+                if target is None or current.owner == target:
+                    return True
+                return f"it came online on {current.owner!r}"
+            return False
+
+        try:
+            view = await be._wait(f"group {group.id!r} did not move to {where}", moved)
+        except ClusterError as exc:
+            await be._clear(group.id)
+            raise make_error(
+                exc.winerror,
+                f"{exc.description}; the move's temporary location constraint was removed, "
+                "so Pacemaker now places the group by its own rules",
+                fix=exc.fix,
+            ) from exc
+        except BaseException:
+            await be._clear(group.id)
+            raise
+        await be._clear(group.id)
+        return view.group(group.id).state  # PARTIAL_ONLINE if part of it was offline
+
+
+@handles(ops.SetPreferredOwners)
+async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.id)
+        nodes = [be._node_named(view, n) for n in op.nodes]
+        names = [n.name for n in nodes]
+        if len(set(names)) != len(names):
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"preferred owners of group {group.id!r} name a node twice: {names!r}",
+                fix="list each node once, most preferred first",
+            )
+        edit = Edit(view)
+        doomed = {p.id for p in view.preferred_owners(group.id)}
+        edit.remove_constraints(lambda c: c.get("id") in doomed)
+        for place, name in enumerate(names):
+            edit.add_constraint(
+                "rsc_location",
+                f"clusapi-prefer-{group.id}-{name}",
+                rsc=group.id,
+                node=name,
+                score=str(mapping.PREFERENCE_STEP * (len(names) - place)),
+            )
+        await be._write(edit)
+
+
+@handles(ops.GetPreferredOwners)
+async def _get_preferred(
+    be: PacemakerBackend, op: ops.GetPreferredOwners
+) -> tuple[ObjectInfo, ...]:
+    view = await be._snapshot()
+    group = view.group(op.id)
+    found = []
+    for loc in view.preferred_owners(group.id):
+        node = view.node_by_name(loc.node or "")
+        if node is not None:
+            found.append(ObjectInfo(node.id, node.name))
+    return tuple(found)
+
+
+@handles(ops.GetGroupResources)
+async def _group_resources(
+    be: PacemakerBackend, op: ops.GetGroupResources
+) -> tuple[ObjectInfo, ...]:
+    group = (await be._snapshot()).group(op.id)
+    return tuple(ObjectInfo(m, m) for m in group.members)

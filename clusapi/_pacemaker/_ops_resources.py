@@ -1,0 +1,497 @@
+"""Resources on Pacemaker, as PacemakerBackend handlers: primitives in groups, their states,
+dependencies (order + colocation), possible owners (bans) and private properties."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Final
+
+import attrs
+
+from clusapi import _operations as ops
+from clusapi._common import ResourceCommonProperties
+from clusapi._enums import GroupState, PropertyFormat, ResourceState
+from clusapi._errors import ClusterError, make_error
+from clusapi._reference._policy import dependency_closure, would_create_cycle
+from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
+from clusapi._win32 import Win32Error
+
+from . import _mapping as mapping
+from ._dispatch import handles
+from ._edit import Edit, format_ms
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from ._agents import AgentInfo
+    from ._backend import PacemakerBackend
+    from ._cib import ClusterView, PrimitiveView
+
+__all__ = ()
+
+W = Win32Error
+
+
+@handles(ops.CreateResource)
+async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> ObjectInfo:
+    async with be._write_lock:
+        view = await be._snapshot()
+        group = view.group(op.group)
+        name = be._check_new_name(view, "resource", op.name)
+        agent = await be._agents.info(await be._agents.resolve(op.type_name))
+        if not isinstance(op.separate_monitor, bool):
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"separate_monitor of resource {name!r} must be a bool, "
+                f"not {op.separate_monitor!r}",
+                fix="pass True or False",
+            )
+        edit = Edit(view)
+        prim = ET.Element(
+            "primitive",
+            {"id": name, "class": "ocf", "provider": agent.provider, "type": agent.agent_type},
+        )
+        edit.add_members(group.id, [prim])
+        # New resources start Offline; restart 3 times within 15 minutes, then fail over
+        # (the MSCS defaults of RestartThreshold and RestartPeriod).
+        edit.set_meta(name, "target-role", "Stopped")
+        defaults = ResourceCommonProperties()
+        edit.set_meta(name, "migration-threshold", str(defaults.restart_threshold + 1))
+        edit.set_meta(name, "failure-timeout", format_ms(defaults.restart_period))
+        mapping.ensure_op(
+            edit,
+            name,
+            "monitor",
+            interval_ms=agent.looks_alive_ms,
+            timeout_ms=agent.timeout_ms("monitor"),
+        )
+        for action in ("start", "stop"):
+            mapping.ensure_op(edit, name, action, timeout_ms=agent.timeout_ms(action))
+        await be._write(edit)
+    return ObjectInfo(name, name)
+
+
+@handles(ops.DeleteResource)
+async def _delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        if prim.state not in (ResourceState.OFFLINE, ResourceState.FAILED) or prim.nodes:
+            raise make_error(
+                W.ERROR_RESOURCE_ONLINE,
+                f"resource {prim.id!r} is {prim.state.name}",
+                fix="take it offline before deleting it",
+            )
+        dependents = view.dependents(prim.id)
+        if dependents:
+            raise make_error(
+                W.ERROR_DEPENDENT_RESOURCE_EXISTS,
+                f"resource(s) {dependents!r} depend on {prim.id!r}",
+                fix="remove those dependencies first",
+            )
+        edit = Edit(view)
+        edit.take_members(prim.group, [prim.id])
+        edit.remove_references(prim.id)
+        await be._write(edit)
+
+
+@handles(ops.GetResourceState)
+async def _resource_state(be: PacemakerBackend, op: ops.GetResourceState) -> ResourceStateInfo:
+    view = await be._snapshot()
+    prim = view.primitive(op.id)
+    return ResourceStateInfo(prim.state, view.groups[prim.group].owner, prim.group)
+
+
+def _chain(view: ClusterView, prim: PrimitiveView) -> list[str]:
+    """What must run for ``prim`` to run: the members before it (a Pacemaker group starts its
+    members in order) and its providers, transitively."""
+    members = list(view.groups[prim.group].members)
+    needed = set(members[: members.index(prim.id) + 1])
+    todo = list(needed)
+    while todo:
+        for provider in view.depends_on(todo.pop()):
+            if provider not in needed and provider in view.primitives:
+                needed.add(provider)
+                todo.append(provider)
+    return [m for m in members if m in needed]
+
+
+@handles(ops.OnlineResource)
+async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> ResourceState:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        if prim.in_transition:
+            raise make_error(
+                W.ERROR_INVALID_STATE,
+                f"resource {prim.id!r} is {prim.state.name}",
+                fix="wait until it is online or offline",
+            )
+        if prim.state is ResourceState.ONLINE:
+            return prim.state
+        group = view.groups[prim.group]
+        chain = _chain(view, prim)
+        if be._runs:  # the fail counts are cleared first: they bar no node here
+            be._no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
+        await be._cleanup([view.primitives[m] for m in chain])
+        edit = Edit(await be._snapshot())
+        edit.set_target_role(chain, "Started")
+        edit.set_meta(group.id, "target-role", None, tag="group")
+        await be._write(edit)
+        if not op.wait or not be._runs:
+            return (await be._snapshot()).primitive(prim.id).state
+
+        def online(view: ClusterView) -> bool | str:
+            failed = view.failed_members(chain)
+            if failed:
+                return f"resource(s) {', '.join(map(repr, failed))} failed"
+            state = view.primitive(prim.id).state
+            if state is ResourceState.OFFLINE:
+                return "no node can run it"
+            return state is ResourceState.ONLINE
+
+        await be._wait(f"resource {prim.id!r} did not come online", online)
+        return ResourceState.ONLINE
+
+
+@handles(ops.OfflineResource)
+async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> ResourceState:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        if prim.in_transition:
+            raise make_error(
+                W.ERROR_INVALID_STATE,
+                f"resource {prim.id!r} is {prim.state.name}",
+                fix="wait until it is online or offline",
+            )
+        members = list(view.groups[prim.group].members)
+        # Its dependents stop first, and so do the members after it: a Pacemaker group runs
+        # member k only where and when member k-1 runs.
+        down = {prim.id, *members[members.index(prim.id) :]}
+        todo = [prim.id]
+        while todo:
+            for dependent in view.dependents(todo.pop()):
+                if dependent not in down:
+                    down.add(dependent)
+                    todo.append(dependent)
+        edit = Edit(view)
+        edit.set_target_role([m for m in members if m in down], "Stopped")
+        await be._write(edit)
+        if not op.wait or not be._runs:
+            return (await be._snapshot()).primitive(prim.id).state
+
+        def offline(view: ClusterView) -> bool | str:
+            state = view.primitive(prim.id).state
+            if state is ResourceState.FAILED:
+                return "it failed to stop"
+            return state is ResourceState.OFFLINE
+
+        view = await be._wait(f"resource {prim.id!r} did not go offline", offline)
+        return view.primitive(prim.id).state
+
+
+@handles(ops.FailResource)
+async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        be._require_running(f"failing resource {prim.id!r}")
+        running = prim.nodes[0] if prim.nodes else None
+        if running is None or prim.state not in (
+            ResourceState.ONLINE,
+            ResourceState.ONLINE_PENDING,
+            ResourceState.OFFLINE_PENDING,
+            ResourceState.PENDING,
+        ):
+            raise make_error(
+                W.ERROR_RESMON_INVALID_STATE,
+                f"resource {prim.id!r} is {prim.state.name} and cannot be failed",
+                fix="only an online or pending resource can be failed",
+            )
+        if be._cib_file is None:
+            await be._tool("crm_resource", "--fail", "--resource", prim.id, "--node", running)
+        else:
+            monitor = next((o for o in prim.ops if o.name == "monitor" and o.interval_ms), None)
+            interval = monitor.interval_ms if monitor else 0
+            await be._runner.run(
+                ["crm_simulate", "--xml-file", be._cib_file, "--simulate", "--in-place", "-Q",
+                 "--op-inject", f"{prim.id}_monitor_{interval}@{running}=7"],
+                local=True,
+            )  # fmt: skip
+            be._cache = None
+
+
+@handles(ops.ChangeResourceGroup)
+async def _change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        source = view.groups[prim.group]
+        target = view.group(op.group)
+        if target.id == source.id:
+            return
+        source_up = source.state is not GroupState.OFFLINE
+        target_up = target.state is not GroupState.OFFLINE
+        if source.owner != target.owner and (source_up or target_up):
+            raise make_error(
+                W.ERROR_HOST_NODE_NOT_GROUP_OWNER,
+                f"groups {source.id!r} and {target.id!r} are owned by different nodes",
+                fix="move one group to the other's node first",
+            )
+        tree = dependency_closure(prim.id, view.dependency_map(source.id))
+        moving = [m for m in source.members if m in tree]
+        edit = Edit(view)
+        taken = edit.take_members(source.id, moving)
+        edit.add_members(target.id, taken)
+        await be._write(edit)
+
+
+def _topological(members: Sequence[str], depends: dict[str, list[str]]) -> list[str]:
+    """``members`` reordered so that providers come first, otherwise as they were."""
+    placed: list[str] = []
+    left = list(members)
+    while left:
+        for member in left:
+            if all(p in placed or p not in members for p in depends.get(member, ())):
+                placed.append(member)
+                left.remove(member)
+                break
+        else:  # a cycle: cannot happen, dependencies are checked before they are added
+            placed += left
+            break
+    return placed
+
+
+@handles(ops.AddDependency)
+async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        provider = view.primitive(op.provider)
+        if provider.id == prim.id:
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"resource {prim.id!r} cannot depend on itself",
+                fix="name a different resource",
+            )
+        if provider.group != prim.group:
+            raise make_error(
+                W.ERROR_INVALID_PARAMETER,
+                f"{prim.id!r} and {provider.id!r} are in different groups",
+                fix="dependencies stay inside one group: change_group() first",
+            )
+        if provider.id in view.depends_on(prim.id):
+            raise make_error(
+                W.ERROR_DEPENDENCY_ALREADY_EXISTS,
+                f"{prim.id!r} already depends on {provider.id!r}",
+                fix="nothing to do",
+            )
+        depends = view.dependency_map(prim.group)
+        if would_create_cycle(depends, prim.id, provider.id):
+            raise make_error(
+                W.ERROR_CIRCULAR_DEPENDENCY,
+                f"{provider.id!r} already depends (transitively) on {prim.id!r}",
+                fix="dependencies may not form a cycle",
+            )
+        edit = Edit(view)
+        edit.add_constraint(
+            "rsc_order",
+            f"clusapi-order-{provider.id}-then-{prim.id}",
+            first=provider.id,
+            then=prim.id,
+            kind="Mandatory",
+        )
+        edit.add_constraint(
+            "rsc_colocation",
+            f"clusapi-colocate-{prim.id}-with-{provider.id}",
+            rsc=prim.id,
+            with_rsc=provider.id,
+            score="INFINITY",
+        )
+        depends.setdefault(prim.id, []).append(provider.id)
+        # A group starts its members in order: providers must come before their dependents,
+        # or the group's own order and the dependency would wait for each other.
+        edit.reorder(prim.group, _topological(view.groups[prim.group].members, depends))
+        await be._write(edit)
+
+
+@handles(ops.RemoveDependency)
+async def _remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        provider = view.primitive(op.provider)
+        if provider.id not in view.depends_on(prim.id):
+            raise make_error(
+                W.ERROR_DEPENDENCY_NOT_FOUND,
+                f"{prim.id!r} does not depend on {provider.id!r}",
+                fix="list its dependencies with `await resource.dependencies()`",
+            )
+        edit = Edit(view)
+        edit.remove_constraints(
+            lambda c: (c.tag == "rsc_order" and c.get("first") == provider.id
+                       and c.get("then") == prim.id)
+            or (c.tag == "rsc_colocation" and c.get("rsc") == prim.id
+                and c.get("with-rsc") == provider.id)
+        )  # fmt: skip
+        await be._write(edit)
+
+
+@handles(ops.GetDependencies)
+async def _dependencies(be: PacemakerBackend, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
+    view = await be._snapshot()
+    prim = view.primitive(op.id)
+    return tuple(ObjectInfo(p, p) for p in view.depends_on(prim.id))
+
+
+@handles(ops.GetDependents)
+async def _dependents(be: PacemakerBackend, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
+    view = await be._snapshot()
+    prim = view.primitive(op.id)
+    return tuple(ObjectInfo(d, d) for d in view.dependents(prim.id))
+
+
+@handles(ops.CanBeDependent)
+async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> bool:
+    view = await be._snapshot()
+    prim = view.primitive(op.id)
+    dependent = view.primitive(op.dependent)
+    if prim.id == dependent.id or prim.group != dependent.group:
+        return False
+    return not would_create_cycle(view.dependency_map(prim.group), dependent.id, prim.id)
+
+
+@handles(ops.AddPossibleOwner)
+async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        node = be._node_named(view, op.node)
+        if any(n.id == node.id for n in view.possible_owners(prim.id)):
+            raise make_error(
+                W.ERROR_OBJECT_IN_LIST,
+                f"node {node.name!r} is already a possible owner of {prim.id!r}",
+                fix="nothing to do",
+            )
+        edit = Edit(view)
+        edit.remove_constraints(
+            lambda c: c.tag == "rsc_location" and c.get("rsc") == prim.id
+            and c.get("node") == node.name and c.find("rule") is None
+            and not (c.get("id") or "").startswith("cli-")
+            and (c.get("score") or "").upper() in ("-INFINITY", "-INF")
+        )  # fmt: skip
+        await be._write(edit)
+
+
+@handles(ops.RemovePossibleOwner)
+async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> None:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        node = be._node_named(view, op.node)
+        if all(n.id != node.id for n in view.possible_owners(prim.id)):
+            raise make_error(
+                W.ERROR_CLUSTER_NODE_NOT_FOUND,
+                f"node {node.name!r} is not a possible owner of {prim.id!r}",
+                fix="list them with `await resource.possible_owners()`",
+            )
+        if node.name in prim.nodes:
+            raise make_error(
+                W.ERROR_INVALID_STATE,
+                f"{prim.id!r} is {prim.state.name} on {node.name!r}",
+                fix="move its group or take it offline first",
+            )
+        edit = Edit(view)
+        edit.add_constraint(
+            "rsc_location",
+            f"clusapi-ban-{prim.id}-{node.name}",
+            rsc=prim.id,
+            node=node.name,
+            score="-INFINITY",
+        )
+        await be._write(edit)
+
+
+@handles(ops.GetPossibleOwners)
+async def _possible_owners(
+    be: PacemakerBackend, op: ops.GetPossibleOwners
+) -> tuple[ObjectInfo, ...]:
+    view = await be._snapshot()
+    return tuple(ObjectInfo(n.id, n.name) for n in view.possible_owners(view.primitive(op.id).id))
+
+
+_NUMERIC: Final = frozenset(
+    {PropertyFormat.DWORD, PropertyFormat.LONG, PropertyFormat.ULARGE_INTEGER,
+     PropertyFormat.LARGE_INTEGER}
+)  # fmt: skip
+
+
+def _stored(agent: AgentInfo, params: Mapping[str, str]) -> dict[str, object]:
+    """Instance attributes as Python values, typed by the agent's property table (a value
+    that does not parse, or a name the meta-data does not know, stays the text it is)."""
+    values: dict[str, object] = {}
+    for name, text in params.items():
+        try:
+            item = agent.table.item(name)
+        except ClusterError:
+            values[name] = text
+            continue
+        if item.boolean:
+            values[name] = text.strip().lower() in ("1", "true", "yes", "on", "y")
+        elif item.format in _NUMERIC:
+            try:
+                values[name] = int(text)
+            except ValueError:
+                values[name] = text
+        else:
+            values[name] = text
+    return values
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@handles(ops.GetPrivateProperties)
+async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> dict[str, object]:
+    view = await be._snapshot()
+    prim = view.primitive(op.id)
+    agent = await be._agent(prim)
+    values: dict[str, object] = {
+        i.name: i.default for i in agent.table.items() if i.default is not None
+    }
+    values.update(_stored(agent, prim.params))
+    return values
+
+
+@handles(ops.SetPrivateProperties)
+async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> PropertyUpdate:
+    async with be._write_lock:
+        view = await be._snapshot()
+        prim = view.primitive(op.id)
+        agent = await be._agent(prim)
+        store = _stored(agent, prim.params)
+        try:
+            written = agent.table.apply(store, op.changes)
+        except ClusterError as exc:
+            from clusapi._errors import PropertyError
+
+            if isinstance(exc, PropertyError):
+                error = PropertyError(
+                    exc.winerror, f"resource {prim.id!r}: {exc.description}", fix=exc.fix
+                )
+                error.property_name = exc.property_name
+                raise error from None
+            raise
+        edit = Edit(view)
+        element = edit.element("primitive", prim.id)
+        for name in written:
+            edit.set_nvpair(element, "instance_attributes", name, _text(store[name]))
+        await be._write(edit)
+    # Pacemaker applies new parameters at once, reloading or restarting the resource.
+    return PropertyUpdate(written)

@@ -1,0 +1,204 @@
+"""Run Pacemaker's command-line tools, and turn their failures into ClusterErrors.
+
+Every call goes through :class:`Runner`: ``argv`` after an optional prefix (``nsenter ...`` to
+run inside a lab node's namespaces, see :meth:`clusapi.testing.PacemakerLab.command_prefix`),
+with ``CIB_file`` set for a saved CIB. A tool that exits non-zero raises the
+:class:`~clusapi.ClusterError` for its exit code (Pacemaker's ``crm_exit_t``), with the tool's
+own message: the ``<status message=...>`` and ``<error>`` lines of ``--output-as=xml``, or its
+stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Final
+
+import anyio
+import attrs
+
+from clusapi._errors import ClusterError, make_error
+from clusapi._win32 import Win32Error
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = ("INSTALL_HINT", "Runner", "ToolResult", "tool_error")
+
+W = Win32Error
+
+#: What to install where the tools are missing (Debian/Ubuntu package names).
+INSTALL_HINT: Final = "apt-get install pacemaker corosync pacemaker-cli-utils resource-agents"
+#: What to start where the tools run but no cluster answers.
+START_HINT: Final = (
+    "start corosync and pacemaker on this machine (systemctl start pacemaker), or pass "
+    "backend=PacemakerBackend(cib_file=...) to work on a saved CIB"
+)
+
+#: Pacemaker's exit codes (crm_exit_t, ``crm_error -X N``) → the Win32 code a ClusAPI call
+#: would have failed with. Codes not listed are ERROR_CLUSTER_INVALID_REQUEST.
+_EXIT_CODES: Final[Mapping[int, Win32Error]] = {
+    2: W.ERROR_INVALID_PARAMETER,  # CRM_EX_INVALID_PARAM
+    3: W.ERROR_NOT_SUPPORTED,  # CRM_EX_UNIMPLEMENT_FEATURE
+    4: W.ERROR_ACCESS_DENIED,  # CRM_EX_INSUFFICIENT_PRIV
+    5: W.ERROR_NOT_FOUND,  # CRM_EX_NOT_INSTALLED
+    64: W.ERROR_INVALID_PARAMETER,  # CRM_EX_USAGE
+    65: W.ERROR_INVALID_PARAMETER,  # CRM_EX_DATAERR
+    69: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_UNAVAILABLE
+    75: W.ERROR_INVALID_STATE,  # CRM_EX_TEMPFAIL
+    76: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_PROTOCOL
+    77: W.ERROR_ACCESS_DENIED,  # CRM_EX_NOPERM
+    78: W.ERROR_INVALID_PARAMETER,  # CRM_EX_CONFIG: the update does not fit the CIB schema
+    100: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_FATAL
+    102: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_DISCONNECT: no daemon answers
+    103: W.ERROR_INVALID_STATE,  # CRM_EX_OLD: someone else changed the CIB first
+    105: W.ERROR_NOT_FOUND,  # CRM_EX_NOSUCH
+    106: W.ERROR_CLUSTER_NO_QUORUM,  # CRM_EX_QUORUM
+    108: W.ERROR_OBJECT_ALREADY_EXISTS,  # CRM_EX_EXISTS
+    124: W.ERROR_TIMEOUT,  # CRM_EX_TIMEOUT
+}
+
+#: The tool ran, but the cluster it talks to is not there.
+_UNAVAILABLE: Final = frozenset({69, 76, 100, 102})
+
+
+@attrs.frozen
+class ToolResult:
+    """A finished tool: exit code, stdout and stderr."""
+
+    code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def _message(stdout: bytes, stderr: bytes) -> str:
+    """The tool's own words: the XML status and errors if it wrote them, else its stderr."""
+    text = stdout.strip()
+    if text.startswith(b"<pacemaker-result"):
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            root = None
+        status = root.find("status") if root is not None else None
+        if status is not None:
+            parts = [status.get("message", "")]
+            parts += [" ".join((e.text or "").split()) for e in status.iterfind("errors/error")]
+            found = "; ".join(p for p in parts if p)
+            if found:
+                return found
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    return "; ".join(lines[-6:]) or "no message"
+
+
+def tool_error(argv: Sequence[str], code: int, stdout: bytes, stderr: bytes) -> ClusterError:
+    """The ClusterError for a tool that exited with ``code``."""
+    tool = argv[0] if argv else "?"
+    message = _message(stdout, stderr)
+    if code in _UNAVAILABLE:
+        return make_error(
+            W.RPC_S_SERVER_UNAVAILABLE,
+            f"no Pacemaker cluster answers here ({tool}: {message})",
+            fix=START_HINT,
+        )
+    winerror = _EXIT_CODES.get(code, W.ERROR_CLUSTER_INVALID_REQUEST)
+    return make_error(winerror, f"{' '.join(argv[:3])} failed with exit code {code}: {message}")
+
+
+def _not_installed(program: str, why: str) -> ClusterError:
+    return make_error(
+        W.RPC_S_SERVER_UNAVAILABLE,
+        f"cannot run {program!r}: {why}; Pacemaker's command-line tools are needed to talk to "
+        "a Pacemaker cluster",
+        fix=INSTALL_HINT,
+    )
+
+
+@attrs.define(eq=False)
+class Runner:
+    """Runs the tools: ``prefix + argv``, with ``CIB_file`` for a saved CIB."""
+
+    prefix: tuple[str, ...] = ()
+    cib_file: str | None = None
+    #: The longest any one tool may run, in seconds.
+    timeout: float = 60.0
+
+    def environment(self, cib_file: str | None) -> dict[str, str]:
+        """The tools' environment: ours, with ``CIB_file`` naming the CIB to use, or, for the
+        live cluster, without the variables that would send the tools elsewhere."""
+        env = {k: v for k, v in os.environ.items() if k not in ("CIB_file", "CIB_shadow")}
+        if cib_file is not None:
+            env["CIB_file"] = cib_file
+        return env
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        input: bytes | None = None,  # noqa: A002  (anyio.run_process's own name)
+        local: bool = False,
+        cib_file: str | None = None,
+        check: bool = True,
+        time_limit: float | None = None,
+    ) -> ToolResult:
+        """Run one tool and return its output.
+
+        Args:
+            argv: the tool and its arguments.
+            input: bytes for its stdin.
+            local: run it here, without the prefix (a tool that only reads a file).
+            cib_file: the CIB file for this call (default: the runner's).
+            check: raise for a non-zero exit.
+            time_limit: seconds; default: the runner's.
+
+        Raises:
+            ClusterUnavailableError: RPC_S_SERVER_UNAVAILABLE if the tool is not installed or
+                no cluster answers it.
+            ClusterTimeoutError: ERROR_TIMEOUT if it ran too long (it is killed).
+            ClusterError: for any other non-zero exit (``check``), with its message.
+        """
+        full = [*argv] if local else [*self.prefix, *argv]
+        env = self.environment(cib_file if cib_file is not None else self.cib_file)
+        limit = self.timeout if time_limit is None else time_limit
+        # The limit is kept by coreutils' timeout, in real time: the event loop's clock may
+        # be virtual (clusapi.testing.VirtualClock), and a tool is a real process.
+        wrapper = shutil.which("timeout")
+        command = [wrapper, "--kill-after=5", f"{limit:g}", *full] if wrapper else full
+        started = time.monotonic()
+        try:
+            # An empty input rather than an inherited stdin: no tool may wait for a terminal.
+            done = await anyio.run_process(
+                command, input=b"" if input is None else input, check=False, env=env
+            )
+        except FileNotFoundError as exc:
+            raise _not_installed(full[0], exc.strerror or str(exc)) from None
+        if wrapper and done.returncode in (126, 127) and done.stderr.startswith(wrapper.encode()):
+            # timeout itself could not start the tool (not installed, not executable).
+            raise _not_installed(full[0], _message(b"", done.stderr))
+        if done.returncode in (124, 137) and time.monotonic() - started >= limit:
+            raise make_error(
+                W.ERROR_TIMEOUT,
+                f"{' '.join(argv[:3])} did not finish within {limit:g} s",
+                fix="check that the cluster is healthy (crm_mon -1)",
+            )
+        result = ToolResult(done.returncode, done.stdout or b"", done.stderr or b"")
+        if result.code != 0 and not local and self._prefix_failed(result.stderr):
+            # The prefix could not get there (a lab node whose namespaces are gone): the
+            # cluster, as far as this backend can reach it, is not there.
+            raise make_error(
+                W.RPC_S_SERVER_UNAVAILABLE,
+                f"cannot reach the cluster through {' '.join(self.prefix)!r}: "
+                f"{_message(b'', result.stderr)}",
+                fix="check the node the command prefix enters (is it running?)",
+            )
+        if check and result.code != 0:
+            raise tool_error(argv, result.code, result.stdout, result.stderr)
+        return result
+
+    def _prefix_failed(self, stderr: bytes) -> bool:
+        """Whether the prefix's own program (``nsenter``, ``ssh``) reported the failure."""
+        if not self.prefix:
+            return False
+        program = os.path.basename(self.prefix[0]).encode()
+        return any(line.startswith(program + b":") for line in stderr.splitlines())

@@ -1,0 +1,1 @@
+"""The Cluster API contract suite: one set of behaviour tests, run on every backend."""
