@@ -203,7 +203,14 @@ def install(
     target = Path(ocf_root) / "resource.d" / provider / name
     target.parent.mkdir(parents=True, exist_ok=True)
     # -P: the script's own directory (resapi/) must not shadow top-level modules.
-    command = [interpreter, "-P", str(Path(__file__).resolve()), "run", path]
+    command = " ".join(
+        shlex.quote(part)
+        for part in (interpreter, "-P", str(Path(__file__).resolve()), "run", path)
+    )
+    recorded = meta_data(cls)
+    end = "RESAPI_META_DATA_END"
+    while end in recorded:
+        end += "_"
     script = (
         "#!/bin/sh\n"
         f"# OCF resource agent for the resapi resource type {cls.type_name!r} ({path}).\n"
@@ -213,7 +220,25 @@ def install(
         "# Pacemaker sets it; the log lines are tagged with it when run by hand too.\n"
         f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{name}}}\n"
         "export OCF_RESOURCE_TYPE\n"
-        f'exec {" ".join(shlex.quote(part) for part in command)} "$@"\n'
+        'if [ "$1" = meta-data ] && ! { '
+        + " && ".join(
+            [f"[ -x {shlex.quote(interpreter)} ]"]
+            + [
+                f"[ -r {shlex.quote(e)} ] && [ -x {shlex.quote(e)} ]"
+                for e in entries
+                if os.path.isdir(e)
+            ]
+        )
+        + "; }; then\n"
+        "    # Pacemaker asks for meta-data as the user hacluster, who may not be able to run\n"
+        "    # this Python or read the code (e.g. under /root): print the meta-data recorded\n"
+        "    # at install time rather than fail.\n"
+        f"    cat <<'{end}'\n"
+        f"{recorded.rstrip()}\n"
+        f"{end}\n"
+        "    exit 0\n"
+        "fi\n"
+        f'exec {command} "$@"\n'
     )
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(script)
@@ -231,6 +256,8 @@ def _agent_python(
     if python is not None:
         interpreter = shutil.which(python) or python
         if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
+            if not _cluster_user_can_run(sys.executable, entries, module):
+                report(_cannot_run_warning(sys.executable))
             return sys.executable, entries
         version = _python_version(interpreter)
         if version is None:
@@ -269,9 +296,10 @@ def _agent_python(
 def _cannot_run_warning(interpreter: str) -> str:
     return (
         f"warning: the cluster user {CLUSTER_USER!r} cannot run {interpreter} with this "
-        "agent's PYTHONPATH, and Pacemaker runs the meta-data action as that user (it fails "
-        "with exit 126). Install with --python naming a Python that user can execute, e.g. "
-        "a virtualenv outside /root, or make the interpreter's directories readable"
+        "agent's PYTHONPATH, and Pacemaker runs the meta-data action as that user: the agent "
+        "will answer it with the meta-data recorded now, so run install again after changing "
+        "the type's properties. Install with --python naming a Python that user can execute "
+        "(e.g. a virtualenv outside /root) to avoid that"
     )
 
 

@@ -819,3 +819,26 @@ def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path
     assert result.returncode == 0, (reports, result.stderr)
     assert '<resource-agent name="echo-server"' in result.stdout
     assert not any(r.startswith("warning") for r in reports), reports
+
+
+def test_meta_data_falls_back_to_the_copy_recorded_at_install(tmp_path: Path) -> None:
+    """A caller that cannot run the agent's Python (Pacemaker asks as hacluster) still gets
+    the meta-data: the one recorded when the agent was installed."""
+    path = _ocf.install(ECHO, ocf_root=tmp_path)
+    expected = _ocf.meta_data(_ocf.load_type(ECHO))
+    script = path.read_text()
+    interpreter = script.splitlines()[-1].split()[1]  # exec PYTHON -P ...
+    path.write_text(script.replace(interpreter, str(tmp_path / "no-such-python")))
+    result = subprocess.run(
+        [str(path), "meta-data"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "OCF_ROOT": "/usr/lib/ocf"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected.rstrip() + "\n"
+    assert result.stderr == ""
+    # Every other action still needs the interpreter: it fails as a shell does (127).
+    start = subprocess.run([str(path), "start"], capture_output=True, check=False)
+    assert start.returncode == 127
