@@ -12,7 +12,8 @@ notify port; the status blocks from the ordinary Cluster API calls. It runs on o
   that the demo starts on this machine in network namespaces and tears down at the end.
 
 This module is the engine-neutral part: the screen, the observer of the notify port, the status
-block and line, the summary, and the run (:func:`run_demo`).
+block and line, the steps of the story that are the same on every engine (:class:`Story`), the
+summary, and the run (:func:`run_demo`).
 
 Output is plain text. On a terminal a status line at the bottom is redrawn in place (ANSI
 ``CR`` + erase line); piped, or with ``--plain``, there are no control codes at all.
@@ -20,23 +21,29 @@ Output is plain text. On a terminal a status line at the bottom is redrawn in pl
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import operator
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, Literal, Protocol, TextIO
 
 import anyio
 import attrs
+from anyio.abc import TaskGroup
 
-from ._enums import ClusterChange
+from ._cluster import Cluster
+from ._enums import ClusterChange, GroupState, NodeState
 from ._errors import ClusterError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from examples.virtual_address import ClientEvent, Reply
 
-    from ._cluster import Cluster
+    from ._group import Group
     from ._notify import NotifyPort
     from ._values import Notification
 
@@ -57,6 +64,8 @@ _WATCHED: Final = (
     ClusterChange.GROUP_STATE,
     ClusterChange.RESOURCE_STATE,
 )
+#: The same changes as one filter, for the notify port.
+_FILTER: Final[ClusterChange] = functools.reduce(operator.or_, _WATCHED)
 
 Engine = Literal["reference", "pacemaker"]
 ENGINES: Final[tuple[Engine, ...]] = ("reference", "pacemaker")
@@ -72,6 +81,10 @@ class ClientView(Protocol):
 
     @property
     def replies(self) -> Sequence[Reply]: ...
+
+    async def run(self) -> None:
+        """Send requests and record the replies, until cancelled."""
+        ...
 
     async def wait_for_reply(self, node: str | None = None, *, after: float | None = None) -> Reply:
         """The first reply from ``node`` later than ``after``, waiting for it."""
@@ -192,6 +205,11 @@ class Observer:
         self._current: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._changed = anyio.Event()
 
+    @property
+    def step_timeout(self) -> float:
+        """The longest :meth:`wait_for` waits, in seconds."""
+        return self._step_timeout
+
     async def seed(self) -> None:
         """Record the states before the first event, so that only changes are printed."""
         for kind, name, state, owner in await snapshot(self._cluster):
@@ -246,6 +264,15 @@ class Observer:
                         return change
                 await self._changed.wait()
         raise DemoError(f"{what} did not happen within {self._step_timeout:g} s")
+
+    async def wait_for_node(self, name: str, state: NodeState, after: float) -> Change:
+        """The first change of node ``name`` to ``state`` at or after ``after`` (see
+        :meth:`wait_for`)."""
+        return await self.wait_for(
+            f"node {name} {state.name}",
+            lambda c: (c.kind, c.name, c.state) == ("node", name, state.name),
+            after,
+        )
 
 
 async def snapshot(cluster: Cluster) -> list[tuple[str, str, str, str | None]]:
@@ -357,6 +384,146 @@ def gap_before(client: ClientView, time: float) -> tuple[float, float]:
     if not earlier:
         raise DemoError(f"the client has no reply before the one at {time:.3f}")
     return earlier[-1], time
+
+
+# -- the steps every engine takes ---------------------------------------------------------------
+
+
+@attrs.define(eq=False)
+class Story:
+    """The steps of the demo's story that are the same on every engine, on a running cluster.
+
+    :func:`open_story` makes it, with the observer (and, on a terminal, the status line)
+    running in :attr:`task_group`. An engine calls the steps in order and does what is its own
+    between them: the client it starts, the crash, the restart, and what it prints about them.
+    """
+
+    cluster: Cluster
+    screen: Screen
+    #: Demo time now, in seconds (the timeline's time).
+    clock: Callable[[], float]
+    observer: Observer
+    task_group: TaskGroup
+    #: The client, once :meth:`start_client` has started it (the status shows it).
+    client: ClientView | None = None
+
+    async def show_status(self) -> None:
+        """Print the status block (:func:`status_block`)."""
+        for text in await status_block(self.cluster, self.clock(), self.client):
+            self.screen.line(text)
+
+    async def live(self, interval: float) -> None:
+        """Redraw the status line (:func:`status_line`) every ``interval`` seconds, forever."""
+        while True:
+            self.screen.status(await status_line(self.cluster, self.clock(), self.client))
+            await anyio.sleep(interval)
+
+    async def hold(self) -> None:
+        """Let the client's traffic run for :data:`HOLD` seconds, then print the status."""
+        await anyio.sleep(HOLD)
+        await self.show_status()
+
+    def show_client_event(self, event: ClientEvent) -> None:
+        """Print a client event on the timeline: the client's ``on_event``."""
+        self.screen.line(stamp(event.time, "client", describe_client_event(event)))
+
+    async def bring_online(self, group: Group) -> str:
+        """Step [2]: bring ``group`` online; return its owner.
+
+        Raises:
+            DemoError: if the group is not ONLINE on a node then.
+        """
+        self.screen.line()
+        self.screen.line(f"[2] bring group {GROUP} online")
+        await group.online()
+        info = await group.state_info()
+        if info.state is not GroupState.ONLINE or info.owner is None:
+            raise DemoError(f"group {GROUP} is {info.state.name} after online()")
+        return info.owner
+
+    async def start_client(self, client: ClientView, owner: str) -> None:
+        """Run ``client`` in the task group and wait for its first reply from ``owner``.
+
+        Raises:
+            DemoError: if none comes within the step timeout.
+        """
+        self.client = client
+        self.task_group.start_soon(client.run)
+        await client_reply(client, owner, self.clock(), self.observer.step_timeout)
+
+    async def fail_over(self, timings: Timings) -> Reply:
+        """After ``timings.owner`` crashed at ``timings.crash``: wait for the node DOWN, the
+        group ONLINE on another node and the client's first reply from there (returned), and
+        record the times and the new owner in ``timings``.
+
+        Raises:
+            DemoError: if one of them does not come within the step timeout.
+        """
+        owner, crash = timings.owner, timings.crash
+        down = await self.observer.wait_for_node(owner, NodeState.DOWN, crash)
+        timings.down = down.time
+        online = await self.observer.wait_for(
+            f"group {GROUP} ONLINE on another node",
+            lambda c: (c.kind, c.name, c.state) == ("group", GROUP, "ONLINE") and c.owner != owner,
+            down.time,
+        )
+        timings.failed_over = online.time
+        timings.new_owner = new_owner = online.owner or "?"
+        return await client_reply(
+            self._started_client(), new_owner, crash, self.observer.step_timeout
+        )
+
+    async def fail_back(self, timings: Timings, restart: float) -> None:
+        """After ``timings.owner`` restarted at ``restart``: wait for the node UP, the group
+        ONLINE on it again and the client's first reply from it, and record the times and the
+        client's failback outage in ``timings``.
+
+        Raises:
+            DemoError: if one of them does not come within the step timeout.
+        """
+        owner = timings.owner
+        up = await self.observer.wait_for_node(owner, NodeState.UP, restart)
+        timings.up = up.time
+        back = await self.observer.wait_for(
+            f"group {GROUP} ONLINE on {owner} (failback)",
+            lambda c: (c.kind, c.name, c.state, c.owner) == ("group", GROUP, "ONLINE", owner),
+            up.time,
+        )
+        timings.failed_back = back.time
+        client = self._started_client()
+        first = await client_reply(client, owner, up.time, self.observer.step_timeout)
+        timings.failback_outage = gap_before(client, first.time)
+
+    def _started_client(self) -> ClientView:
+        if self.client is None:
+            raise DemoError("the story has no client: start_client() comes before the crash")
+        return self.client
+
+
+@contextlib.asynccontextmanager
+async def open_story(
+    cluster: Cluster,
+    screen: Screen,
+    clock: Callable[[], float],
+    *,
+    step_timeout: float = STEP_TIMEOUT,
+    stamp: Callable[[Notification], float] | None = None,
+    live_interval: float = LIVE_INTERVAL,
+) -> AsyncIterator[Story]:
+    """A :class:`Story` on ``cluster``, for the block: a notify port for the changes the
+    observer shows, the observer (``step_timeout``, ``stamp``: see :class:`Observer`) seeded
+    and running, and on a terminal the status line redrawn every ``live_interval`` seconds.
+    When the block ends, they stop, and so does the client it started."""
+    observer = Observer(cluster, screen, step_timeout=step_timeout, stamp=stamp)
+    async with cluster.notifications(_FILTER) as port, anyio.create_task_group() as tg:
+        await observer.seed()
+        tg.start_soon(observer.run, port)
+        story = Story(cluster, screen, clock, observer, tg)
+        if screen.live:
+            tg.start_soon(story.live, live_interval)
+        yield story
+        # The observer, the status line and the client run until cancelled: the story is over.
+        tg.cancel_scope.cancel()
 
 
 def summary(t: Timings, *, detection: str, failback: str) -> list[str]:

@@ -57,22 +57,9 @@ from anyio.abc import Process
 from examples.virtual_address import ClientEvent, Reply
 
 from ._cluster import open_cluster
-from ._demo import (
-    GROUP,
-    HOLD,
-    DemoError,
-    Observer,
-    Timings,
-    client_reply,
-    describe_client_event,
-    gap_before,
-    stamp,
-    status_block,
-    status_line,
-    summary,
-)
+from ._demo import GROUP, DemoError, Timings, gap_before, open_story, stamp, summary
 from ._demo_echo import DemoEchoService
-from ._enums import ClusterChange, FailbackType, GroupState, NodeState
+from ._enums import FailbackType
 from .pacemaker import PacemakerBackend
 from .testing import PacemakerLab
 from .testing._lab import INSTALL_HINT
@@ -344,45 +331,27 @@ class PacemakerEngine:
             f"port (the backend compares snapshots every {POLL_INTERVAL:g} s)"
         )
 
-        client: HubClient | None = None
-        observer = Observer(cluster, screen, step_timeout=STEP_TIMEOUT, stamp=event_time)
-        changes = ClusterChange.NODE_STATE | ClusterChange.GROUP_STATE
-        changes |= ClusterChange.RESOURCE_STATE
-        async with cluster.notifications(changes) as port_, anyio.create_task_group() as tg:
-            await observer.seed()
-            tg.start_soon(observer.run, port_)
-
-            async def show_status() -> None:
-                for text in await status_block(cluster, clock(), client):
-                    screen.line(text)
-
-            async def live() -> None:
-                while True:
-                    screen.status(await status_line(cluster, clock(), client))
-                    await anyio.sleep(LIVE_INTERVAL)
-
-            if screen.live:
-                tg.start_soon(live)
-
+        async with open_story(
+            cluster,
+            screen,
+            clock,
+            step_timeout=STEP_TIMEOUT,
+            stamp=event_time,
+            live_interval=LIVE_INTERVAL,
+        ) as story:
             # -- online
-            screen.line()
-            screen.line(f"[2] bring group {GROUP} online")
-            await group.online()
-            info = await group.state_info()
-            if info.state is not GroupState.ONLINE or info.owner is None:
-                raise DemoError(f"group {GROUP} is {info.state.name} after online()")
-            timings.owner = owner = info.owner
+            timings.owner = owner = await story.bring_online(group)
             if owner == nodes[API_NODE - 1]:
                 raise DemoError(
                     f"group {GROUP} came online on {owner}, the node the Cluster API talks "
                     f"through, not on its first preferred owner {nodes[0]}"
                 )
-            await observer.wait_for(
+            await story.observer.wait_for(
                 f"group {GROUP} ONLINE on {owner} (the notify port)",
                 lambda c: (c.kind, c.name, c.state, c.owner) == ("group", GROUP, "ONLINE", owner),
                 0.0,
             )
-            await show_status()
+            await story.show_status()
 
             # -- the client
             screen.line()
@@ -390,16 +359,10 @@ class PacemakerEngine:
                 f"[3] start a client of {ADDRESS}:{port} in the hub namespace: a request every "
                 "0.1 s, reconnecting 0.1 s after a failure"
             )
-
-            def on_client_event(event: ClientEvent) -> None:
-                screen.line(stamp(event.time, "client", describe_client_event(event)))
-
             origin = anyio.current_time() - clock()
-            self.client = client = HubClient.in_hub(lab, port, origin, on_client_event)
-            tg.start_soon(client.run)
-            await client_reply(client, owner, clock(), STEP_TIMEOUT)
-            await anyio.sleep(HOLD)
-            await show_status()
+            self.client = client = HubClient.in_hub(lab, port, origin, story.show_client_event)
+            await story.start_client(client, owner)
+            await story.hold()
 
             # -- crash
             screen.line()
@@ -417,27 +380,11 @@ class PacemakerEngine:
             )
             await anyio.to_thread.run_sync(lab.kill9, index)
             await anyio.to_thread.run_sync(drop_address, lab, index)
-            down = await observer.wait_for(
-                f"node {owner} DOWN",
-                lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.DOWN.name),
-                crash,
-            )
-            timings.down = down.time
-            online = await observer.wait_for(
-                f"group {GROUP} ONLINE on another node",
-                lambda c: (
-                    (c.kind, c.name, c.state) == ("group", GROUP, "ONLINE") and c.owner != owner
-                ),
-                down.time,
-            )
-            timings.failed_over = online.time
-            timings.new_owner = new_owner = online.owner or "?"
-            first = await client_reply(client, new_owner, crash, STEP_TIMEOUT)
+            first = await story.fail_over(timings)
             # From the old owner's last answer: it may still answer just after the stamp,
             # while the kill is on its way.
             timings.outage = gap_before(client, first.time)
-            await anyio.sleep(HOLD)
-            await show_status()
+            await story.hold()
 
             # -- restart and failback
             screen.line()
@@ -447,27 +394,12 @@ class PacemakerEngine:
             restart = clock()
             screen.line(stamp(restart, "demo", f"{owner} restarted (lab.start_node)"))
             await anyio.to_thread.run_sync(lab.start_node, index)
-            up = await observer.wait_for(
-                f"node {owner} UP",
-                lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.UP.name),
-                restart,
-            )
-            timings.up = up.time
-            back = await observer.wait_for(
-                f"group {GROUP} ONLINE on {owner} (failback)",
-                lambda c: (c.kind, c.name, c.state, c.owner) == ("group", GROUP, "ONLINE", owner),
-                up.time,
-            )
-            timings.failed_back = back.time
-            first = await client_reply(client, owner, up.time, STEP_TIMEOUT)
-            timings.failback_outage = gap_before(client, first.time)
-            await anyio.sleep(HOLD)
-            await show_status()
+            await story.fail_back(timings, restart)
+            await story.hold()
             screen.clear_status()
             screen.line()
             screen.line("[6] stop the client, close the cluster handle, remove the lab")
             await client.stop()
-            tg.cancel_scope.cancel()
         return timings
 
     def _log_tail(self) -> list[str]:

@@ -21,27 +21,11 @@ from examples.virtual_address import (
     register_types,
 )
 
-from ._demo import (
-    GROUP,
-    HOLD,
-    DemoError,
-    Observer,
-    Timings,
-    client_reply,
-    describe_client_event,
-    gap_before,
-    outage,
-    stamp,
-    status_block,
-    status_line,
-    summary,
-)
-from ._enums import ClusterChange, FailbackType, GroupState, LogLevel, NodeState
+from ._demo import GROUP, DemoError, Timings, open_story, outage, stamp, summary
+from ._enums import FailbackType, LogLevel
 from .testing import open_reference_cluster
 
 if TYPE_CHECKING:
-    from examples.virtual_address import ClientEvent
-
     from ._demo import Failure, Screen
 
 __all__ = ("ReferenceEngine",)
@@ -55,8 +39,6 @@ FAILBACK_WINDOW: Final = (9, 10)
 ADDRESS: Final = "127.0.0.1"
 #: The longest the whole demo may take before it gives up.
 TOTAL_TIMEOUT: Final = 50.0
-#: How often the status line is redrawn on a terminal.
-LIVE_INTERVAL: Final = 0.2
 
 
 class ReferenceEngine:
@@ -115,39 +97,11 @@ class ReferenceEngine:
                     "    times below are cluster time in seconds; changes come from a notify port"
                 )
 
-                client: EchoClient | None = None
-                observer = Observer(cluster, screen)
-                changes = ClusterChange.NODE_STATE | ClusterChange.GROUP_STATE
-                changes |= ClusterChange.RESOURCE_STATE
-                async with (
-                    cluster.notifications(changes) as port_,
-                    anyio.create_task_group() as tg,
-                ):
-                    await observer.seed()
-                    tg.start_soon(observer.run, port_)
-
-                    async def show_status() -> None:
-                        for text in await status_block(cluster, clock(), client):
-                            screen.line(text)
-
-                    async def live() -> None:
-                        while True:
-                            screen.status(await status_line(cluster, clock(), client))
-                            await anyio.sleep(LIVE_INTERVAL)
-
-                    if screen.live:
-                        tg.start_soon(live)
-
+                async with open_story(cluster, screen, clock) as story:
                     # -- online
-                    screen.line()
-                    screen.line(f"[2] bring group {GROUP} online")
-                    await group.online()
-                    info = await group.state_info()
-                    if info.state is not GroupState.ONLINE or info.owner is None:
-                        raise DemoError(f"group {GROUP} is {info.state.name} after online()")
-                    timings.owner = owner = info.owner
+                    timings.owner = owner = await story.bring_online(group)
                     await anyio.sleep(0.05)  # let the observer print the last changes first
-                    await show_status()
+                    await story.show_status()
 
                     # -- the client
                     screen.line()
@@ -155,22 +109,16 @@ class ReferenceEngine:
                         f"[3] start a client of {ADDRESS}:{port}: a request every 0.1 s, "
                         "reconnecting 0.1 s after a failure"
                     )
-
-                    def on_client_event(event: ClientEvent) -> None:
-                        screen.line(stamp(event.time, "client", describe_client_event(event)))
-
                     client = EchoClient(
                         ADDRESS,
                         port,
                         interval=0.1,
                         retry_interval=0.1,
                         clock=clock,
-                        on_event=on_client_event,
+                        on_event=story.show_client_event,
                     )
-                    tg.start_soon(client.run)
-                    await client_reply(client, owner, clock())
-                    await anyio.sleep(HOLD)
-                    await show_status()
+                    await story.start_client(client, owner)
+                    await story.hold()
 
                     # -- crash
                     screen.line()
@@ -178,26 +126,10 @@ class ReferenceEngine:
                     timings.crash = crash = clock()
                     env.crash_node(owner)
                     screen.line(stamp(crash, "demo", f"{owner} crashed (env.crash_node)"))
-                    down = await observer.wait_for(
-                        f"node {owner} DOWN",
-                        lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.DOWN.name),
-                        crash,
-                    )
-                    timings.down = down.time
-                    online = await observer.wait_for(
-                        f"group {GROUP} ONLINE on another node",
-                        lambda c: (
-                            (c.kind, c.name, c.state) == ("group", GROUP, "ONLINE")
-                            and c.owner != owner
-                        ),
-                        down.time,
-                    )
-                    timings.failed_over = online.time
-                    timings.new_owner = new_owner = online.owner or "?"
-                    await client_reply(client, new_owner, crash)
+                    await story.fail_over(timings)
+                    # The crash is complete at its stamp: the outage is the gap around it.
                     timings.outage = outage(client, crash)
-                    await anyio.sleep(HOLD)
-                    await show_status()
+                    await story.hold()
 
                     # -- restart and failback
                     screen.line()
@@ -207,28 +139,11 @@ class ReferenceEngine:
                     restart = clock()
                     screen.line(stamp(restart, "demo", f"{owner} restarted (env.restart_node)"))
                     await env.restart_node(owner)
-                    up = await observer.wait_for(
-                        f"node {owner} UP",
-                        lambda c: (c.kind, c.name, c.state) == ("node", owner, NodeState.UP.name),
-                        restart,
-                    )
-                    timings.up = up.time
-                    back = await observer.wait_for(
-                        f"group {GROUP} ONLINE on {owner} (failback)",
-                        lambda c: (
-                            (c.kind, c.name, c.state, c.owner) == ("group", GROUP, "ONLINE", owner)
-                        ),
-                        up.time,
-                    )
-                    timings.failed_back = back.time
-                    first = await client_reply(client, owner, up.time)
-                    timings.failback_outage = gap_before(client, first.time)
-                    await anyio.sleep(HOLD)
-                    await show_status()
+                    await story.fail_back(timings, restart)
+                    await story.hold()
                     screen.clear_status()
                     screen.line()
                     screen.line("[6] stop the client and the cluster")
-                    tg.cancel_scope.cancel()
             except BaseException:
                 failure.log_tail = env.format_log(LogLevel.WARNING).splitlines()[-10:]
                 raise

@@ -361,9 +361,11 @@ class GetDependents(Operation[tuple[ObjectInfo, ...]]):
 
 @attrs.frozen
 class CanBeDependent(Operation[bool]):
+    """May resource ``id`` be made to depend on ``provider`` (``hResourceDependent``)?"""
+
     mirrors = "CanResourceBeDependent"
     id: str
-    dependent: str
+    provider: str
 
 
 @attrs.frozen

@@ -124,10 +124,13 @@ class Resource(Handle):
         infos = await self._call(ops.GetDependents(self._id))
         return [self._cluster._resource_handle(i) for i in infos]
 
-    async def can_be_dependent(self, dependent: Resource) -> bool:
-        """True if ``dependent`` may depend on this one (``CanResourceBeDependent``)."""
-        dependent = handle_arg(dependent, Resource, "dependent")
-        return await self._call(ops.CanBeDependent(self._id, dependent.id))
+    async def can_be_dependent(self, provider: Resource) -> bool:
+        """True if this resource may be made to depend on ``provider``
+        (``CanResourceBeDependent(hResource, hResourceDependent)``): both are in the same
+        group, they are not the same resource, and ``provider`` does not already depend on
+        this one, directly or through others."""
+        provider = handle_arg(provider, Resource, "provider")
+        return await self._call(ops.CanBeDependent(self._id, provider.id))
 
     async def possible_owners(self) -> list[Node]:
         """The nodes that may host it (``CLUSTER_RESOURCE_ENUM_NODES``)."""

@@ -477,7 +477,7 @@ async def test_a_dependency_is_an_order_and_a_colocation_constraint(cib: Path) -
     async with opened(cib, simulate=False) as cluster:
         group = await group_with(cluster, "web", "app", "ip")
         app, ip = await cluster.open_resource("app"), await cluster.open_resource("ip")
-        assert await ip.can_be_dependent(app)
+        assert await app.can_be_dependent(ip)  # may app depend on ip
         await app.add_dependency(ip)
         (order,) = constraints(cib, "rsc_order")
         (colocation,) = constraints(cib, "rsc_colocation")
@@ -489,7 +489,7 @@ async def test_a_dependency_is_an_order_and_a_colocation_constraint(cib: Path) -
         assert [r.name for r in await group.resources()] == ["ip", "app"]
         assert [r.name for r in await app.dependencies()] == ["ip"]
         assert [r.name for r in await ip.dependents()] == ["app"]
-        assert not await app.can_be_dependent(ip)
+        assert not await ip.can_be_dependent(app)  # a cycle
         with pytest.raises(clusapi.DependencyCycleError):
             await ip.add_dependency(app)
         with pytest.raises(clusapi.DependencyError) as again:

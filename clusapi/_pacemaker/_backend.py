@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final, TypeVar, final
 import anyio
 import attrs
 
+from clusapi import _rules as rules
 from clusapi._enums import GroupState, ResourceState
 from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
@@ -28,6 +29,7 @@ from clusapi._win32 import Win32Error
 from ._agents import AgentInfo, Agents
 from ._cib import build_view, cib_version
 from ._dispatch import HANDLERS, not_supported
+from ._edit import Edit
 from ._events import EventHub
 from ._runner import Runner
 
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from clusapi._backend import Operation
 
     from ._cib import ClusterView, GroupView, NodeView, PrimitiveView
-    from ._edit import Edit
 
 __all__ = ("GroupPlacement", "PacemakerBackend")
 
@@ -330,13 +331,7 @@ class PacemakerBackend:
     # -- shared checks ------------------------------------------------------------------------
 
     def _node_named(self, view: ClusterView, name: object) -> NodeView:
-        if not isinstance(name, str) or not name.strip():
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"node name must be a non-empty string, not {name!r}",
-                fix="pass the node's name as a str",
-            )
-        node = view.node_by_name(name)
+        node = view.node_by_name(rules.require_name("node", name))
         if node is None:
             raise make_error(
                 W.ERROR_CLUSTER_NODE_NOT_FOUND,
@@ -346,12 +341,7 @@ class PacemakerBackend:
         return node
 
     def _check_new_name(self, view: ClusterView, kind: str, name: object) -> str:
-        if not isinstance(name, str) or not name.strip():
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"{kind} name must be a non-empty string, not {name!r}",
-                fix=f"pass the {kind}'s name as a str",
-            )
+        name = rules.require_name(kind, name)
         if not _NAME.fullmatch(name) or len(name) > _MAX_NAME:
             raise make_error(
                 W.ERROR_INVALID_PARAMETER,
@@ -526,6 +516,15 @@ class PacemakerBackend:
         )
 
     # -- helpers for handlers -----------------------------------------------------------------
+
+    async def _start(self, group_id: str, members: Sequence[str]) -> None:
+        """Ask Pacemaker to run ``members``: target-role Started on each, and none on their
+        group (the group's own Stopped would hold them all). Built on a fresh snapshot: the
+        clean-up and any move before it changed the CIB."""
+        edit = Edit(await self._snapshot())
+        edit.set_target_role(members, "Started")
+        edit.set_meta(group_id, "target-role", None, tag="group")
+        await self._write(edit)
 
     async def _agent(self, prim: PrimitiveView) -> AgentInfo:
         return await self._agents.info(prim.agent)

@@ -195,6 +195,11 @@ class PrimitiveView:
     state: ResourceState = ResourceState.UNKNOWN
 
     @property
+    def name(self) -> str:
+        """The MSCS name: the id (a Pacemaker id names the object for good)."""
+        return self.id
+
+    @property
     def agent(self) -> str:
         """``standard:provider:type`` (``ocf:heartbeat:Dummy``)."""
         if self.provider:
@@ -222,6 +227,11 @@ class GroupView:
     placeholder: str | None
     state: GroupState
     owner: str | None
+
+    @property
+    def name(self) -> str:
+        """The MSCS name: the id (a Pacemaker id names the object for good)."""
+        return self.id
 
 
 @attrs.frozen
@@ -331,9 +341,10 @@ class ClusterView:
             )
         return node
 
-    def failed_members(self, members: Iterable[str]) -> list[str]:
-        """Those of ``members`` that are FAILED."""
-        return [m for m in members if self.primitives[m].state is ResourceState.FAILED]
+    def failure(self, members: Iterable[str]) -> str | None:
+        """Why a wait on ``members`` has failed, naming those that are FAILED; else None."""
+        failed = [m for m in members if self.primitives[m].state is ResourceState.FAILED]
+        return f"resource(s) {', '.join(map(repr, failed))} failed" if failed else None
 
     # -- relations ------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from clusapi._common import (
     ResourceTypeCommonProperties,
 )
 from clusapi._enums import FailbackType, RestartAction
-from clusapi._errors import ClusterError, PropertyError, make_error
+from clusapi._errors import ClusterError, make_error
+from clusapi._rules import check_common
 from clusapi._win32 import Win32Error
 
 from ._cib import INFINITY, duration_ms, parse_score
@@ -71,21 +72,23 @@ def verify(
     changes: Mapping[str, object],
     label: str,
 ) -> dict[str, PropertyValue]:
-    """Check ``changes`` by the table and together with the current values (as the reference
-    runtime does), naming ``label`` in the error. Returns only the values that differ."""
-    try:
-        checked = table.verify(changes)
-        merged = table.load({**current, **checked})
-        if isinstance(merged, ResourceCommonProperties):
-            merged.cross_check()
-    except PropertyError as exc:
-        error = PropertyError(exc.winerror, f"{label}: {exc.description}", fix=exc.fix)
-        error.property_name = exc.property_name
-        raise error from None
+    """Check ``changes`` by the table and together with the current values (the reference
+    runtime's check), naming ``label`` in the error. Returns only the values that differ."""
+    checked = check_common(table, current, changes, label)
     return {k: v for k, v in checked.items() if current.get(k) != v}
 
 
 # -- groups --------------------------------------------------------------------------------
+
+
+def _set_description(element: ET.Element, checked: Mapping[str, object]) -> None:
+    """Write a changed Description as the element's ``description`` (none when empty)."""
+    if "Description" in checked:
+        text = str(checked["Description"])
+        if text:
+            element.set("description", text)
+        else:
+            element.attrib.pop("description", None)
 
 
 def _group_element(edit_or_view_root: ET.Element, group_id: str) -> ET.Element | None:
@@ -176,12 +179,7 @@ def set_group_common(
             raise _unsupported(label, name, why)
     merged = {**current, **checked}
     element = edit.element("group", group.id)
-    if "Description" in checked:
-        description = str(checked["Description"])
-        if description:
-            element.set("description", description)
-        else:
-            element.attrib.pop("description", None)
+    _set_description(element, checked)
     if {"AutoFailbackType", "FailbackWindowStart", "FailbackWindowEnd"} & checked.keys():
         allow = merged["AutoFailbackType"] == FailbackType.ALLOW_FAILBACK
         start, end = int(merged["FailbackWindowStart"]), int(merged["FailbackWindowEnd"])  # type: ignore[call-overload]
@@ -334,6 +332,29 @@ def ensure_op(
     return op
 
 
+def _set_monitor(
+    edit: Edit,
+    resource_id: str,
+    interval_ms: int,
+    timeout_ms: int,
+    dont_restart: bool,
+    *,
+    depth: int = 0,
+) -> None:
+    """Make the LooksAlive monitor (or with ``depth``, the IsAlive one) run every
+    ``interval_ms`` with ``timeout_ms`` (DeadlockTimeout); RestartAction DONT_RESTART is
+    ``on-fail=stop``, the others Pacemaker's default (restart, then move)."""
+    op = ensure_op(
+        edit, resource_id, "monitor", interval_ms=interval_ms, timeout_ms=timeout_ms, depth=depth
+    )
+    op.set("interval", format_ms(interval_ms))
+    op.set("timeout", format_ms(timeout_ms))
+    if dont_restart:
+        op.set("on-fail", "stop")
+    else:
+        op.attrib.pop("on-fail", None)
+
+
 def set_resource_common(
     edit: Edit,
     view: ClusterView,
@@ -379,21 +400,11 @@ def set_resource_common(
             fix="choose different intervals",
         )
     element = edit.element("primitive", prim.id)
-    if "Description" in checked:
-        text = str(checked["Description"])
-        if text:
-            element.set("description", text)
-        else:
-            element.attrib.pop("description", None)
+    _set_description(element, checked)
     deadlock = int(merged["DeadlockTimeout"])  # type: ignore[call-overload]
+    dont_restart = merged["RestartAction"] == RestartAction.DONT_RESTART
     if {"LooksAlivePollInterval", "DeadlockTimeout", "RestartAction"} & checked.keys():
-        op = ensure_op(edit, prim.id, "monitor", interval_ms=looks_ms, timeout_ms=deadlock)
-        op.set("interval", format_ms(looks_ms))
-        op.set("timeout", format_ms(deadlock))
-        if merged["RestartAction"] == RestartAction.DONT_RESTART:
-            op.set("on-fail", "stop")
-        else:
-            op.attrib.pop("on-fail", None)
+        _set_monitor(edit, prim.id, looks_ms, deadlock, dont_restart)
     if {"IsAlivePollInterval", "DeadlockTimeout", "RestartAction"} & checked.keys():
         deep = _op_elements(edit, prim.id, "monitor", deep=True)
         if is_alive == INHERIT:
@@ -402,21 +413,9 @@ def set_resource_common(
                 if operations is not None:
                     operations.remove(op)
         else:
+            is_alive_ms = int(is_alive)  # type: ignore[call-overload]
             depth = max(agent.meta.deepest_depth, 10)
-            op = ensure_op(
-                edit,
-                prim.id,
-                "monitor",
-                interval_ms=int(is_alive),  # type: ignore[call-overload]
-                timeout_ms=deadlock,
-                depth=depth,
-            )
-            op.set("interval", format_ms(int(is_alive)))  # type: ignore[call-overload]
-            op.set("timeout", format_ms(deadlock))
-            if merged["RestartAction"] == RestartAction.DONT_RESTART:
-                op.set("on-fail", "stop")
-            else:
-                op.attrib.pop("on-fail", None)
+            _set_monitor(edit, prim.id, is_alive_ms, deadlock, dont_restart, depth=depth)
     if "RestartThreshold" in checked:
         threshold = int(merged["RestartThreshold"])  # type: ignore[call-overload]
         value = "INFINITY" if threshold >= INHERIT or threshold + 1 >= INFINITY else threshold + 1

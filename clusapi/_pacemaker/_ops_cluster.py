@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from clusapi import _operations as ops
+from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceTypeCommonProperties
 from clusapi._enums import ClusterChange, NodeState
 from clusapi._errors import make_error
@@ -54,13 +54,7 @@ async def _list(be: PacemakerBackend, op: ops.ListObjects) -> tuple[ObjectInfo, 
 
 @handles(ops.OpenObject)
 async def _open(be: PacemakerBackend, op: ops.OpenObject) -> ObjectInfo:
-    name: object = op.name
-    if not isinstance(name, str) or not name.strip():
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{op.kind.value} name must be a non-empty string, not {op.name!r}",
-            fix=f"pass the {op.kind.value}'s name as a str",
-        )
+    rules.require_name(op.kind.value, op.name)
     if op.kind is ObjectKind.RESOURCE_TYPE:
         agent = await be._agents.resolve(op.name)
         return ObjectInfo(agent, agent)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from clusapi import _operations as ops
+from clusapi import _operations as ops, _rules as rules
 from clusapi._enums import GroupState, ResourceState
 from clusapi._errors import ClusterError, make_error
 from clusapi._values import GroupStateInfo, ObjectInfo
@@ -45,12 +45,7 @@ async def _delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
-        if group.members:
-            raise make_error(
-                W.ERROR_DIR_NOT_EMPTY,
-                f"group {group.id!r} still holds {len(group.members)} resource(s)",
-                fix="delete or move its resources first",
-            )
+        rules.check_empty_group(group, group.members)
         edit = Edit(view)
         edit.remove(edit.element("group", group.id))
         edit.remove_references(group.id)
@@ -67,6 +62,15 @@ async def _group_state(be: PacemakerBackend, op: ops.GetGroupState) -> GroupStat
 
 def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
     return [view.primitives[m].state for m in group.members]
+
+
+def _going(view: ClusterView, group_id: str) -> GroupView | str:
+    """The group now, while a wait for it to come online somewhere may still succeed; else
+    why it cannot: the group was deleted, or a member failed."""
+    current = view.groups.get(group_id)
+    if current is None:
+        return "the group was deleted"
+    return view.failure(current.members) or current
 
 
 @handles(ops.OnlineGroup)
@@ -99,11 +103,7 @@ async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState
             assert node is not None
             await be._place(group.id, node.name)
         try:
-            # A fresh look: the clean-up and the move above changed the CIB.
-            edit = Edit(await be._snapshot())
-            edit.set_target_role(group.members, "Started")
-            edit.set_meta(group.id, "target-role", None, tag="group")
-            await be._write(edit)
+            await be._start(group.id, group.members)
             if not op.wait or not be._runs:
                 if placed:
                     be._pending_clears[group.id] = (
@@ -115,12 +115,9 @@ async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState
                 return (await be._snapshot()).group(group.id).state
 
             def online(view: ClusterView) -> bool | str:
-                current = view.groups.get(group.id)
-                if current is None:
-                    return "the group was deleted"
-                failed = view.failed_members(current.members)
-                if failed:
-                    return f"resource(s) {', '.join(map(repr, failed))} failed"
+                current = _going(view, group.id)
+                if isinstance(current, str):
+                    return current
                 states = _states(view, current)
                 if all(s is ResourceState.ONLINE for s in states):
                     if node is None or current.owner == node.name:
@@ -153,9 +150,9 @@ async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupSta
             current = view.groups.get(group.id)
             if current is None:
                 return True
-            failed = view.failed_members(current.members)
-            if failed:
-                return f"resource(s) {', '.join(map(repr, failed))} failed to stop"
+            failure = view.failure(current.members)
+            if failure:
+                return f"{failure} to stop"
             return all(s is ResourceState.OFFLINE for s in _states(view, current))
 
         view = await be._wait(f"group {group.id!r} did not go offline", offline)
@@ -195,12 +192,9 @@ async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
         where = repr(target) if target else "another node"
 
         def moved(view: ClusterView) -> bool | str:
-            current = view.groups.get(group.id)
-            if current is None:
-                return "the group was deleted"
-            failed = view.failed_members(current.members)
-            if failed:
-                return f"resource(s) {', '.join(map(repr, failed))} failed"
+            current = _going(view, group.id)
+            if isinstance(current, str):
+                return current
             # What was online comes back online there; what was offline stays offline.
             states = [view.primitives[m].state for m in current.members if m in wanted]
             if all(s is ResourceState.ONLINE for s in states) and current.owner != origin:
@@ -233,12 +227,7 @@ async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> No
         group = view.group(op.id)
         nodes = [be._node_named(view, n) for n in op.nodes]
         names = [n.name for n in nodes]
-        if len(set(names)) != len(names):
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"preferred owners of group {group.id!r} name a node twice: {names!r}",
-                fix="list each node once, most preferred first",
-            )
+        rules.check_preferred_owners(group, names)
         edit = Edit(view)
         doomed = {p.id for p in view.preferred_owners(group.id)}
         edit.remove_constraints(lambda c: c.get("id") in doomed)

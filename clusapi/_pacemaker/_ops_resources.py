@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from clusapi import _operations as ops
+from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceCommonProperties
-from clusapi._enums import GroupState, PropertyFormat, ResourceState
-from clusapi._errors import ClusterError, make_error
-from clusapi._reference._policy import dependency_closure, would_create_cycle
+from clusapi._enums import PropertyFormat, ResourceState
+from clusapi._errors import ClusterError
+from clusapi._reference._policy import can_be_dependent, dependency_closure
 from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
-from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
 from ._dispatch import handles
@@ -29,8 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ()
 
-W = Win32Error
-
 
 @handles(ops.CreateResource)
 async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> ObjectInfo:
@@ -39,13 +36,7 @@ async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> Obje
         group = view.group(op.group)
         name = be._check_new_name(view, "resource", op.name)
         agent = await be._agents.info(await be._agents.resolve(op.type_name))
-        if not isinstance(op.separate_monitor, bool):
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"separate_monitor of resource {name!r} must be a bool, "
-                f"not {op.separate_monitor!r}",
-                fix="pass True or False",
-            )
+        rules.check_separate_monitor(name, op.separate_monitor)
         edit = Edit(view)
         prim = ET.Element(
             "primitive",
@@ -76,19 +67,8 @@ async def _delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
-        if prim.state not in (ResourceState.OFFLINE, ResourceState.FAILED) or prim.nodes:
-            raise make_error(
-                W.ERROR_RESOURCE_ONLINE,
-                f"resource {prim.id!r} is {prim.state.name}",
-                fix="take it offline before deleting it",
-            )
-        dependents = view.dependents(prim.id)
-        if dependents:
-            raise make_error(
-                W.ERROR_DEPENDENT_RESOURCE_EXISTS,
-                f"resource(s) {dependents!r} depend on {prim.id!r}",
-                fix="remove those dependencies first",
-            )
+        # A failed resource stays on its node until it is cleaned up: that one is running.
+        rules.check_deletable(prim, view.dependents(prim.id), running=bool(prim.nodes))
         edit = Edit(view)
         edit.take_members(prim.group, [prim.id])
         edit.remove_references(prim.id)
@@ -122,11 +102,7 @@ async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> Reso
         view = await be._snapshot()
         prim = view.primitive(op.id)
         if prim.in_transition:
-            raise make_error(
-                W.ERROR_INVALID_STATE,
-                f"resource {prim.id!r} is {prim.state.name}",
-                fix="wait until it is online or offline",
-            )
+            raise rules.resource_busy(prim)
         if prim.state is ResourceState.ONLINE:
             return prim.state
         group = view.groups[prim.group]
@@ -134,17 +110,14 @@ async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> Reso
         if be._runs:  # the fail counts are cleared first: they bar no node here
             be._no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
         await be._cleanup([view.primitives[m] for m in chain])
-        edit = Edit(await be._snapshot())
-        edit.set_target_role(chain, "Started")
-        edit.set_meta(group.id, "target-role", None, tag="group")
-        await be._write(edit)
+        await be._start(group.id, chain)
         if not op.wait or not be._runs:
             return (await be._snapshot()).primitive(prim.id).state
 
         def online(view: ClusterView) -> bool | str:
-            failed = view.failed_members(chain)
-            if failed:
-                return f"resource(s) {', '.join(map(repr, failed))} failed"
+            failure = view.failure(chain)
+            if failure:
+                return failure
             state = view.primitive(prim.id).state
             if state is ResourceState.OFFLINE:
                 return "no node can run it"
@@ -160,11 +133,7 @@ async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> Re
         view = await be._snapshot()
         prim = view.primitive(op.id)
         if prim.in_transition:
-            raise make_error(
-                W.ERROR_INVALID_STATE,
-                f"resource {prim.id!r} is {prim.state.name}",
-                fix="wait until it is online or offline",
-            )
+            raise rules.resource_busy(prim)
         members = list(view.groups[prim.group].members)
         # Its dependents stop first, and so do the members after it: a Pacemaker group runs
         # member k only where and when member k-1 runs.
@@ -197,18 +166,7 @@ async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
         view = await be._snapshot()
         prim = view.primitive(op.id)
         be._require_running(f"failing resource {prim.id!r}")
-        running = prim.nodes[0] if prim.nodes else None
-        if running is None or prim.state not in (
-            ResourceState.ONLINE,
-            ResourceState.ONLINE_PENDING,
-            ResourceState.OFFLINE_PENDING,
-            ResourceState.PENDING,
-        ):
-            raise make_error(
-                W.ERROR_RESMON_INVALID_STATE,
-                f"resource {prim.id!r} is {prim.state.name} and cannot be failed",
-                fix="only an online or pending resource can be failed",
-            )
+        running = rules.check_can_fail(prim, prim.nodes[0] if prim.nodes else None)
         if be._cib_file is None:
             await be._tool("crm_resource", "--fail", "--resource", prim.id, "--node", running)
         else:
@@ -231,14 +189,7 @@ async def _change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> No
         target = view.group(op.group)
         if target.id == source.id:
             return
-        source_up = source.state is not GroupState.OFFLINE
-        target_up = target.state is not GroupState.OFFLINE
-        if source.owner != target.owner and (source_up or target_up):
-            raise make_error(
-                W.ERROR_HOST_NODE_NOT_GROUP_OWNER,
-                f"groups {source.id!r} and {target.id!r} are owned by different nodes",
-                fix="move one group to the other's node first",
-            )
+        rules.check_same_owner(source, target)
         tree = dependency_closure(prim.id, view.dependency_map(source.id))
         moving = [m for m in source.members if m in tree]
         edit = Edit(view)
@@ -269,31 +220,8 @@ async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
         view = await be._snapshot()
         prim = view.primitive(op.id)
         provider = view.primitive(op.provider)
-        if provider.id == prim.id:
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"resource {prim.id!r} cannot depend on itself",
-                fix="name a different resource",
-            )
-        if provider.group != prim.group:
-            raise make_error(
-                W.ERROR_INVALID_PARAMETER,
-                f"{prim.id!r} and {provider.id!r} are in different groups",
-                fix="dependencies stay inside one group: change_group() first",
-            )
-        if provider.id in view.depends_on(prim.id):
-            raise make_error(
-                W.ERROR_DEPENDENCY_ALREADY_EXISTS,
-                f"{prim.id!r} already depends on {provider.id!r}",
-                fix="nothing to do",
-            )
         depends = view.dependency_map(prim.group)
-        if would_create_cycle(depends, prim.id, provider.id):
-            raise make_error(
-                W.ERROR_CIRCULAR_DEPENDENCY,
-                f"{provider.id!r} already depends (transitively) on {prim.id!r}",
-                fix="dependencies may not form a cycle",
-            )
+        rules.check_new_dependency(prim, provider, depends)
         edit = Edit(view)
         edit.add_constraint(
             "rsc_order",
@@ -322,12 +250,7 @@ async def _remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> 
         view = await be._snapshot()
         prim = view.primitive(op.id)
         provider = view.primitive(op.provider)
-        if provider.id not in view.depends_on(prim.id):
-            raise make_error(
-                W.ERROR_DEPENDENCY_NOT_FOUND,
-                f"{prim.id!r} does not depend on {provider.id!r}",
-                fix="list its dependencies with `await resource.dependencies()`",
-            )
+        rules.check_has_dependency(prim, provider, view.depends_on(prim.id))
         edit = Edit(view)
         edit.remove_constraints(
             lambda c: (c.tag == "rsc_order" and c.get("first") == provider.id
@@ -356,10 +279,13 @@ async def _dependents(be: PacemakerBackend, op: ops.GetDependents) -> tuple[Obje
 async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> bool:
     view = await be._snapshot()
     prim = view.primitive(op.id)
-    dependent = view.primitive(op.dependent)
-    if prim.id == dependent.id or prim.group != dependent.group:
-        return False
-    return not would_create_cycle(view.dependency_map(prim.group), dependent.id, prim.id)
+    provider = view.primitive(op.provider)
+    return can_be_dependent(
+        dependent=prim.id,
+        provider=provider.id,
+        group_of={prim.id: prim.group, provider.id: provider.group},
+        depends_on=view.dependency_map(prim.group),
+    )
 
 
 @handles(ops.AddPossibleOwner)
@@ -368,12 +294,7 @@ async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
         view = await be._snapshot()
         prim = view.primitive(op.id)
         node = be._node_named(view, op.node)
-        if any(n.id == node.id for n in view.possible_owners(prim.id)):
-            raise make_error(
-                W.ERROR_OBJECT_IN_LIST,
-                f"node {node.name!r} is already a possible owner of {prim.id!r}",
-                fix="nothing to do",
-            )
+        rules.check_new_possible_owner(prim, node, {n.id for n in view.possible_owners(prim.id)})
         edit = Edit(view)
         edit.remove_constraints(
             lambda c: c.tag == "rsc_location" and c.get("rsc") == prim.id
@@ -390,18 +311,9 @@ async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> No
         view = await be._snapshot()
         prim = view.primitive(op.id)
         node = be._node_named(view, op.node)
-        if all(n.id != node.id for n in view.possible_owners(prim.id)):
-            raise make_error(
-                W.ERROR_CLUSTER_NODE_NOT_FOUND,
-                f"node {node.name!r} is not a possible owner of {prim.id!r}",
-                fix="list them with `await resource.possible_owners()`",
-            )
+        rules.check_possible_owner(prim, node, {n.id for n in view.possible_owners(prim.id)})
         if node.name in prim.nodes:
-            raise make_error(
-                W.ERROR_INVALID_STATE,
-                f"{prim.id!r} is {prim.state.name} on {node.name!r}",
-                fix="move its group or take it offline first",
-            )
+            raise rules.resource_running_on(prim, node)
         edit = Edit(view)
         edit.add_constraint(
             "rsc_location",
@@ -462,11 +374,7 @@ async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> di
     view = await be._snapshot()
     prim = view.primitive(op.id)
     agent = await be._agent(prim)
-    values: dict[str, object] = {
-        i.name: i.default for i in agent.table.items() if i.default is not None
-    }
-    values.update(_stored(agent, prim.params))
-    return values
+    return rules.private_values(agent.table, _stored(agent, prim.params))
 
 
 @handles(ops.SetPrivateProperties)
@@ -476,18 +384,8 @@ async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> Pr
         prim = view.primitive(op.id)
         agent = await be._agent(prim)
         store = _stored(agent, prim.params)
-        try:
+        with rules.about(f"resource {prim.id!r}"):
             written = agent.table.apply(store, op.changes)
-        except ClusterError as exc:
-            from clusapi._errors import PropertyError
-
-            if isinstance(exc, PropertyError):
-                error = PropertyError(
-                    exc.winerror, f"resource {prim.id!r}: {exc.description}", fix=exc.fix
-                )
-                error.property_name = exc.property_name
-                raise error from None
-            raise
         edit = Edit(view)
         element = edit.element("primitive", prim.id)
         for name in written:

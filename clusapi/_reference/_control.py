@@ -82,7 +82,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from clusapi import _operations as ops
+from clusapi import _operations as ops, _rules as rules
 from clusapi._common import (
     GroupCommonProperties,
     ResourceCommonProperties,
@@ -111,7 +111,7 @@ from clusapi._values import ControlResult
 from clusapi._win32 import Win32Error
 from resapi._resource import NOT_HANDLED, Resource
 
-from ._handlers import _about, _set_common, _set_private, check_common
+from ._handlers import _set_common, _set_private
 from ._model import ResourceRecord, TypeRecord
 from ._parameters import ParametersView
 from ._runtime import _handles, object_key_path
@@ -631,7 +631,7 @@ def _stored(
 def _property_list(subject: _Subject, *, private: bool, read_only: bool) -> PropertyList:
     table = subject.private if private else subject.common
     store = subject.private_store if private else subject.common_store
-    with _about(subject.label):
+    with rules.about(subject.label):
         full = PropertyList.from_table(_stored(table, store, unknown=private), table)
     ro_rows = _read_only_rows(table)
     if not read_only:
@@ -677,7 +677,7 @@ def _changes(subject: _Subject, data: bytes, *, private: bool) -> dict[str, obje
     read_only = {} if private else {n.casefold(): n for n in subject.read_only}
     where = table.__qualname__
     changes: dict[str, object] = {}
-    with _about(subject.label):
+    with rules.about(subject.label):
         for name, values in plist.entries:
             folded = name.casefold()
             if folded in read_only:
@@ -704,7 +704,9 @@ def _changes(subject: _Subject, data: bytes, *, private: bool) -> dict[str, obje
 def _verify_common(subject: _Subject, changes: Mapping[str, object]) -> None:
     """What ``_set_common`` checks before it stores (research clusapi.md §7.10)."""
     table = subject.common
-    check_common(table, _stored(table, subject.common_store, unknown=False), changes, subject.label)
+    rules.check_common(
+        table, _stored(table, subject.common_store, unknown=False), changes, subject.label
+    )
 
 
 async def _enum_common(rt: ReferenceRuntime, subject: _Subject, data: bytes) -> ControlResult:
@@ -752,7 +754,7 @@ async def _validate_common(rt: ReferenceRuntime, subject: _Subject, data: bytes)
 
 async def _validate_private(rt: ReferenceRuntime, subject: _Subject, data: bytes) -> ControlResult:
     changes = _changes(subject, data, private=True)
-    with _about(subject.label):
+    with rules.about(subject.label):
         subject.private.verify(changes)
     return ControlResult(b"")
 
@@ -768,7 +770,7 @@ async def _set_common_properties(
         )
         return ControlResult(b"", properties_stored=update.takes_effect_at_next_online)
     _verify_common(subject, changes)
-    with _about(subject.label):
+    with rules.about(subject.label):
         written = subject.common.apply(subject.common_store, changes)
     if written:
         rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
@@ -782,7 +784,7 @@ async def _set_private_properties(
     if subject.resource is not None:
         update = await _set_private(rt, ops.SetPrivateProperties(subject.resource.id, changes))
         return ControlResult(b"", properties_stored=update.takes_effect_at_next_online)
-    with _about(subject.label):
+    with rules.about(subject.label):
         written = subject.private.apply(subject.private_store, changes)
     if written:
         rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)

@@ -7,14 +7,13 @@ single table picks the exception class for the Win32 code.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 from typing import TYPE_CHECKING
 
 import anyio
 
-from clusapi import _operations as ops
+from clusapi import _operations as ops, _rules as rules
 from clusapi._common import (
     GroupCommonProperties,
     ResourceCommonProperties,
@@ -29,7 +28,7 @@ from clusapi._enums import (
     ResourceClass,
     ResourceState,
 )
-from clusapi._errors import PropertyError, make_error
+from clusapi._errors import make_error
 from clusapi._operations import ObjectKind
 from clusapi._registry import RegValue
 from clusapi._values import (
@@ -49,11 +48,10 @@ from ._parameters import ParametersView
 from ._runtime import _handles, check_name, object_key_path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Mapping
 
     from anyio.streams.memory import MemoryObjectReceiveStream
 
-    from clusapi._properties import PropertyTable, PropertyValue
     from clusapi._values import Notification
 
     from ._runtime import ReferenceRuntime
@@ -64,17 +62,6 @@ W = Win32Error
 _PENDING = frozenset(
     {ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING, ResourceState.PENDING}
 )
-
-
-@contextlib.contextmanager
-def _about(what: str) -> Iterator[None]:
-    """Name the object in a property error: "group 'web': property 'FailoverPeriod' ..."."""
-    try:
-        yield
-    except PropertyError as exc:
-        error = PropertyError(exc.winerror, f"{what}: {exc.description}", fix=exc.fix)
-        error.property_name = exc.property_name
-        raise error from None
 
 
 # -- cluster -------------------------------------------------------------------------------
@@ -188,32 +175,12 @@ async def _get_common(rt: ReferenceRuntime, op: ops.GetCommonProperties) -> Mapp
     return table.load(record.properties).to_dict()
 
 
-def check_common(
-    table: type[PropertyTable],
-    stored: Mapping[str, object],
-    changes: Mapping[str, object],
-    label: str,
-) -> dict[str, PropertyValue]:
-    """Verify a change of common properties as SET and VALIDATE both must (clusapi.md §7.10):
-    each value by its row, then the values together (RetryPeriodOnFailure >= RestartPeriod).
-
-    Raises:
-        PropertyError: naming ``label``'s object and the property; nothing is changed.
-    """
-    with _about(label):
-        checked = table.verify(changes)
-        merged = table.load({**stored, **checked})
-        if isinstance(merged, ResourceCommonProperties):
-            merged.cross_check()
-    return checked
-
-
 @_handles(ops.SetCommonProperties)
 async def _set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> PropertyUpdate:
     table, record = _common(rt, op.kind, op.id)
     label = f"{op.kind.value} {record.name!r}"
-    checked = check_common(table, record.properties, op.changes, label)
-    with _about(label):
+    checked = rules.check_common(table, record.properties, op.changes, label)
+    with rules.about(label):
         written = table.apply(record.properties, checked)
     if written:
         rt.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
@@ -334,12 +301,7 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
 @_handles(ops.DeleteGroup)
 async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
     group = rt.group_record(op.id)
-    if group.resources:
-        raise make_error(
-            W.ERROR_DIR_NOT_EMPTY,
-            f"group {group.name!r} still holds {len(group.resources)} resource(s)",
-            fix="delete or move its resources first",
-        )
+    rules.check_empty_group(group, group.resources)
     group.deleted = True
     group.failback_generation += 1
     rt.groups.remove(group)
@@ -392,15 +354,8 @@ async def move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
 async def _set_preferred(rt: ReferenceRuntime, op: ops.SetPreferredOwners) -> None:
     group = rt.group_record(op.id)
     nodes = [rt.find_node(n) for n in op.nodes]
-    ids = [n.id for n in nodes]
-    if len(set(ids)) != len(ids):
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"preferred owners of group {group.name!r} "
-            f"name a node twice: {[n.name for n in nodes]!r}",
-            fix="list each node once, most preferred first",
-        )
-    group.preferred = ids
+    rules.check_preferred_owners(group, [n.name for n in nodes])
+    group.preferred = [n.id for n in nodes]
     rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
 
 
@@ -434,12 +389,7 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
             f"a resource named {name!r} already exists",
             fix="choose another name, or open the existing resource",
         )
-    if not isinstance(op.separate_monitor, bool):
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"separate_monitor of resource {name!r} must be a bool, not {op.separate_monitor!r}",
-            fix="pass True or False",
-        )
+    rules.check_separate_monitor(name, op.separate_monitor)
     res = ResourceRecord(rt.new_id("resource"), name, rtype, group.id)
     key = object_key_path("resource", res.id)
     _set_db(rt, key, Name=name, Type=rtype.name, Group=group.id)
@@ -466,23 +416,12 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
             f"resource {res.name!r} is the quorum resource and cannot be deleted",
             fix="make another resource the quorum resource first",
         )
-    if res.state not in (ResourceState.OFFLINE, ResourceState.FAILED):
-        raise make_error(
-            W.ERROR_RESOURCE_ONLINE,
-            f"resource {res.name!r} is {res.state.name}",
-            fix="take it offline before deleting it",
-        )
     dependents = [
-        dep
+        dep.name
         for dep in (rt.resources.by_id[r] for r in rt.groups.by_id[res.group].resources)
         if res.id in dep.depends_on
     ]
-    if dependents:
-        raise make_error(
-            W.ERROR_DEPENDENT_RESOURCE_EXISTS,
-            f"resource(s) {[r.name for r in dependents]!r} depend on {res.name!r}",
-            fix="remove those dependencies first",
-        )
+    rules.check_deletable(res, dependents)
     res.deleted = True
     res.generation += 1
     rt.forget_resource_exclusions(res)
@@ -513,11 +452,7 @@ async def _resource_state(rt: ReferenceRuntime, op: ops.GetResourceState) -> Res
 async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> ResourceState:
     res = rt.resource_record(op.id)
     if res.state in _PENDING:
-        raise make_error(
-            W.ERROR_INVALID_STATE,
-            f"resource {res.name!r} is {res.state.name}",
-            fix="wait until it is online or offline",
-        )
+        raise rules.resource_busy(res)
     if res.state is ResourceState.ONLINE:
         return res.state
     group = rt.groups.by_id[res.group]
@@ -561,11 +496,7 @@ async def _offline_resource(rt: ReferenceRuntime, op: ops.OfflineResource) -> Re
     res = rt.resource_record(op.id)
     _not_quorum_offline(rt, [res])
     if res.state in _PENDING:
-        raise make_error(
-            W.ERROR_INVALID_STATE,
-            f"resource {res.name!r} is {res.state.name}",
-            fix="wait until it is online or offline",
-        )
+        raise rules.resource_busy(res)
     group = rt.groups.by_id[res.group]
 
     async def take_down() -> None:
@@ -591,13 +522,7 @@ async def _offline_resource(rt: ReferenceRuntime, op: ops.OfflineResource) -> Re
 async def _fail_resource(rt: ReferenceRuntime, op: ops.FailResource) -> None:
     res = rt.resource_record(op.id)
     node = rt.nodes.by_id.get(res.node) if res.node else None
-    host = node.hosts.get(res.id) if node else None
-    if host is None or res.state not in (ResourceState.ONLINE, *_PENDING):
-        raise make_error(
-            W.ERROR_RESMON_INVALID_STATE,
-            f"resource {res.name!r} is {res.state.name} and cannot be failed",
-            fix="only an online or pending resource can be failed",
-        )
+    host = rules.check_can_fail(res, node.hosts.get(res.id) if node else None)
     await host.fail("FailClusterResource")
 
 
@@ -608,14 +533,7 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
     target = rt.group_record(op.group)
     if target is source:
         return
-    if source.owner != target.owner and (
-        source.state is not GroupState.OFFLINE or target.state is not GroupState.OFFLINE
-    ):
-        raise make_error(
-            W.ERROR_HOST_NODE_NOT_GROUP_OWNER,
-            f"groups {source.name!r} and {target.name!r} are owned by different nodes",
-            fix="move one group to the other's node first",
-        )
+    rules.check_same_owner(source, target)
     deps = {r: rt.resources.by_id[r].depends_on for r in source.resources}
     tree = policy.dependency_closure(res.id, deps)
     for rid in [r for r in source.resources if r in tree]:
@@ -641,32 +559,10 @@ async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
             f"resource {res.name!r} is the quorum resource and may not depend on anything",
             fix="the quorum resource must come online by itself",
         )
-    if provider is res:
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"resource {res.name!r} cannot depend on itself",
-            fix="name a different resource",
-        )
-    if provider.group != res.group:
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{res.name!r} and {provider.name!r} are in different groups",
-            fix="dependencies stay inside one group: change_group() first",
-        )
-    if provider.id in res.depends_on:
-        raise make_error(
-            W.ERROR_DEPENDENCY_ALREADY_EXISTS,
-            f"{res.name!r} already depends on {provider.name!r}",
-            fix="nothing to do",
-        )
     group = rt.groups.by_id[res.group]  # dependencies never leave a group: look only there
-    deps = {r: rt.resources.by_id[r].depends_on for r in group.resources}
-    if policy.would_create_cycle(deps, res.id, provider.id):
-        raise make_error(
-            W.ERROR_CIRCULAR_DEPENDENCY,
-            f"{provider.name!r} already depends (transitively) on {res.name!r}",
-            fix="dependencies may not form a cycle",
-        )
+    rules.check_new_dependency(
+        res, provider, {r: rt.resources.by_id[r].depends_on for r in group.resources}
+    )
     res.depends_on.append(provider.id)
     rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
@@ -675,12 +571,7 @@ async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
 async def _remove_dependency(rt: ReferenceRuntime, op: ops.RemoveDependency) -> None:
     res = rt.resource_record(op.id)
     provider = rt.resource_record(op.provider)
-    if provider.id not in res.depends_on:
-        raise make_error(
-            W.ERROR_DEPENDENCY_NOT_FOUND,
-            f"{res.name!r} does not depend on {provider.name!r}",
-            fix="list its dependencies with `await resource.dependencies()`",
-        )
+    rules.check_has_dependency(res, provider, res.depends_on)
     res.depends_on.remove(provider.id)
     rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
@@ -705,12 +596,21 @@ async def _dependents(rt: ReferenceRuntime, op: ops.GetDependents) -> tuple[Obje
 @_handles(ops.CanBeDependent)
 async def _can_be_dependent(rt: ReferenceRuntime, op: ops.CanBeDependent) -> bool:
     res = rt.resource_record(op.id)
-    dependent = rt.resource_record(op.dependent)
-    if res is dependent or res.group != dependent.group:
-        return False
+    provider = rt.resource_record(op.provider)
     group = rt.groups.by_id[res.group]
-    deps = {r: rt.resources.by_id[r].depends_on for r in group.resources}
-    return not policy.would_create_cycle(deps, dependent.id, res.id)
+    return policy.can_be_dependent(
+        dependent=res.id,
+        provider=provider.id,
+        group_of={res.id: res.group, provider.id: provider.group},
+        depends_on={r: rt.resources.by_id[r].depends_on for r in group.resources},
+    )
+
+
+def _owner_ids(rt: ReferenceRuntime, res: ResourceRecord) -> set[str]:
+    """The ids of the nodes that may host ``res`` (None in its record: every node)."""
+    if res.possible_owners is None:
+        return {n.id for n in rt.nodes}
+    return set(res.possible_owners)
 
 
 @_handles(ops.AddPossibleOwner)
@@ -723,14 +623,9 @@ async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
             fix="make another resource the quorum resource first",
         )
     node = rt.find_node(op.node)
-    owners = res.possible_owners
-    if owners is None or node.id in owners:
-        raise make_error(
-            W.ERROR_OBJECT_IN_LIST,
-            f"node {node.name!r} is already a possible owner of {res.name!r}",
-            fix="nothing to do",
-        )
-    owners.add(node.id)
+    owners = _owner_ids(rt, res)
+    rules.check_new_possible_owner(res, node, owners)
+    res.possible_owners = owners | {node.id}
     rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
 
@@ -744,21 +639,11 @@ async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> No
             fix="make another resource the quorum resource first",
         )
     node = rt.find_node(op.node)
-    owners = res.possible_owners if res.possible_owners is not None else {n.id for n in rt.nodes}
-    if node.id not in owners:
-        # [MS-CMRP] ApiRemoveResourceNode: a node that is not in the list is "not found".
-        raise make_error(
-            W.ERROR_CLUSTER_NODE_NOT_FOUND,
-            f"node {node.name!r} is not a possible owner of {res.name!r}",
-            fix="list them with `await resource.possible_owners()`",
-        )
+    owners = _owner_ids(rt, res)
+    rules.check_possible_owner(res, node, owners)
     group = rt.groups.by_id[res.group]
     if group.owner == node.id and res.state is not ResourceState.OFFLINE:
-        raise make_error(
-            W.ERROR_INVALID_STATE,
-            f"{res.name!r} is {res.state.name} on {node.name!r}",
-            fix="move its group or take it offline first",
-        )
+        raise rules.resource_running_on(res, node)
     res.possible_owners = owners - {node.id}
     rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
@@ -778,16 +663,13 @@ async def _possible_owners(
 @_handles(ops.GetPrivateProperties)
 async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Mapping[str, object]:
     res = rt.resource_record(op.id)
-    table = res.type.implementation.Properties
-    values: dict[str, object] = {i.name: i.default for i in table.items() if i.default is not None}
-    values.update(res.private)
-    return values
+    return rules.private_values(res.type.implementation.Properties, res.private)
 
 
 @_handles(ops.SetPrivateProperties)
 async def _set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> PropertyUpdate:
     res = rt.resource_record(op.id)
-    with _about(f"resource {res.name!r}"):
+    with rules.about(f"resource {res.name!r}"):
         written = res.type.implementation.Properties.apply(res.private, op.changes)
     if written:
         rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
@@ -861,7 +743,7 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
         )
     looks = op.looks_alive_poll_interval
     is_alive = op.is_alive_poll_interval
-    with _about(f"resource type {name!r}"):
+    with rules.about(f"resource type {name!r}"):
         props = ResourceTypeCommonProperties.verify(
             {
                 "LooksAlivePollInterval": cls.looks_alive_poll_interval if looks is None else looks,

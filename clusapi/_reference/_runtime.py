@@ -51,6 +51,7 @@ from clusapi._errors import (
     make_error,
 )
 from clusapi._registry import RegistryTree, RegValue
+from clusapi._rules import require_name
 from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
@@ -1540,12 +1541,7 @@ class ReferenceRuntime(RegistrySync):
 
 def check_name(kind: str, name: object) -> str:
     """A caller's object name, checked: a non-empty str without backslashes."""
-    if not isinstance(name, str) or not name.strip():
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{kind} name must be a non-empty string, not {name!r}",
-            fix=f"pass the {kind}'s name as a str",
-        )
+    name = require_name(kind, name)
     if "\\" in name:
         raise make_error(
             W.ERROR_INVALID_PARAMETER,

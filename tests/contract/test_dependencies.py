@@ -80,7 +80,9 @@ async def test_dependency_lists(cluster: clusapi.Cluster) -> None:
     assert await app.dependents() == []
     assert names(await disk.dependents()) == ["app"]
     assert await disk.dependencies() == []
-    assert await disk.can_be_dependent(app)
+    assert await app.can_be_dependent(disk)  # CanResourceBeDependent(app, disk)
+    assert not await disk.can_be_dependent(app)  # it would close a cycle
+    assert not await app.can_be_dependent(app)
     await app.remove_dependency(disk)
     assert await app.dependencies() == []
     assert await disk.dependents() == []
