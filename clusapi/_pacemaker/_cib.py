@@ -376,18 +376,22 @@ class ClusterView:
             if loc.rsc == rsc and loc.node is not None and not loc.rule and loc.score <= -INFINITY
         }
 
-    def possible_owners(self, resource_id: str) -> list[NodeView]:
-        """MSCS possible owners: every node not banned by a permanent -INFINITY constraint
+    def bans(self, resource_id: str) -> list[Location]:
+        """The permanent bans of a resource: -INFINITY node constraints without a rule
         (``cli-ban`` constraints from a move are temporary and do not count)."""
-        banned = {
-            loc.node
+        return [
+            loc
             for loc in self.locations
             if loc.rsc == resource_id
             and loc.node is not None
             and not loc.rule
             and loc.score <= -INFINITY
             and not loc.id.startswith("cli-")
-        }
+        ]
+
+    def possible_owners(self, resource_id: str) -> list[NodeView]:
+        """MSCS possible owners: every node without a permanent ban (:meth:`bans`)."""
+        banned = {loc.node for loc in self.bans(resource_id)}
         return [n for n in self.nodes.values() if n.name not in banned]
 
     def preferred_owners(self, group_id: str) -> list[Location]:

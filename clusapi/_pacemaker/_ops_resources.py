@@ -295,13 +295,10 @@ async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
         prim = view.primitive(op.id)
         node = be._node_named(view, op.node)
         rules.check_new_possible_owner(prim, node, {n.id for n in view.possible_owners(prim.id)})
+        # Exactly the constraints that made it no possible owner: one reading of "a ban".
+        lifted = {loc.id for loc in view.bans(prim.id) if loc.node == node.name}
         edit = Edit(view)
-        edit.remove_constraints(
-            lambda c: c.tag == "rsc_location" and c.get("rsc") == prim.id
-            and c.get("node") == node.name and c.find("rule") is None
-            and not (c.get("id") or "").startswith("cli-")
-            and (c.get("score") or "").upper() in ("-INFINITY", "-INF")
-        )  # fmt: skip
+        edit.remove_constraints(lambda c: c.get("id") in lifted)
         await be._write(edit)
 
 
