@@ -1004,34 +1004,24 @@ class ReferenceRuntime(RegistrySync):
                 )
             deadlock = _prop_r(res, "DeadlockTimeout") / 1000
             listener = _HostListener(self, res, node)
-            if res.properties.get("SeparateMonitor"):
-                # Its own Resource Monitor process: a crash, a hang or a blocked loop there
-                # costs only this resource (research resapi.md §5.1).
-                host = RemoteHost(
-                    res.type.implementation,
-                    res.name,
-                    res.private,
-                    listener,
-                    task_group=node.task_group,
-                    pending_timeout=pending,
-                    deadlock_timeout=deadlock,
-                    node_name=node.name,
-                    local_registry=node.local,
-                    memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT,
-                )
-            else:
-                host = ResourceHost(
-                    res.type.implementation,
-                    res.name,
-                    res.private,
-                    listener,
-                    task_group=node.task_group,
-                    pending_timeout=pending,
-                    deadlock_timeout=deadlock,
-                    watchdog=node.watchdog,
-                    node_name=node.name,
-                    local_registry=node.local,
-                )
+            # Its own Resource Monitor process for SeparateMonitor: a crash, a hang or a blocked
+            # loop there costs only this resource (research resapi.md §5.1).
+            make: functools.partial[RemoteHost] | functools.partial[ResourceHost] = (
+                functools.partial(RemoteHost, memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT)
+                if res.properties.get("SeparateMonitor")
+                else functools.partial(ResourceHost, watchdog=node.watchdog)
+            )
+            host = make(
+                res.type.implementation,
+                res.name,
+                res.private,
+                listener,
+                task_group=node.task_group,
+                pending_timeout=pending,
+                deadlock_timeout=deadlock,
+                node_name=node.name,
+                local_registry=node.local,
+            )
             node.hosts[res.id] = host
         return host
 
