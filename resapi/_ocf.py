@@ -189,15 +189,15 @@ def install(
             OCF_ERR_ARGS,
             f"bad provider name {provider!r}: use letters, digits, '.', '_' and '-' only",
         )
+    module = path.partition(":")[0]
     entries: list[str] = []
     for candidate in (
-        _import_root(path.partition(":")[0]),
+        _import_root(module),
         _import_root("resapi"),
         *(os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p),
     ):
         if candidate is not None and candidate not in entries:
             entries.append(candidate)
-    module = path.partition(":")[0]
     interpreter, entries = _agent_python(python, entries, module, report or (lambda _: None))
     name = agent_name(cls.type_name)
     target = Path(ocf_root) / "resource.d" / provider / name
@@ -256,20 +256,19 @@ def _agent_python(
     if python is not None:
         interpreter = shutil.which(python) or python
         if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
-            if not _cluster_user_can_run(sys.executable, entries, module):
-                report(_cannot_run_warning(sys.executable))
-            return sys.executable, entries
-        version = _python_version(interpreter)
-        if version is None:
-            raise AgentError(OCF_ERR_ARGS, f"--python {python!r} does not run: give a Python 3")
-        if version != sys.version_info[:2]:
-            raise AgentError(
-                OCF_ERR_ARGS,
-                f"--python {python!r} is Python {version[0]}.{version[1]}; the agent uses this "
-                f"environment's packages, so it needs Python {sys.version_info[0]}."
-                f"{sys.version_info[1]} like the Python running install",
-            )
-        entries = [*entries, *_site_packages()]
+            interpreter = sys.executable
+        else:
+            version = _python_version(interpreter)
+            if version is None:
+                raise AgentError(OCF_ERR_ARGS, f"--python {python!r} does not run: give a Python 3")
+            if version != sys.version_info[:2]:
+                raise AgentError(
+                    OCF_ERR_ARGS,
+                    f"--python {python!r} is Python {version[0]}.{version[1]}; the agent uses "
+                    f"this environment's packages, so it needs Python {sys.version_info[0]}."
+                    f"{sys.version_info[1]} like the Python running install",
+                )
+            entries = [*entries, *_site_packages()]
         if not _cluster_user_can_run(interpreter, entries, module):
             report(_cannot_run_warning(interpreter))
         return interpreter, entries

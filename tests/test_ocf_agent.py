@@ -54,12 +54,7 @@ def _alive(pid: int) -> bool:
 
 
 def _wait_dead(pid: int, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return _ocf._wait_gone(pid, seconds)
 
 
 def _files(directory: Path) -> dict[str, int]:
