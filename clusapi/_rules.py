@@ -16,6 +16,7 @@ the error built here (:func:`resource_busy`, :func:`resource_running_on`).
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from ._common import ResourceCommonProperties
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from ._properties import PropertyTable, PropertyValue
 
 __all__ = (
+    "NAME_MAX",
     "GroupFacts",
     "NamedFacts",
     "ResourceFacts",
@@ -48,6 +50,7 @@ __all__ = (
     "check_preferred_owners",
     "check_same_owner",
     "check_separate_monitor",
+    "check_text",
     "private_values",
     "require_name",
     "resource_busy",
@@ -102,9 +105,25 @@ class GroupFacts(NamedFacts, Protocol):
 # -- names and properties ------------------------------------------------------------------
 
 
+#: The longest object name either backend accepts: a cluster database key name's limit
+#: (255 characters, as for registry keys), which every object's name also becomes.
+NAME_MAX = 255
+
+# Characters an XML 1.0 document cannot hold (the Pacemaker CIB is one): C0 controls other than
+# TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF. The reference runtime could keep them, but
+# a value both backends cannot store exactly is refused on both, so the contract is one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A name also refuses TAB, LF, CR, DEL and the C1 controls: it is shown in lists, logs and
+# file names, where an invisible or line-breaking character misleads whoever reads them.
+_NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def require_name(kind: str, name: object) -> str:
-    """A caller's name for a ``kind`` of object: a non-empty str (what else a backend allows
-    in a name is its own rule).
+    """A caller's name for a ``kind`` of object: a non-empty str of at most :data:`NAME_MAX`
+    characters, with no control characters (NUL, TAB, newlines, DEL, C1) and nothing XML
+    cannot hold (what else a backend allows in a name is its own rule).
+
+    Every backend calls this before it changes anything, so a bad name changes nothing.
 
     Raises:
         InvalidParameterError: ERROR_INVALID_PARAMETER for anything else.
@@ -115,7 +134,39 @@ def require_name(kind: str, name: object) -> str:
             f"{kind} name must be a non-empty string, not {name!r}",
             fix=f"pass the {kind}'s name as a str",
         )
+    if len(name) > NAME_MAX:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name {name[:40]!r}... is {len(name)} characters long",
+            fix=f"use a name of at most {NAME_MAX} characters",
+        )
+    bad = _NOT_IN_NAME.search(name)
+    if bad is not None:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{kind} name {name!r} contains the control character {bad.group()!r}",
+            fix="use printable characters only (no NUL, tab, newline or other control character)",
+        )
     return name
+
+
+def check_text(what: str, value: str) -> str:
+    """A caller's string value (a property, a database value): refused if it holds a
+    character an XML document cannot (a C0 control other than tab, LF and CR, a lone
+    surrogate, U+FFFE, U+FFFF), so that no backend stores less than it was given.
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER naming ``what`` and the character.
+    """
+    bad = _NOT_XML.search(value)
+    if bad is not None:
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{what}: the value {value!r} contains the character {bad.group()!r}, "
+            "which a cluster configuration cannot store",
+            fix="remove control characters other than tab and newline from the value",
+        )
+    return value
 
 
 @contextlib.contextmanager
