@@ -4,18 +4,31 @@ A resource whose ``SeparateMonitor`` is set gets a Resource Monitor process of i
 resapi.md §5.1), so that a crash or a hang of its code takes down only that process; the parent
 kills and restarts it (§5.4). :class:`~resapi._remote.RemoteHost` is the parent side; this
 module is the child, started as ``python -m resapi.monitor`` (:mod:`resapi.monitor` only calls
-:func:`main`: the message classes must not live in ``__main__``, or the parent could not
-unpickle them). It runs one :class:`~resapi._host.ResourceHost` for one resource on its own
+:func:`main`). It runs one :class:`~resapi._host.ResourceHost` for one resource on its own
 asyncio event loop, on real time.
 
 Protocol
 --------
-Both directions carry *frames*: a 4-byte big-endian length, then that many bytes of a pickle
-(highest protocol) of one message. Parent → child on the child's stdin; child → parent on its
-stdout (the child moves the pipe to a private, non-inheritable descriptor first and points
-descriptor 1 at stderr, so a resource that prints cannot corrupt the stream, and processes it
-starts do not hold the pipe open). stderr stays the parent's, for tracebacks. Pickle is safe
-here because each side only ever reads what its own peer, running the same code, wrote.
+Both directions carry *frames*: a 4-byte big-endian length (at most :data:`MAX_FRAME`), then
+that many bytes of UTF-8 JSON holding one message. Parent → child on the child's stdin; child →
+parent on its stdout (the child moves the pipe to a private, non-inheritable descriptor first
+and points descriptor 1 at stderr, so a resource that prints cannot corrupt the stream, and
+processes it starts do not hold the pipe open). stderr stays the parent's, for tracebacks.
+
+The child runs the resource's code, so the parent trusts nothing it reads there: the resource
+can find the descriptor and write anything to it. The encoding cannot name code to run (no
+pickle): a JSON value is a scalar, a list, or an object ``{"$": tag, "v": ...}`` whose tag is
+one of a fixed set (``bytes``, ``tuple``, ``dict``, the protocol's enums, the attrs classes in
+:data:`_CLASSES`, and ``error``); :func:`decode` builds only those, with exactly their fields,
+each checked against its declared type. An exception crosses as ``error``: the name of its
+class (or of the nearest class it derives from) among the API's own :class:`~clusapi.ClusterError`
+classes and resapi's ``CannotComeOnline*`` (an allow-list), its Win32 code, message and fix;
+the parent builds that class again. The parent then checks each message against the protocol
+(:mod:`resapi._remote`): a reply must answer a request in flight with a value of the kind that
+request returns; an event must be one of the kinds below with its payload. A frame too large,
+not arriving whole within a few seconds of its header, not valid JSON or not a valid message is
+a protocol error: the parent kills that monitor process and treats it as crashed (the
+resource fails, the monitor is recycled); nothing else in the cluster is affected.
 
 * :class:`Request` ``(id, op, args)``, parent → child. The child runs each request in a task
   of its own, so ``terminate`` and ``fail`` overlap the entry point in flight, as in-process;
@@ -49,8 +62,8 @@ here because each side only ever reads what its own peer, running the same code,
   PendingTimeout and, if the parent's local registry changed since the child's copy was last
   in step with it, a snapshot of it (checkpoints are restored into it before Online).
 * :class:`Reply` ``(id, outcome, value)``, child → parent: ``outcome`` is ``"ok"`` (``value``
-  is the result), ``"error"`` (``value`` is the :class:`~clusapi.ClusterError` the host raised,
-  pickled whole) or ``"cancelled"``.
+  is the result), ``"error"`` (``value`` is the :class:`~clusapi.ClusterError` the host
+  raised, as its allow-listed type, code, message and fix) or ``"cancelled"``.
 * :class:`Event` ``(kind, payload)``, child → parent, in the order they happened, before the
   reply of the request during which they happened: ``"status"`` (a ResourceStatus),
   ``"log"`` (a LogEntry), ``"failure"`` (a FailureReport), ``"registry"`` (a
@@ -65,14 +78,18 @@ Close) and ends the process.
 
 from __future__ import annotations
 
+import base64
+import enum
 import importlib
+import json
 import math
 import os
-import pickle
 import struct
 import sys
 import threading
 import traceback
+import types
+import typing
 from typing import TYPE_CHECKING, Final, Literal
 
 import anyio
@@ -80,13 +97,20 @@ import anyio.from_thread
 import anyio.lowlevel
 import attrs
 
-from clusapi._enums import ClusterChange, LogLevel, ResourceState
-from clusapi._errors import ClusterError, InvalidStateError, make_error
+from clusapi import _errors
+from clusapi._enums import ClusterChange, FailureType, LogLevel, RegValueType, ResourceState
+from clusapi._errors import ClusterError, InvalidStateError, PropertyError, make_error
 from clusapi._registry import RegistryTree, RegValue, SubtreeSnapshot
 from clusapi._win32 import Win32Error
 
 from ._host import ResourceHost
-from ._records import LogEntry
+from ._records import FailureReport, LogEntry, ResourceStatus
+from ._resource import (
+    CannotComeOnline,
+    CannotComeOnlineOnAnyNode,
+    CannotComeOnlineOnThisNode,
+    NotHandled,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,7 +118,6 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._records import FailureReport, ResourceStatus
     from ._resource import Resource
 
 __all__ = (
@@ -105,6 +128,7 @@ __all__ = (
     "StartConfig",
     "apply_registry_change",
     "decode",
+    "registry_change_problem",
     "encode",
     "import_path_of",
     "load_resource_type",
@@ -113,8 +137,9 @@ __all__ = (
 )
 
 _HEADER: Final = struct.Struct(">I")
-#: Frames larger than this are a corrupt stream, not a message.
-MAX_FRAME: Final = 256 * 1024 * 1024
+#: Frames larger than this are a corrupt stream, not a message (the largest real ones carry
+#: a copy of the local registry, or a control code's output).
+MAX_FRAME: Final = 64 * 1024 * 1024
 
 #: Outcomes of a :class:`Reply`.
 Outcome = Literal["ok", "error", "cancelled"]
@@ -186,21 +211,241 @@ Message = Request | Reply | Event
 # --------------------------------------------------------------------------- framing
 
 
+def _classes() -> dict[str, type]:
+    """The attrs classes a frame may hold, by name: nothing else is ever built from one."""
+    return {
+        cls.__name__: cls
+        for cls in (
+            Request,
+            Reply,
+            Event,
+            StartConfig,
+            RegistryChange,
+            ResourceStatus,
+            LogEntry,
+            FailureReport,
+            RegValue,
+            SubtreeSnapshot,
+        )
+    }
+
+
+def _enums() -> dict[str, type[enum.Enum]]:
+    return {
+        cls.__name__: cls
+        for cls in (ResourceState, LogLevel, FailureType, RegValueType, NotHandled)
+    }
+
+
+def _error_types() -> dict[str, type[ClusterError]]:
+    """The exceptions that cross as themselves (the API's own and resapi's); any other
+    ClusterError crosses as the nearest of these it derives from."""
+    found: dict[str, type[ClusterError]] = {
+        name: cls
+        for name in _errors.__all__
+        if isinstance(cls := getattr(_errors, name), type) and issubclass(cls, ClusterError)
+    }
+    for cls in (CannotComeOnline, CannotComeOnlineOnThisNode, CannotComeOnlineOnAnyNode):
+        found[cls.__name__] = cls
+    return found
+
+
+_CLASSES: Final = _classes()
+_ENUMS: Final = _enums()
+_ERROR_TYPES: Final = _error_types()
+#: Type hints of each class's fields, resolved when a class is first decoded.
+_FIELD_HINTS: dict[type, dict[str, object]] = {}
+
+
+def _to_json(value: object) -> object:
+    """``value`` as JSON data: a JSON scalar or list, or an object tagged ``"$"`` with what to
+    build (bytes, tuple, dict, an enum member, one of :data:`_CLASSES`, a ClusterError).
+
+    Raises:
+        TypeError: for anything else (it cannot be sent).
+    """
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, enum.Enum):
+        if type(value).__name__ not in _ENUMS:
+            raise TypeError(f"cannot send {value!r} to the other process")
+        return {"$": type(value).__name__, "v": value.name}
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, bytes):
+        return {"$": "bytes", "v": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    if isinstance(value, tuple):
+        return {"$": "tuple", "v": [_to_json(item) for item in value]}
+    if isinstance(value, dict):
+        return {"$": "dict", "v": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
+    if isinstance(value, ClusterError):
+        return {"$": "error", "v": _error_fields(value)}
+    if attrs.has(cls := type(value)) and _CLASSES.get(cls.__name__) is cls:
+        fields = {f.name: _to_json(getattr(value, f.name)) for f in attrs.fields(cls)}
+        return {"$": cls.__name__, "v": fields}
+    raise TypeError(f"cannot send a {type(value).__name__} to the other process")
+
+
+def _error_fields(error: ClusterError) -> dict[str, object]:
+    kind = next(c.__name__ for c in type(error).__mro__ if _ERROR_TYPES.get(c.__name__) is c)
+    return {
+        "type": kind,
+        "winerror": int(error.winerror),
+        "message": error.description,
+        "fix": error.fix,
+        "property_name": getattr(error, "property_name", None),
+    }
+
+
+def _from_json(data: object) -> object:
+    """The value :func:`_to_json` made ``data`` from.
+
+    Raises:
+        ValueError: ``data`` is not what :func:`_to_json` makes: an untagged object, an
+            unknown tag, fields that are missing, unexpected or of the wrong type.
+    """
+    if data is None or isinstance(data, str | bool | int | float):
+        return data
+    if isinstance(data, list):
+        return [_from_json(item) for item in data]
+    if not isinstance(data, dict) or set(data) != {"$", "v"} or not isinstance(data["$"], str):
+        raise ValueError(f"not a tagged value: {_short(data)}")
+    tag, inner = data["$"], data["v"]
+    if tag == "bytes" and isinstance(inner, str):
+        return base64.b64decode(inner, validate=True)
+    if tag == "tuple" and isinstance(inner, list):
+        return tuple(_from_json(item) for item in inner)
+    if tag == "dict" and isinstance(inner, list):
+        pairs = [_pair(item) for item in inner]
+        return {_hashable(_from_json(k)): _from_json(v) for k, v in pairs}
+    if tag == "error" and isinstance(inner, dict):
+        return _error_from(inner)
+    if tag in _ENUMS and isinstance(inner, str):
+        members = _ENUMS[tag].__members__
+        if inner not in members:
+            raise ValueError(f"{tag} has no member {_short(inner)}")
+        return members[inner]
+    if tag in _CLASSES and isinstance(inner, dict):
+        return _build(_CLASSES[tag], inner)
+    raise ValueError(f"unknown or malformed tag {_short(tag)}")
+
+
+def _pair(item: object) -> tuple[object, object]:
+    if not isinstance(item, list) or len(item) != 2:
+        raise ValueError(f"not a key-value pair: {_short(item)}")
+    return item[0], item[1]
+
+
+def _hashable(key: object) -> object:
+    if not isinstance(key, str | int | float | bool | bytes | tuple | enum.Enum | None):
+        raise ValueError(f"a {type(key).__name__} cannot be a key")
+    return key
+
+
+def _build(cls: type, fields: dict[str, object]) -> object:
+    """An instance of one of :data:`_CLASSES`, its fields checked against their hints."""
+    hints = _FIELD_HINTS.get(cls)
+    if hints is None:
+        hints = _FIELD_HINTS[cls] = typing.get_type_hints(cls)
+    names = {f.name for f in attrs.fields(cls)}
+    if set(fields) != names:
+        raise ValueError(f"{cls.__name__} needs the fields {sorted(names)}, got {sorted(fields)}")
+    values = {name: _from_json(value) for name, value in fields.items()}
+    for name, value in values.items():
+        if not _conforms(value, hints[name]):
+            raise ValueError(f"{cls.__name__}.{name} cannot be {_short(value)}")
+    try:
+        return cls(**values)
+    except ClusterError as exc:  # RegValue checks that the data fits its type
+        raise ValueError(f"{cls.__name__}: {exc}") from None
+
+
+def _conforms(value: object, hint: object) -> bool:
+    """Whether ``value`` has the type ``hint`` (the forms the message classes use)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is object:
+        return True
+    if hint is type(None) or hint is None:
+        return value is None
+    if origin is types.UnionType or origin is typing.Union:
+        return any(_conforms(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return any(type(value) is type(arg) and value == arg for arg in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(item, args[0]) for item in value)
+        return len(args) == len(value) and all(map(_conforms, value, args))
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
+        )
+    if hint is float:
+        return type(value) in (int, float)
+    if hint in (int, str, bytes, bool):
+        return type(value) is hint
+    return isinstance(hint, type) and isinstance(value, hint)
+
+
+def _error_from(fields: dict[str, object]) -> ClusterError:
+    """The exception a peer described: only a class of :data:`_ERROR_TYPES` is built."""
+    kind, winerror = fields.get("type"), fields.get("winerror")
+    message, fix = fields.get("message"), fields.get("fix")
+    property_name = fields.get("property_name")
+    if (
+        set(fields) != {"type", "winerror", "message", "fix", "property_name"}
+        or not isinstance(kind, str)
+        or type(winerror) is not int
+        or not isinstance(message, str)
+        or not isinstance(fix, str | None)
+        or not isinstance(property_name, str | None)
+    ):
+        raise ValueError(f"malformed error {_short(fields)}")
+    cls = _ERROR_TYPES.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown error type {_short(kind)}")
+    error = cls(winerror, message, fix=fix)
+    if property_name is not None and isinstance(error, PropertyError):
+        error.property_name = property_name
+    return error
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
 def encode(message: Message) -> bytes:
-    """One frame: the length, then the pickle."""
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    """One frame: the length, then the message as JSON (see the module doc).
+
+    Raises:
+        TypeError: the message holds something that cannot be sent.
+        ValueError: it is larger than :data:`MAX_FRAME`.
+    """
+    payload = json.dumps(_to_json(message), separators=(",", ":")).encode()
+    if len(payload) > MAX_FRAME:
+        raise ValueError(f"a message of {len(payload)} bytes is larger than {MAX_FRAME}")
     return _HEADER.pack(len(payload)) + payload
 
 
-def decode(payload: bytes) -> Message:
-    """The message in one frame's payload.
+def decode(payload: bytes, expected: tuple[type[Message], ...]) -> Message:
+    """The message in one frame's payload, which must be one of ``expected``.
+
+    Nothing in the payload chooses code to run: it can only build the classes, enums and
+    exceptions the codec knows, with fields of their declared types.
 
     Raises:
-        ValueError: if it is not a protocol message.
+        ValueError: if it is not a well-formed message of those kinds.
     """
-    message = pickle.loads(payload)  # only our own peer writes to this pipe
-    if not isinstance(message, Request | Reply | Event):
-        raise ValueError(f"not a monitor protocol message: {type(message).__name__}")
+    try:
+        message = _from_json(json.loads(payload))
+    except (ValueError, RecursionError) as exc:  # bad JSON, UTF-8, base64 or tags
+        raise ValueError(f"not a monitor protocol frame: {exc!r}") from None
+    if not isinstance(message, expected):
+        raise ValueError(f"unexpected message {_short(message)}")
     return message
 
 
@@ -212,7 +457,7 @@ def frame_length(header: bytes) -> int:
     """
     (length,) = _HEADER.unpack(header)
     if length > MAX_FRAME:
-        raise ValueError(f"frame of {length} bytes: the stream is corrupt")
+        raise ValueError(f"a frame of {length} bytes, more than {MAX_FRAME}: the stream is corrupt")
     return int(length)
 
 
@@ -324,21 +569,39 @@ def describe_registry_change(
     return None
 
 
+def registry_change_problem(change: RegistryChange) -> str | None:
+    """What makes ``change`` not one :func:`describe_registry_change` makes, or None."""
+    if change.op in ("set", "delete_value") and change.name is None:
+        return f"a {change.op!r} change needs a value name"
+    if change.op == "set" and change.value is None:
+        return "a 'set' change needs a value"
+    if change.op != "set" and change.value is not None:
+        return f"a {change.op!r} change carries no value"
+    if change.op != "security" and change.security is not None:
+        return f"a {change.op!r} change carries no security descriptor"
+    return None
+
+
 def apply_registry_change(tree: RegistryTree, change: RegistryChange) -> None:
     """Make ``tree`` hold what ``change`` describes (nothing happens if it already does not
-    exist where a deletion is described)."""
+    exist where a deletion is described).
+
+    Raises:
+        ClusterError: ERROR_INVALID_PARAMETER for a malformed change; what the tree raises for
+            a bad path or name.
+    """
+    problem = registry_change_problem(change)
+    if problem is not None:
+        raise make_error(Win32Error.ERROR_INVALID_PARAMETER, f"{change}: {problem}")
     path = change.path
-    if change.op == "set":
-        assert change.name is not None, change
-        assert change.value is not None, change
+    if change.op == "set" and change.name is not None and change.value is not None:
         tree.create_key(path)
         tree.set_value(path, change.name, change.value)
     elif change.op == "create_key":
         tree.create_key(path)
     elif not tree.key_exists(path):
         return
-    elif change.op == "delete_value":
-        assert change.name is not None, change
+    elif change.op == "delete_value" and change.name is not None:
         if any(n.casefold() == change.name.casefold() for n, _ in tree.enum_values(path)):
             tree.delete_value(path, change.name)
     elif change.op == "delete_tree":
@@ -375,12 +638,9 @@ class _Writer:
 
 
 def _error_for(exc: Exception, op: str, name: str) -> ClusterError:
-    """A ClusterError that survives pickling: the host's own, or one naming the bug."""
+    """The error to send: the host's own (it crosses as its type, code, message and fix),
+    or one naming the bug."""
     if isinstance(exc, ClusterError):
-        try:
-            pickle.loads(pickle.dumps(exc))
-        except Exception:
-            return make_error(exc.winerror, exc.description, fix=exc.fix)
         return exc
     return make_error(
         Win32Error.ERROR_RESMON_ONLINE_FAILED if op == "online" else Win32Error.ERROR_INVALID_DATA,
@@ -671,8 +931,8 @@ async def serve(in_fd: int, out_fd: int) -> None:
                 if frame is None:
                     break
                 try:
-                    message = decode(frame)
-                except Exception:
+                    message = decode(frame, (Request,))
+                except ValueError:
                     traceback.print_exc()
                     break
                 if isinstance(message, Request):

@@ -35,6 +35,14 @@ the parent's event loop clock is; a virtual clock does not make it fire early):
   the next Open, Online, ResourceControl or Arbitrate starts a fresh process and opens a new
   instance in it, transparently.
 
+The child runs the resource's code, so nothing it sends is trusted (see the protocol in
+:mod:`resapi._monitor_process`): frames are JSON that can build only the protocol's own
+classes; a reply must answer a request in flight with the kind of value that request returns;
+an event must be one the protocol has, with its payload; reports are taken as this resource's.
+A frame that breaks any of this, is too large, or does not arrive whole within
+:data:`FRAME_WAIT` real seconds of its header is a protocol error: the process is killed and
+treated as crashed (logged, the resource failed, the monitor recycled), and nothing else.
+
 Nothing is left running: :meth:`RemoteHost.close` asks the child to close the resource, then
 ends its input and kills it if it has not exited within :data:`EXIT_WAIT` s; if the reader task
 is cancelled (its task group ends, the node crashes) the process is killed and reaped at once.
@@ -70,6 +78,7 @@ from clusapi._win32 import Win32Error
 
 from ._monitor_process import (
     Event,
+    Message,
     RegistryChange,
     Reply,
     Request,
@@ -79,6 +88,7 @@ from ._monitor_process import (
     encode,
     frame_length,
     import_path_of,
+    registry_change_problem,
 )
 from ._records import FailureReport, LogEntry, ResourceStatus
 from ._resource import NOT_HANDLED, NotHandled
@@ -90,12 +100,14 @@ if TYPE_CHECKING:
 
     from ._host import HostListener, ResourceHost
 
-__all__ = ("EXIT_WAIT", "MONITOR_COMMAND", "InstanceHost", "RemoteHost")
+__all__ = ("EXIT_WAIT", "FRAME_WAIT", "MONITOR_COMMAND", "InstanceHost", "RemoteHost")
 
 #: The command line that starts a monitor process (after the interpreter).
 MONITOR_COMMAND: Final = ("-m", "resapi.monitor")
 #: Real seconds a monitor process has to exit once its input ends, before it is killed.
 EXIT_WAIT: Final = 2.0
+#: Real seconds the rest of a frame may take to arrive after its header (module doc).
+FRAME_WAIT: Final = 5.0
 
 _PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
 _KILL: Final = getattr(signal, "SIGKILL", signal.SIGTERM)
@@ -358,6 +370,55 @@ def _kill(child: _Child) -> None:
                 _pidfd_send_signal(child.pidfd, _KILL)
             else:
                 os.kill(child.pid, _KILL)
+
+
+#: What each event of the child carries.
+_EVENT_PAYLOADS: Final[Mapping[str, type | tuple[type, ...]]] = {
+    "status": ResourceStatus,
+    "log": LogEntry,
+    "failure": FailureReport,
+    "registry": RegistryChange,
+    "lost": type(None),
+    "deadlocked": type(None),
+}
+#: The states a host reports (an instance is never INITIALIZING, UNKNOWN or INHERITED there).
+_REPORTED_STATES: Final = frozenset(
+    {
+        ResourceState.ONLINE,
+        ResourceState.OFFLINE,
+        ResourceState.FAILED,
+        ResourceState.ONLINE_PENDING,
+        ResourceState.OFFLINE_PENDING,
+        ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE,
+        ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE,
+    }
+)
+
+
+def _check_reply(op: str, reply: Reply) -> None:
+    """Raise ValueError unless ``reply`` is what the child's host answers to ``op``."""
+    value = reply.value
+    if reply.outcome == "error":
+        ok = isinstance(value, ClusterError)
+    elif reply.outcome == "cancelled":
+        ok = value is None
+    elif op == "start":
+        ok = (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and type(value[1]) is int
+        )
+    elif op in ("online", "offline"):
+        ok = value in _REPORTED_STATES and isinstance(value, ResourceState)
+    elif op in ("looks_alive", "is_alive", "check_health"):
+        ok = isinstance(value, bool)
+    elif op == "control":
+        ok = isinstance(value, bytes) or value is NOT_HANDLED
+    else:
+        ok = value is None
+    if not ok:
+        raise ValueError(f"a {reply.outcome!r} reply to {op} with {type(value).__name__} value")
 
 
 def _as_state(result: object) -> ResourceState:
@@ -941,8 +1002,8 @@ class RemoteHost:
         try:
             while True:
                 try:
-                    header = await stream.receive_exactly(4)
-                    message = decode(await stream.receive_exactly(frame_length(header)))
+                    message = await self._receive(child, stream)
+                    self._on_message(child, message)
                 except (
                     anyio.EndOfStream,
                     anyio.IncompleteRead,
@@ -951,9 +1012,12 @@ class RemoteHost:
                 ):
                     break
                 except Exception as exc:
-                    child.protocol_error = repr(exc)
+                    # Whatever the child sent (or a report it made that the listener could
+                    # not take), it costs only this monitor: killed, reaped and recycled.
+                    if not isinstance(exc, ValueError):
+                        traceback.print_exc()
+                    self._protocol_error(child, str(exc))
                     break
-                self._on_message(child, message)
         except BaseException:
             child.abandoned = True  # cancelled (or the listener raised): no one to report to
             raise
@@ -961,6 +1025,36 @@ class RemoteHost:
             with anyio.CancelScope(shield=True):
                 await self._reap(child)
             self._gone(child)
+
+    async def _receive(self, child: _Child, stream: BufferedByteReceiveStream) -> Message:
+        """The next frame's message. A frame must arrive whole within :data:`FRAME_WAIT` real
+        seconds of its header (the child writes each in one go): a length that announces more
+        than the child sends would otherwise stall the channel until some deadline passed.
+
+        Raises:
+            ValueError: a frame too large, or not a well-formed reply or event.
+        """
+        length = frame_length(await stream.receive_exactly(4))
+        timer = _TIMERS.call_later(
+            FRAME_WAIT,
+            functools.partial(
+                self._protocol_error,
+                child,
+                f"a frame of {length} bytes did not arrive within {FRAME_WAIT:g} s",
+            ),
+        )
+        try:
+            payload = await stream.receive_exactly(length)
+        finally:
+            _TIMERS.cancel(timer)
+        return decode(payload, (Reply, Event))
+
+    def _protocol_error(self, child: _Child, reason: str) -> None:
+        """The child broke the protocol (thread-safe): note why, kill it; the reader ends."""
+        with child.lock:
+            if child.protocol_error is None:
+                child.protocol_error = reason
+        _kill(child)
 
     async def _reap(self, child: _Child) -> None:
         timer = None
@@ -1025,28 +1119,46 @@ class RemoteHost:
             self._resolve(child, waiter, "lost", lost)
         child.done.set()
 
-    def _on_message(self, child: _Child, message: object) -> None:
+    def _on_message(self, child: _Child, message: Message) -> None:
+        """Act on one reply or event of the child, checked first: what the child sends is
+        data from the resource's process, and a message that is not what the protocol allows
+        there raises ValueError (a protocol error: the monitor is recycled).
+
+        Reports are taken as this resource's (its name, the parent's clock), whatever they say.
+        """
+        if isinstance(message, Request):
+            raise ValueError(f"the monitor process sent a request {message.op!r}")
         if isinstance(message, Reply):
             waiter = child.waiters.get(message.id)
-            if waiter is not None and not child.written_off:
+            if waiter is None:
+                if child.written_off:
+                    return  # the reply of an instance written off after a deadlock
+                raise ValueError(f"a reply to request {message.id}, which is not in flight")
+            _check_reply(waiter.op, message)
+            if not child.written_off:
                 self._resolve(child, waiter, message.outcome, message.value)
             return
-        if not isinstance(message, Event):
-            return
         kind, payload = message.kind, message.payload
-        if kind == "status" and isinstance(payload, ResourceStatus):
+        if kind not in _EVENT_PAYLOADS or not isinstance(payload, _EVENT_PAYLOADS[kind]):
+            raise ValueError(f"a {kind!r} event with a {type(payload).__name__}")
+        if isinstance(payload, ResourceStatus):
+            if payload.state not in _REPORTED_STATES:
+                raise ValueError(f"a status report of state {payload.state.name}")
             if child.written_off:
                 return
             self._state = payload.state
             waiter = child.progress
             if waiter is not None and payload.state in _PENDING and not waiter.resolved:
                 self._arm(child, waiter)  # progress: the deadline counts from now
-            self._listener.on_status(attrs.evolve(payload, time=self._now()))
-        elif kind == "log" and isinstance(payload, LogEntry):
-            self._listener.on_log(attrs.evolve(payload, time=self._now()))
-        elif kind == "failure" and isinstance(payload, FailureReport):
-            self._listener.on_failure(attrs.evolve(payload, time=self._now()))
-        elif kind == "registry" and isinstance(payload, RegistryChange):
+            self._listener.on_status(attrs.evolve(payload, resource=self._name, time=self._now()))
+        elif isinstance(payload, LogEntry):
+            self._listener.on_log(attrs.evolve(payload, resource=self._name, time=self._now()))
+        elif isinstance(payload, FailureReport):
+            self._listener.on_failure(attrs.evolve(payload, resource=self._name, time=self._now()))
+        elif isinstance(payload, RegistryChange):
+            problem = registry_change_problem(payload)
+            if problem is not None:
+                raise ValueError(f"registry change {payload}: {problem}")
             self._apply_registry(payload)
         elif kind == "lost":
             if self._lost_callback is not None:
