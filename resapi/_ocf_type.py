@@ -19,10 +19,12 @@ timeout), and gives:
   ``PendingTimeout`` from the ``start`` and ``stop`` timeouts (see "Timeouts" below).
 
 The entry points run the agent as a process (``anyio.open_process``) with the OCF environment:
-``OCF_ROOT``, ``OCF_RESOURCE_INSTANCE`` (the resource name, sanitised), ``OCF_RESOURCE_TYPE``,
-``OCF_RESOURCE_PROVIDER``, what Pacemaker adds (``OCF_RESKEY_CRM_meta_on_node``, the node's
-name; ``..._timeout``, the action's timeout in ms; ``..._interval``, 0 for start and stop, the
-poll interval for a monitor, so that a poll is not taken for a probe), and
+``OCF_ROOT``, ``OCF_RESOURCE_INSTANCE`` (the resource name, or, if it is not safe in a file
+name, a safe form of it with a hash of the exact name: :func:`instance_name`, one-to-one),
+``OCF_RESOURCE_TYPE``, ``OCF_RESOURCE_PROVIDER``, what Pacemaker adds
+(``OCF_RESKEY_CRM_meta_on_node``, the node's name; ``..._timeout``, the action's timeout in ms;
+``..._interval``, 0 for start and stop, the poll interval for a monitor, so that a poll is not
+taken for a probe), and
 ``OCF_RESKEY_<name>`` for each property whose value differs from the agent's own default (as
 Pacemaker does: an unset parameter lets the agent compute its default, e.g. the Dummy's state
 file under ``$HA_RSCTMP``).
@@ -88,6 +90,7 @@ path, so there only agents under the default OCF root resolve; agents given by a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import keyword
 import os
 import re
@@ -110,7 +113,7 @@ if TYPE_CHECKING:
 
 from ._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
 
-__all__ = ("OcfAgentResource", "ocf_resource_type", "parse_meta_data")
+__all__ = ("OcfAgentResource", "instance_name", "ocf_resource_type", "parse_meta_data")
 
 DEFAULT_OCF_ROOT: Final = "/usr/lib/ocf"
 #: Timeout of an action the meta-data gives none for, in seconds.
@@ -322,8 +325,30 @@ def _resolve_agent(agent: str, ocf_root: str) -> tuple[Path, str, str]:
     return path, provider, agent_type
 
 
-def _sanitise(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
+#: A resource name that is its own ``OCF_RESOURCE_INSTANCE``: the characters of a Pacemaker
+#: resource ID, not starting with ``.`` or ``-`` (agents put it into file names and command
+#: lines), short enough for the file names agents make of it.
+_SAFE_INSTANCE: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
+#: The tail a mapped name ends with (so no name kept as it is can equal a mapped one).
+_MAPPED_TAIL: Final = re.compile(r".*\.[0-9a-f]{16}")
+
+
+def instance_name(name: str) -> str:
+    """The ``OCF_RESOURCE_INSTANCE`` of resource ``name``: one-to-one, so that two resources
+    never share an agent's state or pid file.
+
+    A name that is safe as it is stays as it is. Any other (a space, a ``/``, a non-ASCII
+    letter, a leading ``-``, over 100 characters, or a safe name that looks mapped) becomes
+    its safe characters (others as ``_``, at most 64) + ``.`` + 16 hex digits of the SHA-256
+    of the exact name: ``"web 1"`` → ``"web_1.<hash>"``, while ``"web_1"`` stays ``"web_1"``.
+    """
+    if _SAFE_INSTANCE.fullmatch(name) and not _MAPPED_TAIL.fullmatch(name):
+        return name
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64]
+    if not stem or stem[0] in ".-":
+        stem = f"_{stem}"
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{stem}.{digest}"
 
 
 class OcfAgentResource(Resource):
@@ -362,7 +387,7 @@ class OcfAgentResource(Resource):
             OCF_ROOT=self.ocf_root,
             OCF_RA_VERSION_MAJOR="1",
             OCF_RA_VERSION_MINOR="0",
-            OCF_RESOURCE_INSTANCE=_sanitise(self.name),
+            OCF_RESOURCE_INSTANCE=instance_name(self.name),
             OCF_RESOURCE_TYPE=self.agent_type,
             OCF_RESOURCE_PROVIDER=self.agent_provider,
             # What Pacemaker passes with every action: the node it runs on, the action's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,12 @@ import resapi
 import resapi.ocf
 import resapi.testing
 from clusapi.testing import open_reference_cluster
-from resapi._ocf_type import OcfAgentResource, ocf_resource_type, parse_meta_data
+from resapi._ocf_type import (
+    OcfAgentResource,
+    instance_name,
+    ocf_resource_type,
+    parse_meta_data,
+)
 from resapi._resource import NODE_ENVIRONMENT_KEY
 
 DUMMY = Path("/usr/lib/ocf/resource.d/heartbeat/Dummy")
@@ -561,3 +567,45 @@ async def test_a_resapi_resource_fails_over_from_a_node_it_cannot_use() -> None:
         await env.advance(5)
         assert (await group.state_info()).owner == "N2"
         assert "the tool is not installed on N1" in _log_text(env)
+
+
+def test_instance_names_are_one_to_one() -> None:
+    names = ["web_1", "web 1", "web/1", "web\u00e91", "-web", "", "a" * 101, "a" * 100]
+    instances = [instance_name(n) for n in names]
+    assert len(set(instances)) == len(names)
+    assert instance_name("web_1") == "web_1"  # a safe name stays as it is
+    assert instance_name("db-2.prod") == "db-2.prod"
+    assert instance_name("a" * 100) == "a" * 100
+    for instance in instances:
+        assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", instance), instance
+        assert len(instance) <= 100
+    # A safe name that looks like a mapped one is mapped too, so it cannot meet one.
+    mapped = instance_name("web 1")
+    assert instance_name(mapped) != mapped
+
+
+@pytest.mark.asyncio
+@pytest.mark.virtual_time(autojump_threshold=0.05)
+async def test_resources_whose_names_sanitise_alike_keep_their_own_state_files() -> None:
+    # "web 1" and "web_1" used to share OCF_RESOURCE_INSTANCE "web_1", so one state file:
+    # stopping one made the other's monitor fail.
+    cls = ocf_resource_type("ocf:heartbeat:Dummy")
+    async with open_reference_cluster(nodes=("N1",)) as env:
+        await env.cluster.create_resource_type(cls)
+        spaced_group = await env.cluster.create_group("spaced")
+        plain_group = await env.cluster.create_group("plain")
+        spaced = await spaced_group.create_resource("web 1", cls.type_name)
+        plain = await plain_group.create_resource("web_1", cls.type_name)
+        await spaced_group.online("N1")
+        await plain_group.online("N1")
+        rsctmp = _rsctmp(env, "N1")
+        assert _monitor(rsctmp, "web_1") == 0
+        assert _monitor(rsctmp, instance_name("web 1")) == 0
+        await spaced_group.offline()
+        assert await spaced.state() is clusapi.ResourceState.OFFLINE
+        assert _monitor(rsctmp, instance_name("web 1")) == 7
+        assert _monitor(rsctmp, "web_1") == 0  # the other one's state file is still there
+        await env.advance(30)  # its polls (every 10 s) still find it running
+        assert await plain.state() is clusapi.ResourceState.ONLINE
+        assert not [e.message for e in env.log if e.level >= resapi.LogLevel.ERROR]
+        await plain_group.offline()
