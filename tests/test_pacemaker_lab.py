@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,8 @@ def test_bad_node_index_is_node_not_found() -> None:
     for bad in (0, 4, True):
         with pytest.raises(clusapi.NodeNotFoundError, match="numbered 1 to 3"):
             lab.address(bad)
+    with pytest.raises(RuntimeError, match=r"lab\.start\(\)"):
+        lab.isolate(1)  # no network yet
     lab.teardown()  # never started: nothing to do, and no error
 
 
@@ -183,6 +186,35 @@ def test_kill9_then_rejoin(pacemaker_lab3: PacemakerLab) -> None:
 
 
 @pytest.mark.pacemaker
+def test_isolate_cuts_the_link_and_reconnect_merges(pacemaker_lab3: PacemakerLab) -> None:
+    lab = pacemaker_lab3
+    pids = lab.pids(3)
+    lab.isolate(3)
+    try:
+        assert not lab.link_up(3)
+        lab.wait(lambda s: _online(s) == {"node1", "node2"}, 15, i=1, what="node3 cut off")
+        # Alone, node3 has no quorum; its processes run on (a cable pulled, not a crash).
+        status = lab.wait(
+            lambda s: (
+                (dc := s.find("summary/current_dc")) is not None
+                and dc.get("with_quorum") == "false"
+            ),
+            15,
+            i=3,
+            what="node3 without quorum",
+        )
+        assert "node3" in _online(status)
+        assert set(pids) <= set(lab.pids(3))
+        assert lab.node_running(3)
+    finally:
+        lab.reconnect(3)
+    assert lab.link_up(3)
+    lab.wait_ready(30, 3)
+    lab.wait_ready(30, 1)
+    assert _online(lab.status(1)) == {"node1", "node2", "node3"}
+
+
+@pytest.mark.pacemaker
 def test_stop_node_is_graceful(pacemaker_lab3: PacemakerLab) -> None:
     lab = pacemaker_lab3
     pids = lab.pids(3)
@@ -203,10 +235,13 @@ def test_stop_node_is_graceful(pacemaker_lab3: PacemakerLab) -> None:
 
 @pytest.mark.pacemaker
 @needs_lab
-def test_teardown_leaves_nothing_behind(tmp_path: Path) -> None:
-    lab = PacemakerLab(nodes=1, base=tmp_path)
+@pytest.mark.parametrize("fencing", [False, True], ids=["plain", "fencing"])
+def test_teardown_leaves_nothing_behind(tmp_path: Path, fencing: bool) -> None:
+    lab = PacemakerLab(nodes=1, base=tmp_path, fencing=fencing)
     lab.start()
     pids = set(lab.pids(1))
+    fence_threads = [t for t in threading.enumerate() if str(lab.base) in t.name]
+    assert len(fence_threads) == fencing  # the fence device's listener
     base = lab.base
     assert base.parent == tmp_path
     assert base.stat().st_mode & 0o777 == 0o755
@@ -216,6 +251,7 @@ def test_teardown_leaves_nothing_behind(tmp_path: Path) -> None:
     lab.teardown()
 
     assert not any(_alive(pid) for pid in pids), "a lab process survived teardown"
+    assert not any(t.is_alive() for t in fence_threads), "the fence listener survived"
     assert not any(name in _netns() for name in names)
     assert lab.lab_id not in Path("/proc/self/mounts").read_text()
     assert not base.exists()

@@ -35,8 +35,25 @@ Pitfalls this module deals with, found while building the recipe it follows
   The lab writes ``token_coefficient: 0`` and ``token: 500`` by default: failure detection in
   about 0.5 s plus 0.6 s consensus. 300 ms made membership flap on a 2-core machine.
 * **dc-deadtime.** A node with an empty CIB waits 20 s before it elects itself DC; the seeded
-  ``cib.xml`` sets ``dc-deadtime=2s`` (and ``stonith-enabled=false``, since nothing can fence
-  here, and ``resource-stickiness=100`` as a resource default), so a cold start takes 2-5 s.
+  ``cib.xml`` sets ``dc-deadtime=2s`` (and ``resource-stickiness=100`` as a resource default),
+  so a cold start takes 2-5 s.
+* **Fencing** (``PacemakerLab(fencing=True)``). Without it (the default) the seeded CIB says
+  ``stonith-enabled=false`` and a node that drops out is simply assumed down: after a real
+  partition the majority may start a group before the cut-off node has stopped it (a
+  double-run window, measured in ``docs/pacemaker.md``). With it, the lab installs a fence
+  agent, ``fence_clusapi_lab`` (:mod:`clusapi.testing._fence_agent`), in ``n<i>/../sbin``,
+  which each node sees in ``/usr/sbin`` through a read-only overlay (the fencer only runs
+  ``/usr/sbin/fence_*``; the host's /usr/sbin is untouched), and seeds one stonith device,
+  ``lab-fence``, for all nodes, with ``stonith-enabled=true``. The agent runs as root in the
+  fencing node's namespaces and asks the lab over a Unix socket (``fence/sock``, root-only) to
+  do the deed: ``off`` kills every process of the target as :meth:`PacemakerLab.kill9` does,
+  takes its link down and drops the addresses its resources added; ``on`` brings the link
+  back; the daemons start again only with :meth:`PacemakerLab.start_node`. The seeded CIB
+  also sets ``startup-fencing=false``: the lab starts its nodes together, and a node that is
+  slow to join on a busy machine must not be shot before it ever ran anything.
+* **Link cuts.** :meth:`PacemakerLab.isolate` takes a node's link down at the bridge (the
+  hub's end of its veth: the node cannot bring it back itself), leaving its processes
+  running; :meth:`PacemakerLab.reconnect` restores it.
 * **Stale history after a rejoin.** Right after a killed node comes back, ``crm_mon`` may show a
   resource "Started" on two nodes for a moment: the rejoined node's old operation history is
   still in the status section until the join erases it. Nothing ran twice (the scheduler's
@@ -61,16 +78,19 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final, NamedTuple
 
 from .._errors import make_error
 from .._win32 import Win32Error
+from . import _fence_agent
+from ._fence_device import FenceListener, install_agent
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from types import TracebackType
     from typing import Self
 
@@ -115,17 +135,16 @@ mount --bind "$3" /usr/lib/ocf
 mount -t tmpfs -o mode=1777 "$4-shm" /dev/shm
 mount -t tmpfs -o mode=755 "$4-run" /run
 mkdir -p /run/lock /run/resource-agents /run/crm
+if [ -n "$5" ]; then
+  mount -t overlay -o ro,lowerdir="$5":/usr/sbin "$4-sbin" /usr/sbin
+fi
 echo ready
 exec cat >/dev/null
 """
 
-_SEED_CRM_CONFIG: Final = """\
-<crm_config>
-  <cluster_property_set id="cib-bootstrap-options">
-    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>
-    <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>
-  </cluster_property_set>
-</crm_config>"""
+#: The stonith device of a lab with fencing: its id, and the agent it runs.
+FENCE_DEVICE: Final = "lab-fence"
+FENCE_AGENT: Final = _fence_agent.AGENT
 _SEED_RSC_DEFAULTS: Final = """\
 <rsc_defaults>
   <meta_attributes id="rsc-options">
@@ -147,6 +166,17 @@ class LabCommandError(subprocess.CalledProcessError):
         return f"{text}: {detail[-2000:]}" if detail else text
 
 
+class FenceEvent(NamedTuple):
+    """One request the lab's fence device carried out (:attr:`PacemakerLab.fence_history`)."""
+
+    #: ``time.monotonic()`` when the lab had done it (for ``off``: every process dead).
+    time: float
+    #: "off", "on" or "reboot".
+    action: str
+    #: The target's node name.
+    node: str
+
+
 class _Node:
     """One node's processes. ``launcher`` holds its mount + UTS namespaces open."""
 
@@ -155,6 +185,10 @@ class _Node:
         self.name = f"node{index}"
         self.dir = directory
         self.netns = netns
+        #: lab.isolate() cut its link; lab.reconnect() restores it.
+        self.isolated = False
+        #: the fence device powered it off; lab.start_node() (or fencing "on") powers it on.
+        self.powered_off = False
         self.launcher: subprocess.Popen[bytes] | None = None
         self.corosync: subprocess.Popen[bytes] | None = None
         self.pacemakerd: subprocess.Popen[bytes] | None = None
@@ -184,6 +218,14 @@ class PacemakerLab:
             lab.run(1, ["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
             lab.kill9(2)                           # power cut of node2
             lab.start_node(2)                      # it rejoins
+            lab.isolate(3)                         # node3's link down, its processes run on
+            lab.reconnect(3)
+
+        with PacemakerLab(nodes=3, fencing=True) as lab:   # stonith-enabled, a real device
+            lab.isolate(2)      # the majority fences node2: its processes die, link stays down
+            ...                 # lab.fence_history: what the device did, and when
+            lab.reconnect(2)
+            lab.start_node(2)   # power on: it boots and rejoins
 
     Synchronous and standard-library only (the pytest fixtures ``pacemaker_lab`` and
     ``pacemaker_lab3`` wrap it). Needs root and the packages named by :meth:`unavailable`.
@@ -195,6 +237,10 @@ class PacemakerLab:
         token_ms: Corosync's totem token in ms (``token_coefficient`` is always 0, so this is
             the effective failure-detection timeout; consensus is 1.2 times it).
         keep: keep the lab's directory (configs, CIBs, logs) after :meth:`teardown`.
+        fencing: give the cluster a real fence device (``stonith-enabled=true``, one stonith
+            resource ``lab-fence`` of agent ``fence_clusapi_lab`` for every node) that powers a
+            node off: every process in its network namespace killed, its link down. Off by
+            default (``stonith-enabled=false``: a lost node is assumed down).
 
     Raises:
         InvalidParameterError: ERROR_INVALID_PARAMETER for a node count or token out of range.
@@ -210,6 +256,7 @@ class PacemakerLab:
         token_ms: int = 500,
         *,
         keep: bool = False,
+        fencing: bool = False,
     ) -> None:
         if not 1 <= nodes <= 253:
             raise make_error(
@@ -236,6 +283,12 @@ class PacemakerLab:
         self._netns_made: list[str] = []
         self._started = False
         self._closed = False
+        self._fencing = fencing
+        self._listener: FenceListener | None = None
+        self._fence_history: list[FenceEvent] = []
+        # The fence device's thread kills and powers nodes while the test's thread may do the
+        # same (kill9, start_node, teardown): one node operation at a time.
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ description
 
@@ -337,6 +390,156 @@ class PacemakerLab:
                 fix="ask for 'pacemaker' or 'corosync'",
             )
         return self._node(i).dir / f"log-{which}" / f"{which}.log"
+
+    @property
+    def fencing(self) -> bool:
+        """Whether the lab has a fence device (``PacemakerLab(fencing=True)``)."""
+        return self._fencing
+
+    @property
+    def fence_history(self) -> tuple[FenceEvent, ...]:
+        """What the lab's fence device did, oldest first: (monotonic time, action, node)."""
+        with self._lock:
+            return tuple(self._fence_history)
+
+    def node_root(self, i: int) -> Path:
+        """Node ``i``'s ``/`` as the host sees it, its private /run and /dev/shm included.
+
+        ``lab.node_root(2) / "run/resource-agents"`` is node2's ``HA_RSCTMP`` (where
+        ``ocf:heartbeat:Dummy`` keeps its state file), read without starting a process in
+        the node: fast enough to poll every few milliseconds. It is ``/proc/<pid>/root`` of
+        the process that holds the node's namespaces, so it vanishes when the node dies
+        (paths under it then raise ``FileNotFoundError``) and is not valid after a restart:
+        ask again.
+
+        Raises:
+            RuntimeError: node ``i`` is not running.
+        """
+        self.command_prefix(i)  # the same check, the same message
+        launcher = self._node(i).launcher
+        assert launcher is not None
+        return Path(f"/proc/{launcher.pid}/root")
+
+    # ------------------------------------------------------------------ the network
+
+    def isolate(self, i: int) -> None:
+        """Cut node ``i``'s link: the hub's end of its veth goes down; its processes run on.
+
+        The node keeps its address but reaches nobody, and nobody reaches it (the cable
+        pulled out of the switch): the others lose it after the token timeout plus
+        consensus, and it finds itself alone, without quorum. The node cannot undo it from
+        inside. :meth:`reconnect` restores the link.
+
+        Raises:
+            RuntimeError: the lab is not started.
+        """
+        with self._lock:
+            self._node(i).isolated = True
+            self._set_link(self._node(i))
+
+    def reconnect(self, i: int) -> None:
+        """Restore node ``i``'s link after :meth:`isolate`.
+
+        A node that is still running merges back (Corosync and Pacemaker do the rest); a node
+        the fence device powered off stays down, its link down too, until
+        :meth:`start_node` (a power-on brings the link up).
+        """
+        with self._lock:
+            self._node(i).isolated = False
+            self._set_link(self._node(i))
+
+    def link_up(self, i: int) -> bool:
+        """Whether node ``i``'s link is up: not isolated, not powered off by the fence device."""
+        node = self._node(i)
+        return not (node.isolated or node.powered_off)
+
+    def _set_link(self, node: _Node) -> None:
+        if self._hub not in self._netns_made:
+            raise RuntimeError(f"lab {self._id} has no network: call lab.start() first")
+        state = "up" if self.link_up(node.index) else "down"
+        _check(["ip", "-n", self._hub, "link", "set", f"v{node.index}", state])
+
+    # ------------------------------------------------------------------ the fence device
+
+    def _fence(self, action: str, target: str) -> tuple[int, str]:
+        """Carry out one request of the fence agent (see :mod:`._fence_agent`)."""
+        if action == "monitor":
+            return 0, ""
+        if action == "list":
+            return 0, "".join(f"{name},{name}\n" for name in self.node_names)
+        node = next((n for n in self._nodes if n.name == target), None)
+        if node is None:
+            return (
+                1,
+                f"lab {self._id} has no node {target!r}; it has {', '.join(self.node_names)}\n",
+            )
+        with self._lock:
+            if self._closed:
+                return 1, f"lab {self._id} is torn down\n"
+            if action == "status":
+                return (2, "off\n") if node.powered_off or not node.running else (0, "on\n")
+            if action in ("off", "reboot"):
+                self._power_off(node)
+            if action in ("on", "reboot"):
+                node.powered_off = False
+                self._set_link(node)
+            self._fence_history.append(FenceEvent(time.monotonic(), action, node.name))
+        return 0, ""
+
+    def _power_off(self, node: _Node) -> None:
+        """What a power switch does: every process dead, the link down, runtime config gone."""
+        node.powered_off = True
+        self._set_link(node)  # first: not one more packet from it
+        self._kill_netns(node.netns, signal.SIGKILL)
+        self._reap(node)
+        # A machine that lost power comes back without the addresses its resources added
+        # (IPaddr2's): left in the namespace, they would answer ARP beside the new owner.
+        own = f"{self.address(node.index)}/24"
+        shown = subprocess.run(
+            ["ip", "-n", node.netns, "-o", "addr", "show", "dev", "eth0"],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PATH": _PATH},
+        )
+        for line in shown.stdout.splitlines():
+            fields = line.split()
+            if "inet" in fields:
+                address = fields[fields.index("inet") + 1]
+                if address != own:
+                    _quiet(["ip", "-n", node.netns, "addr", "del", address, "dev", "eth0"])
+
+    def _install_fencing(self) -> None:
+        """The agent (in ``sbin/``, which the nodes see in /usr/sbin) and its socket."""
+        sbin = self.base / "sbin"
+        sbin.mkdir(mode=0o755)
+        install_agent(sbin)
+        control = self.base / "fence"
+        control.mkdir(mode=0o700)  # root only, whatever the umask
+        control.chmod(0o700)
+        self._listener = FenceListener(control / "sock", self._fence)
+
+    def _fence_socket(self) -> Path:
+        return self.base / "fence" / "sock"
+
+    def _seed_crm_config(self) -> str:
+        return _crm_config(self._fencing)
+
+    def _seed_resources(self) -> str:
+        if not self._fencing:
+            return "<resources/>"
+        hosts = " ".join(self.node_names)
+        d = FENCE_DEVICE
+        return (
+            f'<resources>\n  <primitive id="{d}" class="stonith" type="{FENCE_AGENT}">\n'
+            f'    <instance_attributes id="{d}-params">\n'
+            f'      <nvpair id="{d}-socket" name="socket" value="{self._fence_socket()}"/>\n'
+            f'      <nvpair id="{d}-hosts" name="pcmk_host_list" value="{hosts}"/>\n'
+            f'      <nvpair id="{d}-check" name="pcmk_host_check" value="static-list"/>\n'
+            "    </instance_attributes>\n"
+            f'    <operations><op id="{d}-monitor" name="monitor" interval="60s"/></operations>\n'
+            "  </primitive>\n</resources>"
+        )
 
     # ------------------------------------------------------------------ commands in a node
 
@@ -486,7 +689,10 @@ class PacemakerLab:
             raise
 
     def start_node(self, i: int, wait: bool = True, timeout: float = 30.0) -> None:
-        """Start node ``i`` again after :meth:`kill9` or :meth:`stop_node` (a rejoin).
+        """Start node ``i`` again after :meth:`kill9`, :meth:`stop_node` or a fence (a rejoin).
+
+        After the fence device's ``off`` this is the power coming back: the node's link comes
+        up with it (unless :meth:`isolate` cut it: a cable stays pulled across a reboot).
 
         With ``wait``, return when node ``i`` sees a DC, every running node online (itself
         included) and quorum if a majority of the nodes runs.
@@ -500,10 +706,14 @@ class PacemakerLab:
             raise RuntimeError(f"lab {self._id} is not started; call lab.start() first")
         if node.up:
             raise RuntimeError(f"{node.name} of lab {self._id} is running already")
-        # A half-dead node (a test killed one daemon by PID) is cleared first, like a reboot.
-        self._kill_netns(node.netns, signal.SIGKILL)
-        self._reap(node)
-        self._launch([node])
+        with self._lock:
+            # A half-dead node (a test killed one daemon by PID) is cleared first, like a reboot.
+            self._kill_netns(node.netns, signal.SIGKILL)
+            self._reap(node)
+            if node.powered_off:  # the fence device's "off": the power comes back
+                node.powered_off = False
+                self._set_link(node)
+            self._launch([node])
         if wait:
             self._wait_ready(node, timeout)
 
@@ -527,8 +737,9 @@ class PacemakerLab:
         notice after the token timeout (plus consensus).
         """
         node = self._node(i)
-        self._kill_netns(node.netns, signal.SIGKILL)
-        self._reap(node)
+        with self._lock:
+            self._kill_netns(node.netns, signal.SIGKILL)
+            self._reap(node)
 
     def stop_node(self, i: int, timeout: float = 30.0) -> None:
         """Stop node ``i`` gracefully: SIGTERM pacemakerd, wait, then SIGTERM corosync.
@@ -537,7 +748,8 @@ class PacemakerLab:
         s is killed (SIGKILL), so the node is down when this returns.
         """
         node = self._node(i)
-        self._stop_nodes([node], timeout)
+        with self._lock:
+            self._stop_nodes([node], timeout)
 
     def reset(self, timeout: float = 30.0) -> None:
         """Bring the configuration back to the seeded one, for the next test.
@@ -566,7 +778,7 @@ class PacemakerLab:
         self.run(
             observer,
             ["cibadmin", "--replace", "-o", "configuration", "--xml-pipe"],
-            input=_reset_configuration(current),
+            input=_reset_configuration(current, self._seed_crm_config(), self._seed_resources()),
         )
         # Fail counts are node attributes kept by attrd: --cleanup clears them (and lets a
         # resource whose stop failed, blocked without fencing, be stopped again).
@@ -592,6 +804,11 @@ class PacemakerLab:
         if self._closed:
             return
         interrupted: KeyboardInterrupt | None = None
+        if self._listener is not None:
+            # First: a node stopping now is not fenced (the fencer's request fails and is
+            # retried until its daemon is stopped too).
+            self._listener.close()
+            self._listener = None
         try:
             self._stop_nodes([n for n in self._nodes if n.running], grace)
         except KeyboardInterrupt as exc:
@@ -654,6 +871,8 @@ class PacemakerLab:
         self._base = base
         base.chmod(0o755)  # hacluster (alert agents, the CIB's owner) must reach it
         _check(["cp", "-a", str(_PACKAGE_OCF), str(base / "ocf")])
+        if self._fencing:
+            self._install_fencing()
         for node in self._nodes:
             node.dir = base / f"n{node.index}"
             self._make_node_dir(node.dir)
@@ -677,7 +896,7 @@ class PacemakerLab:
             old.unlink()
         seed = cib / "cib.xml"
         # No cib.xml.sig needed: Pacemaker only warns "No on-disk digest present".
-        seed.write_text(_SEED_CIB)
+        seed.write_text(_seed_cib(self._seed_crm_config(), self._seed_resources()))
         os.chown(seed, hacluster.pw_uid, hacluster.pw_gid)
         seed.chmod(0o600)
 
@@ -736,6 +955,7 @@ class PacemakerLab:
                         *("unshare", "--mount", "--uts", "--propagation", "private"),
                         *("sh", "-c", _LAUNCHER, "sh", node.name, str(node.dir)),
                         *(str(self.ocf_root), f"cl{self._id}{node.name}"),
+                        str(self.base / "sbin") if self._fencing else "",
                     ],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -895,13 +1115,30 @@ class PacemakerLab:
 
 # ---------------------------------------------------------------------- helpers
 
-_SEED_CIB: Final = f"""\
+
+def _crm_config(fencing: bool) -> str:
+    """The seeded cluster properties (see the module: dc-deadtime, fencing)."""
+    fence = (
+        '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>\n'
+        '    <nvpair id="opt-startup-fencing" name="startup-fencing" value="false"/>\n'
+        if fencing
+        else '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>\n'
+    )
+    return (
+        '<crm_config>\n  <cluster_property_set id="cib-bootstrap-options">\n'
+        f'{fence}    <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>\n'
+        "  </cluster_property_set>\n</crm_config>"
+    )
+
+
+def _seed_cib(crm_config: str, resources: str) -> str:
+    return f"""\
 <cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" \
 admin_epoch="0">
   <configuration>
-{_SEED_CRM_CONFIG}
+{crm_config}
     <nodes/>
-    <resources/>
+{resources}
     <constraints/>
 {_SEED_RSC_DEFAULTS}
   </configuration>
@@ -910,10 +1147,10 @@ admin_epoch="0">
 """
 
 
-def _reset_configuration(current: ET.Element) -> str:
+def _reset_configuration(current: ET.Element, crm_config_xml: str, resources_xml: str) -> str:
     """The seeded configuration, keeping the node entries and the DC's own properties."""
     config = ET.Element("configuration")
-    crm_config = ET.fromstring(_SEED_CRM_CONFIG)
+    crm_config = ET.fromstring(crm_config_xml)
     seeded = crm_config.find("cluster_property_set")
     assert seeded is not None
     for nvpair in current.iterfind("crm_config/cluster_property_set/nvpair"):
@@ -924,7 +1161,7 @@ def _reset_configuration(current: ET.Element) -> str:
     for node in current.iterfind("nodes/node"):
         # Only the identity: standby, maintenance and other node attributes go.
         nodes.append(ET.Element("node", dict(node.attrib)))
-    ET.SubElement(config, "resources")
+    config.append(ET.fromstring(resources_xml))
     ET.SubElement(config, "constraints")
     config.append(ET.fromstring(_SEED_RSC_DEFAULTS))
     return ET.tostring(config, encoding="unicode")
@@ -934,15 +1171,22 @@ def _active_resources(status: ET.Element) -> list[str]:
     return [
         r.get("id", "?")
         for r in status.iter("resource")
-        if r.get("active") == "true" or r.get("orphaned") == "true"
+        if (r.get("active") == "true" or r.get("orphaned") == "true")
+        and r.get("id") != FENCE_DEVICE
     ]
 
 
 def _settled_empty(status: ET.Element) -> bool:
+    """No resource, failure or operation history left, but the lab's own fence device."""
+
+    def others(elements: Iterable[ET.Element], key: str) -> list[ET.Element]:
+        # A failure's op_key is "<resource>_<operation>_<interval>".
+        return [e for e in elements if e.get(key, "").partition("_")[0] != FENCE_DEVICE]
+
     return (
-        not list(status.iter("resource"))
-        and not list(status.iterfind("failures/failure"))
-        and not list(status.iterfind("node_history/node/resource_history"))
+        not others(status.iter("resource"), "id")
+        and not others(status.iterfind("failures/failure"), "op_key")
+        and not others(status.iterfind("node_history/node/resource_history"), "id")
     )
 
 
