@@ -57,11 +57,14 @@ over without restarting it here (hard), or leaves it Failed without restart or f
 (fatal); everything else is an ordinary failure (restart, then failover).
 
 Timeouts. Each action is limited by the timeout its ``<action>`` advertises (20 s when none
-does), measured in *real* time (``time.monotonic``): an agent still running then is killed and
-the action fails with ``ERROR_TIMEOUT`` and a message that names the timeout. A type's
-PendingTimeout (and DeadlockTimeout, if that is longer than 300 s) default to its longest
-start/stop timeout plus 5 s, so that the agent's own timeout decides first; a resource whose
-own PendingTimeout is shorter ends a slow start or stop earlier, as for any resource type.
+does), measured in *real* time (``time.monotonic``): an agent still running then is killed,
+with every process it started (each agent runs in a process group of its own, and the whole
+group is killed on a timeout or a cancellation; a process that left the group with ``setsid``
+is the agent's own business), and the action fails with ``ERROR_TIMEOUT`` and a message that
+names the timeout. A type's PendingTimeout (and DeadlockTimeout, if that is longer than
+300 s) default to its longest start/stop timeout plus 5 s, so that the agent's own timeout
+decides first; a resource whose own PendingTimeout is shorter ends a slow start or stop
+earlier, as for any resource type.
 
 Virtual time. An agent is a real process and takes real time, while the cluster may run on a
 :class:`~clusapi.testing.VirtualClock` (``@pytest.mark.virtual_time``) that jumps to its next
@@ -94,6 +97,7 @@ import hashlib
 import keyword
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -351,6 +355,15 @@ def instance_name(name: str) -> str:
     return f"{stem}.{digest}"
 
 
+def _kill_group(pid: int) -> None:
+    """Kill the process group of an agent (it leads its own session, ``start_new_session``):
+    the agent and every process it started that stayed in the group. Safe after the agent was
+    reaped: the kernel does not reuse a PID while a group of that ID has members, and an
+    empty group is simply not found."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 class OcfAgentResource(Resource):
     """Base of the types :func:`ocf_resource_type` builds: runs an OCF agent's actions."""
 
@@ -444,17 +457,18 @@ class OcfAgentResource(Resource):
                         while time.monotonic() < deadline:  # noqa: ASYNC110
                             await anyio.sleep(_POLL)
                         timed_out = True
-                        process.kill()
+                        _kill_group(process.pid)
 
                     tg.start_soon(watchdog)
                     await process.wait()
                     tg.cancel_scope.cancel()
             finally:
-                if process.returncode is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        process.kill()
+                if process.returncode is None:  # cancelled: the agent and what it started go
+                    _kill_group(process.pid)
                     with anyio.CancelScope(shield=True):
                         await process.wait()
+                elif timed_out:  # killed, and gone: what it started may still be running
+                    _kill_group(process.pid)
                 await process.aclose()
             err.seek(0)
             out.seek(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -609,3 +610,61 @@ async def test_resources_whose_names_sanitise_alike_keep_their_own_state_files()
         assert await plain.state() is clusapi.ResourceState.ONLINE
         assert not [e.message for e in env.log if e.level >= resapi.LogLevel.ERROR]
         await plain_group.offline()
+
+
+#: A test agent whose ``start`` leaves a process in the background (its PID in the file
+#: ``pidfile``), then hangs past its timeout of 1 s.
+SPAWNER = """#!/bin/sh
+case "$1" in
+meta-data) cat <<END
+<?xml version="1.0"?>
+<resource-agent name="Spawner" version="1.0">
+<version>1.0</version>
+<parameters>
+<parameter name="pidfile"><content type="string" default=""/></parameter>
+</parameters>
+<actions><action name="start" timeout="1s"/><action name="stop" timeout="5s"/></actions>
+</resource-agent>
+END
+exit 0;;
+start) sleep 1000 & echo $! > "$OCF_RESKEY_pidfile"; sleep 1000; exit 0;;
+stop) exit 0;;
+monitor) exit 7;;
+*) exit 3;;
+esac
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent, or init, to reap it does not)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except FileNotFoundError:
+        return False
+    return fields[0] != "Z"
+
+
+@pytest.mark.asyncio
+@pytest.mark.virtual_time(autojump_threshold=0.05)
+async def test_an_agent_killed_for_its_timeout_takes_its_children_along(tmp_path: Path) -> None:
+    agent = tmp_path / "Spawner"
+    agent.write_text(SPAWNER)
+    agent.chmod(0o755)
+    pidfile = tmp_path / "child.pid"
+    cls = ocf_resource_type(str(agent))
+    orphan = None
+    try:
+        async with resapi.testing.run_resource(cls, properties={"pidfile": str(pidfile)}) as h:
+            assert await h.online() is clusapi.ResourceState.FAILED
+            orphan = int(pidfile.read_text())
+            for _ in range(100):  # SIGKILL is delivered at once; allow 5 s on a busy machine
+                if not _running(orphan):
+                    break
+                await anyio.sleep(0.05)  # virtual: the autojump threshold makes it 50 ms real
+            assert not _running(orphan), "the agent's background child outlived its timeout"
+        assert "did not finish within its timeout of 1 s" in "\n".join(
+            h.messages(resapi.LogLevel.ERROR)
+        )
+    finally:
+        if orphan is not None and _running(orphan):  # what the fix prevents: clean it up
+            os.killpg(os.getpgid(orphan), signal.SIGKILL)
