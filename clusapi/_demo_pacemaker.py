@@ -6,7 +6,12 @@ Pacemaker + Corosync cluster that the demo starts on this machine and removes at
 - **The cluster** is a :class:`~clusapi.testing.PacemakerLab` of 3 nodes, each in a network,
   mount and UTS namespace of its own, joined by a bridge in a hub namespace; Corosync's token
   is 500 ms (``token_coefficient: 0``, so that is the effective timeout; consensus 600 ms),
-  stonith is disabled (nothing here can fence), and the seeded CIB elects a DC in seconds.
+  and the seeded CIB elects a DC in seconds.
+- **Fencing** is on (``PacemakerLab(fencing=True)``: ``stonith-enabled=true`` and the lab's
+  fence device, the agent ``fence_clusapi_lab``): before the survivors start the group, the
+  cluster powers the crashed node off for good (the lab kills whatever is left in its
+  namespace and takes its link down), so a node that only looked dead can never run the
+  group beside the new owner. The timeline shows when the fence completed.
 - **The Cluster API** drives it: ``open_cluster(backend=PacemakerBackend(...))`` with the
   tools run inside node3 (the owner, node1, is the one crashed, so the demo talks through a
   node that survives). The resource type, the group, its resources and dependency, preferred
@@ -79,6 +84,7 @@ __all__ = (
     "PacemakerEngine",
     "create_web_group",
     "drop_address",
+    "show_fence",
     "run_pacemaker_demo",
 )
 
@@ -250,7 +256,7 @@ class PacemakerEngine:
 
     def __init__(self, port: int | None) -> None:
         self.port = DEFAULT_PORT if port is None else port
-        self.lab = PacemakerLab(nodes=NODES, token_ms=TOKEN_MS)
+        self.lab = PacemakerLab(nodes=NODES, token_ms=TOKEN_MS, fencing=True)
         self.client: HubClient | None = None
         #: (device, inode) of each of the lab's network namespaces, to find leftovers later.
         self._namespaces: dict[str, tuple[int, int]] = {}
@@ -264,7 +270,8 @@ class PacemakerEngine:
         )
         screen.line(
             f"    Corosync token {TOKEN_MS} ms (token_coefficient 0, consensus "
-            f"{TOKEN_MS * 1.2:.0f} ms); stonith disabled: nothing here can fence"
+            f"{TOKEN_MS * 1.2:.0f} ms); stonith enabled: the lab's fence device "
+            "(fence_clusapi_lab) powers a lost node off"
         )
         began = anyio.current_time()
         try:
@@ -380,7 +387,10 @@ class PacemakerEngine:
             )
             await anyio.to_thread.run_sync(lab.kill9, index)
             await anyio.to_thread.run_sync(drop_address, lab, index)
-            first = await story.fail_over(timings)
+            async with anyio.create_task_group() as tg:
+                # Shown when it happens, between the node going down and the group online.
+                tg.start_soon(show_fence, lab, owner, crash, anyio.current_time() - clock(), screen)
+                first = await story.fail_over(timings)
             # From the old owner's last answer: it may still answer just after the stamp,
             # while the kill is on its way.
             timings.outage = gap_before(client, first.time)
@@ -454,6 +464,29 @@ async def create_web_group(cluster: Cluster, nodes: list[str], port: int) -> Gro
     await echo.set_private_properties(port=port)
     await echo.add_dependency(address)
     return group
+
+
+async def show_fence(
+    lab: PacemakerLab, node: str, since: float, origin: float, screen: Screen
+) -> None:
+    """Wait for the lab's fence device to fence ``node`` after ``since`` (demo time; ``origin``
+    is the demo's zero on the monotonic clock) and show it on the timeline.
+
+    Raises:
+        DemoError: no fence of ``node`` within the step timeout.
+    """
+    with anyio.move_on_after(STEP_TIMEOUT):
+        while True:
+            for event in lab.fence_history:
+                if event.node == node and event.time - origin >= since:
+                    text = (
+                        f"{node} fenced ({event.action}: what was left of it killed, link down; "
+                        "it stays down until restarted)"
+                    )
+                    screen.line(stamp(event.time - origin, "fence device", text))
+                    return
+            await anyio.sleep(0.05)
+    raise DemoError(f"the fence device did not fence {node} within {STEP_TIMEOUT:g} s")
 
 
 def drop_address(lab: PacemakerLab, index: int) -> None:

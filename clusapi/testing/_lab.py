@@ -44,7 +44,8 @@ Pitfalls this module deals with, found while building the recipe it follows
   agent, ``fence_clusapi_lab`` (:mod:`clusapi.testing._fence_agent`), in ``n<i>/../sbin``,
   which each node sees in ``/usr/sbin`` through a read-only overlay (the fencer only runs
   ``/usr/sbin/fence_*``; the host's /usr/sbin is untouched), and seeds one stonith device,
-  ``lab-fence``, for all nodes, with ``stonith-enabled=true``. The agent runs as root in the
+  ``lab-fence``, for all nodes, with ``stonith-enabled=true`` and ``stonith-action=off`` (a
+  fenced node stays down until the test starts it again). The agent runs as root in the
   fencing node's namespaces and asks the lab over a Unix socket (``fence/sock``, root-only) to
   do the deed: ``off`` kills every process of the target as :meth:`PacemakerLab.kill9` does,
   takes its link down and drops the addresses its resources added; ``on`` brings the link
@@ -1120,6 +1121,7 @@ def _crm_config(fencing: bool) -> str:
     """The seeded cluster properties (see the module: dc-deadtime, fencing)."""
     fence = (
         '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>\n'
+        '    <nvpair id="opt-stonith-action" name="stonith-action" value="off"/>\n'
         '    <nvpair id="opt-startup-fencing" name="startup-fencing" value="false"/>\n'
         if fencing
         else '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>\n'
