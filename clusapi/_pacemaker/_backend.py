@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import re
 import tempfile
 import time
@@ -28,10 +29,11 @@ from clusapi._win32 import Win32Error
 
 from ._agents import AgentInfo, Agents
 from ._cib import build_view, cib_version
+from ._cibfile import CibFile
 from ._dispatch import HANDLERS, not_supported
 from ._edit import Edit
 from ._events import EventHub
-from ._runner import Runner
+from ._runner import Runner, tool_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -40,12 +42,25 @@ if TYPE_CHECKING:
 
     from ._cib import ClusterView, GroupView, NodeView, PrimitiveView
 
-__all__ = ("GroupPlacement", "PacemakerBackend")
+__all__ = ("GroupPlacement", "PacemakerBackend", "StaleWrite")
 
 W = Win32Error
 T = TypeVar("T")
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _MAX_NAME: Final = 200
+#: How often an operation runs again when a concurrent change won its write; then it fails.
+_ATTEMPTS: Final = 12
+#: cibadmin's CRM_EX_OLD ("Update was older than existing configuration"), as _runner maps it.
+_STALE_CODE: Final = W.ERROR_INVALID_STATE
+
+
+class StaleWrite(Exception):
+    """A version-checked write lost to a change made since the snapshot it was built on.
+
+    Not a ClusterError, so no handler takes it for a failure of its own: it ends the handler
+    (its ``finally`` blocks undo what they must) and :meth:`PacemakerBackend.execute` runs the
+    operation again from a fresh snapshot, with every rule checked again.
+    """
 
 
 @attrs.frozen
@@ -63,6 +78,37 @@ class GroupPlacement:
     def moves(self) -> bool:
         """True if the group would change node or state."""
         return (self.owner, self.state) != (self.owner_after, self.state_after)
+
+
+class _WriteLock:
+    """What a writing operation holds from its snapshot to its last write: this backend's
+    lock (one writing operation at a time) and, on a saved CIB, the file's lock, so that
+    processes writing one file take turns (:class:`._cibfile.CibFile`)."""
+
+    def __init__(self, file: CibFile | None) -> None:
+        self._lock = anyio.Lock()
+        self._file = file
+        self._held: contextlib.AbstractAsyncContextManager[object] | None = None
+
+    async def __aenter__(self) -> None:
+        await self._lock.acquire()
+        if self._file is None:
+            return
+        held = self._file.locked()
+        try:
+            await held.__aenter__()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._held = held
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        held, self._held = self._held, None
+        try:
+            if held is not None:
+                await held.__aexit__(None, None, None)
+        finally:
+            self._lock.release()
 
 
 @final
@@ -147,7 +193,8 @@ class PacemakerBackend:
         self._wait_timeout = float(wait_timeout)
         self._cache: tuple[ClusterView, float] | None = None
         self._pending_clears: dict[str, tuple[float, str | None, str | None]] = {}
-        self._write_lock = anyio.Lock()
+        self._file = CibFile(self._cib_file) if self._cib_file is not None else None
+        self._write_lock = _WriteLock(self._file)
         self._tool_version: str | None = None
         self._closed = False
 
@@ -179,8 +226,23 @@ class PacemakerBackend:
         handler = HANDLERS.get(type(operation))
         if handler is None:
             raise not_supported(f"{type(operation).__name__} ({operation.mirrors})")
-        result: T = await handler(self, operation)
-        return result
+        lost = ""
+        for attempt in range(_ATTEMPTS):
+            try:
+                result: T = await handler(self, operation)
+            except StaleWrite as exc:
+                lost = str(exc)
+                # Random, growing pauses spread the writers out, so they do not collide again.
+                await anyio.sleep(random.uniform(0.0, min(0.5, 0.01 * 2**attempt)))
+                continue
+            return result
+        raise make_error(
+            W.ERROR_INVALID_STATE,
+            f"{operation.mirrors}: a concurrent change to the CIB won {_ATTEMPTS} times in a "
+            f"row (cibadmin: {lost}); this call's change was not written",
+            fix="try again; if it keeps failing, find what rewrites the CIB so often "
+            "(crm_mon -1, the CIB's update-client attribute)",
+        )
 
     async def aclose(self) -> None:
         """Clear the temporary constraints of moves still under way and end the notify
@@ -229,27 +291,70 @@ class PacemakerBackend:
         return result.stdout
 
     async def _write(self, edit: Edit) -> None:
-        """Write the edit back in one CIB update (``cibadmin --replace``)."""
+        """Write the edit in one CIB update that Pacemaker applies only to the version it was
+        computed from: ``crm_diff --cib`` of the CIB as read and as edited gives a patch whose
+        source version is the one read, and ``cibadmin --patch`` refuses it (exit 103,
+        CRM_EX_OLD) if anything changed the CIB since. Then :class:`StaleWrite` makes
+        :meth:`execute` run the whole operation again on a fresh snapshot.
+
+        Raises:
+            StaleWrite: a concurrent change won.
+            InvalidParameterError: a value XML cannot hold (nothing is written).
+        """
         if not edit.changed:
             return
-        scope, data = edit.update()
-        await self._runner.run(
-            ["cibadmin", "--replace", "--scope", scope, "--xml-pipe"], input=data
-        )
-        await self._after_write()
-
-    async def _after_write(self) -> None:
-        self._cache = None
-        if self._simulate and self._cib_file is not None:
-            await self._runner.run(
-                ["crm_simulate", "--xml-file", self._cib_file, "--simulate", "--in-place", "-Q"],
-                local=True,
+        before, after = edit.documents()
+        with tempfile.TemporaryDirectory(prefix="clusapi-pcmk-") as directory:
+            old, new = os.path.join(directory, "old.xml"), os.path.join(directory, "new.xml")
+            await anyio.Path(old).write_bytes(before)
+            await anyio.Path(new).write_bytes(after)
+            diff = await self._runner.run(
+                ["crm_diff", "--cib", "--original", old, "--new", new], local=True, check=False
             )
+        if diff.code not in (0, 1):  # 1: the documents differ, as they should
+            raise tool_error(["crm_diff", "--cib"], diff.code, diff.stdout, diff.stderr)
+        if diff.code == 0:
+            return
+        try:
+            await self._change(["cibadmin", "--patch", "--xml-pipe"], input=diff.stdout)
+        except ClusterError as exc:
+            if exc.winerror == _STALE_CODE and "older" in exc.description:
+                raise StaleWrite(exc.description) from None
+            raise
+
+    async def _change(
+        self,
+        argv: Sequence[str] | None,
+        *,
+        input: bytes | None = None,  # noqa: A002  (the Runner's name)
+        inject: str | None = None,
+    ) -> None:
+        """Run one tool that changes the CIB. On a saved CIB it changes a copy that replaces
+        the file only when everything succeeded (:mod:`._cibfile`), and with ``simulate`` (or
+        an injected operation result) crm_simulate then carries out what the cluster
+        would do, in the same copy."""
+        self._cache = None
+        if self._cib_file is None:
+            if argv is not None:
+                await self._runner.run(argv, input=input)
+            return
+        assert self._file is not None
+        async with self._file.changing() as work:
+            if argv is not None:
+                await self._runner.run(argv, input=input, cib_file=work)
+            if self._simulate or inject is not None:
+                extra = ["--op-inject", inject] if inject is not None else []
+                await self._runner.run(
+                    ["crm_simulate", "--xml-file", work, "--simulate", "--in-place", "-Q",
+                     *extra],
+                    local=True,
+                )  # fmt: skip
+        self._cache = None
 
     async def _tool(self, *argv: str) -> None:
-        """Run a tool that changes the CIB."""
-        await self._runner.run(list(argv))
-        await self._after_write()
+        """Run a tool that changes the CIB (crm_attribute, crm_resource): it changes one
+        element in one CIB update, so it needs no version check."""
+        await self._change(argv)
 
     async def _wait(self, what: str, check: Callable[[ClusterView], bool | str]) -> ClusterView:
         """Poll until ``check`` says done (True) or failed (a reason), or the wait times out.
@@ -461,13 +566,12 @@ class PacemakerBackend:
             if self._cib_file is None:
                 await self._tool("crm_resource", "--cleanup", "--resource", prim.id, "--quiet")
                 continue
-            for xpath in (
-                f"//lrm_resource[@id='{prim.id}']/lrm_rsc_op[contains(@id, '_last_failure_')]",
-                f"//transient_attributes//nvpair[starts-with(@name, 'fail-count-{prim.id}#') or "
-                f"starts-with(@name, 'last-failure-{prim.id}#')]",
-            ):
-                await self._runner.run(["cibadmin", "--delete-all", "--force", "--xpath", xpath])
-            await self._after_write()
+            xpath = (
+                f"//lrm_resource[@id='{prim.id}']/lrm_rsc_op[contains(@id, '_last_failure_')]"
+                f" | //transient_attributes//nvpair[starts-with(@name, 'fail-count-{prim.id}#')"
+                f" or starts-with(@name, 'last-failure-{prim.id}#')]"
+            )
+            await self._change(["cibadmin", "--delete-all", "--force", "--xpath", xpath])
 
     def _require_running(self, what: str) -> None:
         if not self._runs:

@@ -74,6 +74,8 @@ _PENDING_ROLES: Final = {
 }
 #: Operations that leave a resource on a node (where it last ran).
 _PLACING_OPS: Final = frozenset({"start", "stop", "migrate_from", "promote", "demote"})
+#: Operations whose success shows the resource running where they ran.
+_RUNNING_OPS: Final = frozenset({"start", "monitor", "migrate_from", "promote"})
 _UNITS_MS: Final = {
     "": 1000,
     "s": 1000,
@@ -182,7 +184,8 @@ class PrimitiveView:
     target_role: str | None
     failed: bool
     blocked: bool
-    #: The nodes crm_mon lists it on.
+    #: The nodes crm_mon lists it on, the one it most recently started on first (more than
+    #: one only for a moment after a partition heals, see _current_first).
     nodes: tuple[str, ...]
     #: Fail count per node, and the migration-threshold crm_mon applies.
     fail_counts: Mapping[str, int]
@@ -511,6 +514,30 @@ def _last_node(ops: list[tuple[str, ET.Element]]) -> str | None:
     return node
 
 
+def _current_first(running: tuple[str, ...], ops: list[tuple[str, ET.Element]]) -> tuple[str, ...]:
+    """crm_mon's nodes for a resource, the one whose latest successful start or monitor is
+    the most recent first (crm_mon's order where the history does not tell).
+
+    For a moment after a partition heals, crm_mon lists a resource on two nodes: the node
+    that rejoined still shows its old history. Its order says nothing about which node runs
+    the resource; the times of the operations (``last-rc-change``, ``last-run``) do. Call ids
+    are not compared: each node's executor counts its own.
+    """
+    if len(running) < 2:
+        return running
+    latest: dict[str, int] = {}
+    for uname, op in ops:
+        if uname not in running or op.get("operation") not in _RUNNING_OPS:
+            continue
+        if op.get("rc-code") not in ("0", "8"):  # 8: running promoted
+            continue
+        times = [op.get("last-rc-change"), op.get("last-run")]
+        when = max((int(t) for t in times if t is not None and t.isdigit()), default=-1)
+        latest[uname] = max(latest.get(uname, -1), when)
+    order = sorted(range(len(running)), key=lambda i: (-latest.get(running[i], -1), i))
+    return tuple(running[i] for i in order)
+
+
 def _history_key(ops: list[tuple[str, ET.Element]]) -> tuple[tuple[str, str, str, str], ...]:
     keys = [
         (uname, op.get("id", ""), op.get("call-id", ""), op.get("rc-code", ""))
@@ -653,7 +680,8 @@ def build_view(cib: bytes, mon_xml: bytes) -> ClusterView:
             meta = nvpairs(child, "meta_attributes")
             status = mon_res.get(rid)
             ops = history.get(rid, [])
-            running = tuple(n.get("name", "") for n in status.iterfind("node")) if status else ()
+            listed = tuple(n.get("name", "") for n in status.iterfind("node")) if status else ()
+            running = _current_first(listed, ops)
             last = running[0] if running else _last_node(ops)
             threshold = meta.get("migration-threshold")
             prim = PrimitiveView(

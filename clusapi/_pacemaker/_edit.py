@@ -1,11 +1,12 @@
-"""Changes to the CIB's configuration, built with ElementTree and written in one replace.
+"""Changes to the CIB's configuration, built with ElementTree and written as one patch.
 
 An :class:`Edit` starts from a copy of the ``<configuration>`` of one :class:`ClusterView`
-and is changed in memory; :meth:`Edit.update` gives what ``cibadmin --replace --scope S``
-writes back in one CIB update (as ``pcs`` writes): the one section that changed
-(``resources``, ``constraints``, ...), or the whole configuration when a call changed
-several. Every change of one call lands in one update, or none does. ElementTree escapes
-every attribute value, so names and property values are written exactly as given.
+and is changed in memory; :meth:`Edit.documents` gives the CIB as read and as edited, which
+the backend turns into one version-checked patch (``crm_diff --cib``, ``cibadmin --patch``):
+every change of one call lands in one update, or none does, and only on the CIB it was computed
+from. ElementTree escapes every attribute value (a newline as ``&#10;``), so names and property
+values are written exactly as given; a character XML cannot hold is refused before anything
+is written.
 
 An empty MSCS group: a Pacemaker group must have at least one primitive, so a group without
 resources holds one stand-in, ``<group>-empty`` (``ocf:pacemaker:Dummy``, target-role Stopped,
@@ -21,6 +22,10 @@ import re
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Final
 
+from clusapi import _rules as rules
+from clusapi._errors import ClusterError, PropertyError
+from clusapi._win32 import Win32Error
+
 from ._cib import PLACEHOLDER_META
 
 if TYPE_CHECKING:
@@ -28,9 +33,47 @@ if TYPE_CHECKING:
 
     from ._cib import ClusterView
 
-__all__ = ("Edit", "format_ms", "score_text")
+W = Win32Error
+
+__all__ = ("Edit", "check_storable", "format_ms", "score_text")
 
 _REFERENCE_ATTRIBUTES: Final = ("rsc", "with-rsc", "first", "then")
+#: What Pacemaker's XML writer does not keep in an attribute value: it writes a newline as the
+#: two characters ``\n``, a CR as ``\r`` and a tab as four spaces, in the CIB file and to
+#: every reader (agents included), so such a value can neither reach an agent nor be read back.
+_NOT_KEPT: Final = re.compile("[\t\n\r]")
+_KIND: Final = {"primitive": "resource"}
+
+
+def check_storable(element: ET.Element, prop: str, value: str) -> str:
+    """``value`` for property ``prop`` of ``element``, if the CIB stores it exactly.
+
+    Raises:
+        PropertyError: ERROR_INVALID_PARAMETER, naming the object, the property and the
+            character, for a character XML cannot hold (:func:`clusapi._rules.check_text`) or
+            one Pacemaker does not keep (a tab, a newline, a CR).
+    """
+    what = f"{_KIND.get(element.tag, element.tag)} {element.get('id')!r}: property {prop!r}"
+    try:
+        rules.check_text(what, value)
+    except ClusterError as exc:
+        raise _property_error(prop, exc.description, exc.fix) from None
+    bad = _NOT_KEPT.search(value)
+    if bad is not None:
+        raise _property_error(
+            prop,
+            f"{what}: the value {value!r} contains {bad.group()!r}, which Pacemaker does not "
+            "keep (its CIB stores a newline as the two characters '\\n' and a tab as four "
+            "spaces, for clusapi and the resource agent alike)",
+            "use a value without tabs and line breaks (e.g. separate lines with ';' or ',')",
+        )
+    return value
+
+
+def _property_error(prop: str, message: str, fix: str | None) -> PropertyError:
+    error = PropertyError(W.ERROR_INVALID_PARAMETER, message, fix=fix)
+    error.property_name = prop
+    return error
 
 
 def format_ms(ms: int) -> str:
@@ -54,6 +97,7 @@ class Edit:
         self.config: ET.Element = (
             copy.deepcopy(config) if config is not None else ET.Element("configuration")
         )
+        self._root: ET.Element = view.root
         self._ids = set(view.ids)
         #: Each section as it was, to find which ones the edit changed.
         self._before = {child.tag: ET.tostring(child) for child in self.config}
@@ -97,7 +141,13 @@ class Edit:
 
     def set_nvpair(self, owner: ET.Element, tag: str, name: str, value: str | None) -> None:
         """Set (``value``) or remove (None) ``name`` in ``owner``'s first ``tag`` set that
-        applies always, making the set if needed (id ``<owner>-<tag>``, as pcs names it)."""
+        applies always, making the set if needed (id ``<owner>-<tag>``, as pcs names it).
+
+        Raises:
+            PropertyError: for a value the CIB cannot keep (:func:`check_storable`).
+        """
+        if value is not None:
+            check_storable(owner, name, value)
         blocks = [b for b in owner.iterfind(tag) if b.find("rule") is None]
         for block in blocks:
             for pair in block.findall("nvpair"):
@@ -237,15 +287,27 @@ class Edit:
     def _changed_sections(self) -> list[ET.Element]:
         return [c for c in self.config if self._before.get(c.tag) != ET.tostring(c)]
 
-    def update(self) -> tuple[str, bytes]:
-        """What to write: ``(scope, xml)``. The one section that changed if there is only one
-        (the rest of the configuration, which Pacemaker's controller also writes to, is then
-        not rewritten), else the whole ``configuration``, in one update either way."""
-        changed = self._changed_sections()
-        gone = set(self._before) - {child.tag for child in self.config}
-        target = changed[0] if len(changed) == 1 and not gone else self.config
-        data: bytes = ET.tostring(target, encoding="utf-8")
-        return target.tag, data
+    def documents(self) -> tuple[bytes, bytes]:
+        """What to write: ``(before, after)``, the whole CIB as read and as edited, for
+        ``crm_diff --cib`` to turn into one patch that Pacemaker applies only to the version
+        it was made from (see PacemakerBackend._write). ``after`` carries the next epoch, as
+        a patch must raise the version.
+
+        Raises:
+            InvalidParameterError: ERROR_INVALID_PARAMETER if a value holds a character
+                XML cannot (Pacemaker would cut it); nothing is written then.
+        """
+        for element in self.config.iter():
+            for name, value in element.attrib.items():
+                rules.check_text(f"{element.tag} {element.get('id')!r}: {name}", value)
+        after = ET.Element(self._root.tag, self._root.attrib)
+        for child in self._root:
+            after.append(self.config if child.tag == "configuration" else child)
+        if self._root.find("configuration") is None:
+            after.insert(0, self.config)
+        after.set("epoch", str(int(self._root.get("epoch", "0") or 0) + 1))
+        after.set("num_updates", "0")
+        return ET.tostring(self._root, encoding="utf-8"), ET.tostring(after, encoding="utf-8")
 
 
 def _is_placeholder(prim: ET.Element) -> bool:

@@ -24,7 +24,7 @@ from clusapi._rules import check_common
 from clusapi._win32 import Win32Error
 
 from ._cib import INFINITY, duration_ms, parse_score
-from ._edit import format_ms
+from ._edit import check_storable, format_ms
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -86,7 +86,7 @@ def _set_description(element: ET.Element, checked: Mapping[str, object]) -> None
     if "Description" in checked:
         text = str(checked["Description"])
         if text:
-            element.set("description", text)
+            element.set("description", check_storable(element, "Description", text))
         else:
             element.attrib.pop("description", None)
 

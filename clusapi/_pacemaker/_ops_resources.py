@@ -172,12 +172,7 @@ async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
         else:
             monitor = next((o for o in prim.ops if o.name == "monitor" and o.interval_ms), None)
             interval = monitor.interval_ms if monitor else 0
-            await be._runner.run(
-                ["crm_simulate", "--xml-file", be._cib_file, "--simulate", "--in-place", "-Q",
-                 "--op-inject", f"{prim.id}_monitor_{interval}@{running}=7"],
-                local=True,
-            )  # fmt: skip
-            be._cache = None
+            await be._change(None, inject=f"{prim.id}_monitor_{interval}@{running}=7")
 
 
 @handles(ops.ChangeResourceGroup)
@@ -371,7 +366,15 @@ async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> di
     view = await be._snapshot()
     prim = view.primitive(op.id)
     agent = await be._agent(prim)
-    return rules.private_values(agent.table, _stored(agent, prim.params))
+    values = rules.private_values(agent.table, _stored(agent, prim.params))
+    # A unique parameter the resource does not set has no value to show: the agent computes
+    # its own per instance (the Dummy's state file is named after the resource), and the
+    # meta-data's default is only a placeholder; copied to another resource, it would make
+    # both share one state file.
+    for item in agent.table.items():
+        if item.unique and item.name not in prim.params:
+            values.pop(item.name, None)
+    return values
 
 
 @handles(ops.SetPrivateProperties)
