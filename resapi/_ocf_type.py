@@ -97,6 +97,7 @@ import hashlib
 import keyword
 import os
 import re
+import selectors
 import signal
 import subprocess
 import tempfile
@@ -123,6 +124,16 @@ DEFAULT_OCF_ROOT: Final = "/usr/lib/ocf"
 #: Timeout of an action the meta-data gives none for, in seconds.
 _DEFAULT_TIMEOUT: Final = 20.0
 _META_DATA_TIMEOUT: Final = 10.0
+#: The most ``meta-data`` output read from an agent (the largest installed agents give
+#: about 40 kB); more is refused, and the agent killed, rather than held in memory.
+META_DATA_LIMIT: Final = 1 << 20
+#: An OCF parameter name: it becomes an environment variable (``OCF_RESKEY_<name>``) and a
+#: property name.
+_PARAMETER_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,127}")
+#: The provider and type of ``ocf:PROVIDER:TYPE``: one path component each, never ``..``.
+_AGENT_PART: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}")
+#: The longest duration an agent's meta-data may give (a day), in seconds.
+_MAX_DURATION: Final = 86400.0
 _OCF_NOT_RUNNING: Final = 7
 #: ``start`` exit codes after which the agent cannot run on this node, but may on another
 #: (Pacemaker's "hard" errors: ERR_ARGS, ERR_UNIMPLEMENTED, ERR_PERM, ERR_INSTALLED).
@@ -161,14 +172,21 @@ def _exit_name(code: int) -> str:
     return f"{code} ({_EXIT_NAMES.get(code, 'unknown')})"
 
 
-def _duration(text: str | None) -> float | None:
-    """An OCF duration (``"20s"``, ``"2m"``, ``"500ms"``, ``"20"``) in seconds."""
+def _duration(text: str | None, what: str) -> float | None:
+    """An OCF duration (``"20s"``, ``"2m"``, ``"500ms"``, ``"20"``) in seconds; None if unset.
+
+    Raises:
+        ValueError: naming ``what``, if it is not a duration of at most a day.
+    """
     if not text:
         return None
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    match = re.fullmatch(r"\s*(\d{1,9}(?:\.\d{1,9})?)\s*([a-z]*)\s*", text.lower())
     if not match or match[2] not in {"", *_UNITS}:
-        return None
-    return float(match[1]) * _UNITS.get(match[2], 1)
+        raise ValueError(f"{what} {text!r} is not a duration (e.g. '20s', '2m', '500ms')")
+    seconds = float(match[1]) * _UNITS.get(match[2], 1)
+    if seconds > _MAX_DURATION:
+        raise ValueError(f"{what} {text!r} is longer than a day")
+    return seconds
 
 
 def _identifier(name: str, taken: set[str]) -> str:
@@ -210,10 +228,13 @@ class _Parameter:
         self.unique = unique
 
 
-def _parameter(element: ET.Element) -> _Parameter | None:
-    name = element.get("name")
-    if not name:
-        return None
+def _parameter(element: ET.Element) -> _Parameter:
+    name = element.get("name") or ""
+    if not _PARAMETER_NAME.fullmatch(name):
+        raise ValueError(
+            f"parameter name {name!r} is not a safe name (letters, digits, '_', '.', '-', "
+            "not starting with a digit, '.' or '-', at most 128 characters)"
+        )
     content = element.find("content")
     ocf_type = (content.get("type") if content is not None else None) or "string"
     text = content.get("default") if content is not None else None
@@ -267,8 +288,12 @@ def parse_meta_data(xml_text: str | bytes) -> MetaData:
     """Parse an agent's ``meta-data`` XML (OCF RA API 1.0/1.1).
 
     Raises:
-        ValueError: not a ``<resource-agent>`` document.
+        ValueError: not a ``<resource-agent>`` document, larger than :data:`META_DATA_LIMIT`,
+            a parameter name that is not safe (or given twice), an action's timeout, interval
+            or depth that does not parse.
     """
+    if len(xml_text) > META_DATA_LIMIT:
+        raise ValueError(f"meta-data is larger than {META_DATA_LIMIT} bytes")
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError as exc:
@@ -279,21 +304,23 @@ def parse_meta_data(xml_text: str | bytes) -> MetaData:
     meta.name = root.get("name", "")
     for element in root.iterfind("parameters/parameter"):
         parameter = _parameter(element)
-        if parameter is not None:
-            meta.parameters.append(parameter)
+        if any(p.name == parameter.name for p in meta.parameters):
+            raise ValueError(f"parameter {parameter.name!r} is given twice")
+        meta.parameters.append(parameter)
     deepest = 0
     for action in root.iterfind("actions/action"):
         name = action.get("name", "")
-        timeout = _duration(action.get("timeout"))
+        what = f"action {name!r}"
+        timeout = _duration(action.get("timeout"), f"{what} timeout")
+        interval = _duration(action.get("interval"), f"{what} interval")
         if timeout and name not in meta.timeouts:
             meta.timeouts[name] = timeout
         if name != "monitor":
             continue
-        interval = _duration(action.get("interval"))
-        try:
-            depth = int(action.get("depth") or 0)
-        except ValueError:
-            depth = 0
+        depth_text = (action.get("depth") or "0").strip()
+        if not re.fullmatch(r"\d{1,3}", depth_text):
+            raise ValueError(f"{what} depth {depth_text!r} is not a small decimal number")
+        depth = int(depth_text)
         meta.deepest_depth = max(meta.deepest_depth, depth)
         if not interval:
             continue
@@ -307,14 +334,17 @@ def parse_meta_data(xml_text: str | bytes) -> MetaData:
 def _resolve_agent(agent: str, ocf_root: str) -> tuple[Path, str, str]:
     """(executable, provider, type) for ``ocf:PROVIDER:TYPE`` or a path."""
     parts = agent.split(":")
-    if len(parts) == 3 and parts[0].lower() == "ocf" and "/" not in agent:
-        _, provider, agent_type = parts
-        if not provider or not agent_type:
+    if parts[0].lower() == "ocf" and len(parts) > 1:
+        # A name, never a path: each part is one file name under the OCF root.
+        if len(parts) != 3 or not all(_AGENT_PART.fullmatch(part) for part in parts[1:]):
             raise make_error(
                 Win32Error.ERROR_INVALID_PARAMETER,
-                f"bad OCF agent name {agent!r}",
-                fix="write it as 'ocf:PROVIDER:TYPE', e.g. 'ocf:heartbeat:Dummy'",
+                f"bad OCF agent name {agent!r}: the provider and type must be plain names "
+                "(letters, digits, '_', '.', '+', '-'; not empty, no '/', not '..')",
+                fix="write it as 'ocf:PROVIDER:TYPE', e.g. 'ocf:heartbeat:Dummy', or give "
+                "the agent's path",
             )
+        _, provider, agent_type = parts
         path = Path(ocf_root, "resource.d", provider, agent_type)
     else:
         path = Path(agent)
@@ -566,29 +596,80 @@ def _read_meta_data(path: Path, provider: str, agent_type: str, ocf_root: str) -
         "OCF_RESOURCE_INSTANCE": "RESOURCE_ID",
     }
     try:
-        result = subprocess.run(
-            [str(path), "meta-data"],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=_META_DATA_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        code, stdout, stderr = _run_bounded([str(path), "meta-data"], env)
+    except (OSError, TimeoutError, ValueError) as exc:
         raise make_error(
             Win32Error.ERROR_INVALID_PARAMETER,
             f"OCF agent {path} meta-data failed: {exc}",
-        ) from exc
-    if result.returncode != 0:
+            fix="fix the agent: meta-data prints its XML (at most "
+            f"{META_DATA_LIMIT // 1024} KiB) within {_META_DATA_TIMEOUT:g} s and exits",
+        ) from None
+    if code != 0:
         raise make_error(
             Win32Error.ERROR_INVALID_PARAMETER,
-            f"OCF agent {path} meta-data exited with {_exit_name(result.returncode)}: "
-            f"{result.stderr.decode(errors='replace').strip()}",
+            f"OCF agent {path} meta-data exited with {_exit_name(code)}: "
+            f"{stderr.decode(errors='replace').strip()}",
         )
     try:
-        return parse_meta_data(result.stdout)
+        return parse_meta_data(stdout)
     except ValueError as exc:
-        raise make_error(Win32Error.ERROR_INVALID_PARAMETER, f"OCF agent {path}: {exc}") from exc
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"OCF agent {path} meta-data is not valid: {exc}",
+            fix="fix the agent's meta-data",
+        ) from None
+
+
+def _run_bounded(argv: list[str], env: dict[str, str]) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` for at most :data:`_META_DATA_TIMEOUT` s, reading at most
+    :data:`META_DATA_LIMIT` bytes of its output; return its exit code, its output and the
+    tail of its stderr. On any error the process and its group are killed.
+
+    Raises:
+        OSError: it cannot be started.
+        TimeoutError: it ran (or held its output open) past the timeout.
+        ValueError: it wrote more than the limit.
+    """
+    deadline = time.monotonic() + _META_DATA_TIMEOUT
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = bytearray(), bytearray()
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(process.stdout, selectors.EVENT_READ, out)  # type: ignore[arg-type]
+            selector.register(process.stderr, selectors.EVENT_READ, err)  # type: ignore[arg-type]
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"it did not finish within {_META_DATA_TIMEOUT:g} s")
+                for key, _ in selector.select(remaining):
+                    chunk = os.read(key.fd, 1 << 16)
+                    if not chunk:
+                        selector.unregister(key.fileobj)
+                        continue
+                    buffer: bytearray = key.data
+                    buffer.extend(chunk)
+                    if len(out) > META_DATA_LIMIT:
+                        raise ValueError(f"it wrote more than {META_DATA_LIMIT} bytes")
+                    del err[:-4096]  # only the end of stderr goes into a message
+        try:
+            code = process.wait(max(deadline - time.monotonic(), 0.001))
+        except subprocess.TimeoutExpired:
+            raise TimeoutError(f"it did not exit within {_META_DATA_TIMEOUT:g} s") from None
+    finally:
+        if process.returncode is None:
+            _kill_group(process.pid)
+            process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+    return code, bytes(out), bytes(err)
 
 
 def _properties_class(meta: MetaData, qualname: str) -> type[PropertyTable]:
