@@ -2,14 +2,21 @@
 
 OCF actions are short-lived processes (``agent start``, ``agent monitor``, ...), but a resapi
 resource is a long-lived object. So ``start`` launches a small *host daemon* per resource
-instance (``python -m resapi.ocf daemon MODULE:CLASS``, detached in its own session) that
-hosts the instance in a :class:`~resapi._host.ResourceHost`, runs Open and Online, and then
-answers the later actions over a Unix socket. Its state lives under ``$HA_RSCTMP`` (when
-unset: ``/run/resource-agents``, where ``ocf-directories`` puts it for the shell agents)::
+instance (``python -P .../resapi/_ocf.py daemon MODULE:CLASS``, from ``/``, detached in its
+own session) that hosts the instance in a :class:`~resapi._host.ResourceHost`, runs Open and
+Online, and then answers the later actions over a Unix socket. Its state lives under
+``$HA_RSCTMP`` (when unset: ``/run/resource-agents``, where ``ocf-directories`` puts it for the
+shell agents), in a directory of its own, mode 0700, that only the agent's user owns::
 
     $HA_RSCTMP/resapi-<instance>/pid      the daemon's PID, then its stop timeout in seconds
     $HA_RSCTMP/resapi-<instance>/sock     its Unix socket (one JSON request, one JSON reply)
-    $HA_RSCTMP/resapi-<instance>.log      its stderr: the resource's log lines
+    $HA_RSCTMP/resapi-<instance>/log      its stderr: the resource's log lines
+
+An agent runs as root under Pacemaker, so nothing it runs, reads or writes may be changed by
+another user: every process starts with ``-P`` from ``/``, the code path comes after the
+standard library, and the state directories, files and socket are checked (owner, mode, no
+symbolic links) and answer only to the same user (``SO_PEERCRED``). ``docs/security.md``
+has the threat model.
 
 An installed agent runs this file as a script (``python -P .../resapi/_ocf.py run ...``)
 rather than ``python -m resapi.ocf``: ``monitor`` and ``stop`` need only the standard library
@@ -31,6 +38,7 @@ import os
 import re
 import signal
 import socket
+import stat
 import sys
 import time
 from pathlib import Path
@@ -88,6 +96,9 @@ _CANNOT_COME_ONLINE: Final = {
 }
 #: How often ``start`` asks the daemon how Online is going, in seconds.
 _START_POLL: Final = 0.05
+#: The agent's code path (``os.pathsep``-separated), which :func:`_extend_path` puts into
+#: ``sys.path`` after the standard library; ``install`` writes it into the agent script.
+_PATH_VARIABLE: Final = "RESAPI_OCF_PATH"
 
 
 class AgentError(Exception):
@@ -103,8 +114,20 @@ class AgentError(Exception):
 
 
 def agent_name(type_name: str) -> str:
-    """The agent's file name for a resource type: ``"Echo Server"`` → ``"echo-server"``."""
-    return "-".join(type_name.lower().split())
+    """The agent's file name for a resource type: ``"Echo Server"`` → ``"echo-server"``.
+
+    Lower case, and every run of characters other than ``a-z``, ``0-9``, ``.``, ``_`` and
+    ``-`` becomes one ``-`` (``"Bob's Service"`` → ``"bob-s-service"``), so the name is safe
+    as a file name under the OCF root and as a word of a shell script. A name with nothing
+    usable left (``"!!"``, ``".."``) becomes ``type-`` and a hash of the type name.
+    """
+    name = re.sub(r"[^a-z0-9._-]+", "-", type_name.lower())[:200].strip("-.")
+    if not name:
+        import hashlib
+
+        digest = hashlib.sha1(type_name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        name = f"type-{digest}"
+    return name
 
 
 def load_type(path: str) -> type[Resource]:
@@ -131,6 +154,90 @@ def load_type(path: str) -> type[Resource]:
     if not (isinstance(target, type) and issubclass(target, Resource)):
         raise AgentError(OCF_ERR_ARGS, f"{path!r} is {target!r}, not a resapi.Resource subclass")
     return target
+
+
+# --------------------------------------------------------------------------- trust
+
+
+#: Who may own what a root agent runs or reads: root alone.
+_ROOT: Final = frozenset({0})
+_SYMLINK_LIMIT: Final = 40  # what the kernel allows (ELOOP)
+
+
+def _owners_text(owners: frozenset[int]) -> str:
+    return " or ".join(f"uid {uid}" for uid in sorted(owners))
+
+
+def _entry_problem(
+    path: str, info: os.stat_result, owners: frozenset[int], *, shared_ok: bool
+) -> str | None:
+    """Why another user could change the file or directory ``path`` (its ``lstat``)."""
+    if info.st_uid not in owners:
+        return f"{path} is owned by uid {info.st_uid}, not {_owners_text(owners)}"
+    writable = info.st_mode & 0o022
+    if not writable:
+        return None
+    # A sticky directory (/tmp) lets others add entries but not rename or remove ours.
+    if shared_ok and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX:
+        return None
+    return (
+        f"{path} is writable by {'others' if writable & 0o002 else 'its group'} "
+        f"(mode {stat.S_IMODE(info.st_mode):04o})"
+    )
+
+
+def _path_problem(
+    path: str, owners: frozenset[int], *, shared_ok: bool = False, will_create: bool = False
+) -> str | None:
+    """Why a user outside ``owners`` could change what ``path`` names; None if none can.
+
+    Every directory from ``/`` down and every symbolic link on the way (followed) must be
+    owned by ``owners``; directories on the way may be writable by others only if sticky
+    (like /tmp), and ``path`` itself not at all unless ``shared_ok``. A missing ``path`` is
+    safe only if nobody else can create it first, or if ``will_create`` (the caller makes it
+    with ``mkdir``, which fails on a path someone made first, and then checks it again).
+    """
+    if not os.path.isabs(path):
+        return f"{path!r} is not an absolute path"
+    todo = [part for part in path.split("/") if part not in ("", ".")]
+    current = "/"
+    info = os.lstat(current)
+    links = 0
+    while todo:
+        problem = _entry_problem(current, info, owners, shared_ok=True)
+        if problem is not None:
+            return problem
+        part = todo.pop(0)
+        if part == "..":
+            current = os.path.dirname(current)
+            info = os.lstat(current)
+            continue
+        following = os.path.join(current, part)
+        try:
+            following_info = os.lstat(following)
+        except FileNotFoundError:
+            if will_create or not info.st_mode & 0o022:
+                return None
+            return f"{following} does not exist, and {current} is writable by others"
+        except NotADirectoryError:
+            return f"{current} is not a directory"
+        if stat.S_ISLNK(following_info.st_mode):
+            if following_info.st_uid not in owners:
+                return (
+                    f"{following} is a symbolic link owned by uid {following_info.st_uid}, "
+                    f"not {_owners_text(owners)}"
+                )
+            links += 1
+            if links > _SYMLINK_LIMIT:
+                return f"{path}: too many symbolic links"
+            target = os.readlink(following)
+            todo[:0] = [p for p in target.split("/") if p not in ("", ".")]
+            if target.startswith("/"):
+                current = "/"
+                info = os.lstat(current)
+            continue
+        current, info = following, following_info
+    return _entry_problem(current, info, owners, shared_ok=shared_ok)
 
 
 # --------------------------------------------------------------------------- install
@@ -165,21 +272,33 @@ def install(
 ) -> Path:
     """Write the agent for the resource type at ``path`` and return its file name.
 
-    The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE``: a shell script that runs
-    ``resapi/_ocf.py run MODULE:CLASS ACTION`` (the same command line as
-    ``python -m resapi.ocf run``) with a Python interpreter and a PYTHONPATH under which the
-    type and resapi import, so it needs no set-up of its own.
+    The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE`` (TYPE is :func:`agent_name`): a shell
+    script that runs ``resapi/_ocf.py run MODULE:CLASS ACTION`` (the same command line as
+    ``python -m resapi.ocf run``) with a Python interpreter and a code path under which the
+    type and resapi import, so it needs no set-up of its own. The code path goes into
+    ``RESAPI_OCF_PATH``, which the agent adds to ``sys.path`` *after* the standard library
+    (``PYTHONPATH`` would put it first).
 
     The interpreter is ``python`` if given, else this one (``sys.executable``). Pacemaker runs
     ``meta-data`` as the user ``hacluster``; when this runs as root and that user cannot run
     this interpreter (a pyenv or virtualenv under ``/root``, mode 0700), the agent uses the
     system's ``python3`` of the same version instead, with this environment's site-packages
-    on its PYTHONPATH, and says so through ``report``. If there is none, ``report`` gets a
+    on its code path, and says so through ``report``. If there is none, ``report`` gets a
     warning that names the fix (``python=`` a Python the cluster user can run).
 
+    Pacemaker runs the agent as root, so when this runs as root, everything the agent will
+    run must be root's alone: the interpreter, ``resapi/_ocf.py``, every directory on the code
+    path and every directory leading to them, and the directory the agent goes into (owned
+    by root, not writable by group or others; directories on the way may be sticky, like
+    /tmp). An entry of ``$PYTHONPATH`` that fails this is left out, with a note through
+    ``report``; anything else that fails it refuses the install. The agent is written to a
+    new temporary file in its directory and renamed over the old one, so a symbolic link
+    planted there is replaced, never followed.
+
     Raises:
-        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name, or for a
-            ``python`` that does not run or is not this Python's version.
+        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name, for a
+            ``python`` that does not run or is not this Python's version, or (as root) for
+            code or an OCF root that another user could change.
     """
     import shlex  # here, not at the top: monitor and stop must stay cheap to import
 
@@ -189,36 +308,47 @@ def install(
             OCF_ERR_ARGS,
             f"bad provider name {provider!r}: use letters, digits, '.', '_' and '-' only",
         )
+    say = report or (lambda _: None)
+    as_root = os.geteuid() == 0
     module = path.partition(":")[0]
-    entries: list[str] = []
-    for candidate in (
-        _import_root(module),
-        _import_root("resapi"),
-        *(os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p),
-    ):
-        if candidate is not None and candidate not in entries:
-            entries.append(candidate)
-    interpreter, entries = _agent_python(python, entries, module, report or (lambda _: None))
+    entries = [r for r in dict.fromkeys((_import_root(module), _import_root("resapi"))) if r]
+    for extra in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        candidate = os.path.abspath(extra) if extra else None
+        if candidate is None or candidate in entries:
+            continue
+        problem = _path_problem(candidate, _ROOT) if as_root else None
+        if problem is not None:
+            say(
+                f"note: {candidate} (on $PYTHONPATH) is left out of the agent's code path, "
+                f"because root runs the agent and {problem}"
+            )
+            continue
+        entries.append(candidate)
+    interpreter, entries = _agent_python(python, entries, module, say)
+    script_file = str(Path(__file__).resolve())
     name = agent_name(cls.type_name)
-    target = Path(ocf_root) / "resource.d" / provider / name
-    target.parent.mkdir(parents=True, exist_ok=True)
+    directory = Path(os.path.abspath(ocf_root)) / "resource.d" / provider
+    if as_root:
+        _refuse_unsafe_code(interpreter, script_file, entries)
+        _refuse_unsafe_directory(directory, will_create=True)
     # -P: the script's own directory (resapi/) must not shadow top-level modules.
-    command = " ".join(
-        shlex.quote(part)
-        for part in (interpreter, "-P", str(Path(__file__).resolve()), "run", path)
-    )
+    command = " ".join(shlex.quote(part) for part in (interpreter, "-P", script_file, "run", path))
     recorded = meta_data(cls)
     end = "RESAPI_META_DATA_END"
     while end in recorded:
         end += "_"
     script = (
         "#!/bin/sh\n"
-        f"# OCF resource agent for the resapi resource type {cls.type_name!r} ({path}).\n"
+        # One line whatever the names hold (a newline would end the comment); the Pacemaker
+        # backend reads the path back from this line (clusapi/_pacemaker/_agents.py).
+        f"# OCF resource agent for the resapi resource type {cls.type_name!r} "
+        f"({path if path.isprintable() else repr(path)}).\n"
         "# Written by `python -m resapi.ocf install`; run it again to update.\n"
-        f"PYTHONPATH={shlex.quote(os.pathsep.join(entries))}${{PYTHONPATH:+:$PYTHONPATH}}\n"
-        "export PYTHONPATH\n"
+        "# The code path, added to sys.path after the standard library (not PYTHONPATH).\n"
+        f"{_PATH_VARIABLE}={shlex.quote(os.pathsep.join(entries))}\n"
+        f"export {_PATH_VARIABLE}\n"
         "# Pacemaker sets it; the log lines are tagged with it when run by hand too.\n"
-        f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{name}}}\n"
+        f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{shlex.quote(name)}}}\n"
         "export OCF_RESOURCE_TYPE\n"
         'if [ "$1" = meta-data ] && ! { '
         + " && ".join(
@@ -240,11 +370,72 @@ def install(
         "fi\n"
         f'exec {command} "$@"\n'
     )
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(script)
-    tmp.chmod(0o755)
-    tmp.replace(target)
+    _make_directories(directory)
+    if as_root:
+        _refuse_unsafe_directory(directory, will_create=False)  # what mkdir found or made
+    target = directory / name
+    _write_replacing(target, script.encode(), 0o755)
     return target
+
+
+def _refuse_unsafe_code(interpreter: str, script_file: str, entries: list[str]) -> None:
+    """ERR_ARGS unless nobody but root can change the code a root agent runs."""
+    checked = [interpreter, script_file, *entries]
+    if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
+        checked += _site_packages()  # its .pth files run at every start
+    for where in dict.fromkeys(checked):
+        problem = _path_problem(where, _ROOT)
+        if problem is not None:
+            raise AgentError(
+                OCF_ERR_ARGS,
+                f"refusing to install an agent that root would run from {where}: {problem}. "
+                "Make it (and every directory above it) owned by root and not writable by "
+                "group or others, or install from a copy that is",
+            )
+
+
+def _refuse_unsafe_directory(directory: Path, *, will_create: bool) -> None:
+    problem = _path_problem(str(directory), _ROOT, will_create=will_create)
+    if problem is not None:
+        raise AgentError(
+            OCF_ERR_ARGS,
+            f"refusing to install an agent into {directory}: Pacemaker runs it as root, and "
+            f"{problem}. Use an OCF root that only root can write",
+        )
+
+
+def _make_directories(directory: Path) -> None:
+    """Create ``directory`` and its missing parents with mode 0755 (not the umask's): the
+    cluster user must be able to read an agent to run its ``meta-data``."""
+    missing = []
+    for candidate in (directory, *directory.parents):
+        if os.path.lexists(candidate):
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile: checked afterwards
+            os.mkdir(candidate, 0o755)
+            os.chmod(candidate, 0o755)
+
+
+def _write_replacing(target: Path, data: bytes, mode: int) -> None:
+    """Write ``target`` as a new file with ``mode``: a fresh temporary file (``mkstemp``:
+    created, never followed) in the same directory, ``fchmod``, ``fsync``, then renamed over
+    whatever ``target`` was (a symbolic link is replaced, not followed)."""
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), mode)
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _agent_python(
@@ -306,10 +497,13 @@ def _python_version(interpreter: str) -> tuple[int, int] | None:
     import subprocess
 
     try:
+        # -I and cwd "/": when root runs install, nothing from the working directory or
+        # the environment may be imported by what it starts.
         result = subprocess.run(
-            [interpreter, "-c", "import sys; print(*sys.version_info[:2])"],
+            [interpreter, "-I", "-c", "import sys; print(*sys.version_info[:2])"],
             capture_output=True,
             text=True,
+            cwd="/",
             timeout=30,
             check=False,
         )
@@ -409,12 +603,23 @@ def _from_text(item: PropertyItem, text: str) -> object:
             raise ValueError(f"parameter {item.attribute!r} must be hex, not {text!r}") from None
     if kind == "integer":
         try:
-            return int(text.strip(), 0)
+            return _decimal(text)
         except ValueError:
             raise ValueError(
-                f"parameter {item.attribute!r} must be an integer, not {text!r}"
+                f"parameter {item.attribute!r} must be a decimal integer, not {text!r}"
             ) from None
     return text
+
+
+def _decimal(text: str) -> int:
+    """A decimal integer: optional spaces around it and a sign, then ASCII digits (about
+    what Pacemaker's own ``strtol(..., 10)`` reads). ``"010"`` is 10, not octal;
+    ``"0x10"``, ``"1_000"`` and ``"1e3"``, which Python's ``int(text, 0)`` would take or
+    read otherwise, raise ValueError."""
+    stripped = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", stripped):
+        raise ValueError(f"not a decimal integer: {text!r}")
+    return int(stripped)
 
 
 def parameters_from_env(
@@ -509,36 +714,112 @@ def meta_data(cls: type[Resource]) -> str:
 
 
 def _rsctmp(environ: Mapping[str, str]) -> str:
+    """The base directory of the state (absolute): ``$HA_RSCTMP``, else
+    ``/run/resource-agents`` for root (``start`` creates it when missing; root never falls
+    back to a directory others can write). Another user who cannot write there (a test, a
+    manual run) gets ``$TMPDIR/resapi-ocf-<uid>``."""
     configured = environ.get("HA_RSCTMP")
     if configured:
-        return configured
-    if os.access(_DEFAULT_RSCTMP, os.W_OK):
+        return os.path.abspath(configured)
+    if os.geteuid() == 0 or os.access(_DEFAULT_RSCTMP, os.W_OK):
         return _DEFAULT_RSCTMP
-    # Not root (a test, a manual run): somewhere this user may write.
-    return os.path.join(environ.get("TMPDIR") or "/tmp", f"resapi-ocf-{os.getuid()}")
+    return os.path.join(
+        os.path.abspath(environ.get("TMPDIR") or "/tmp"), f"resapi-ocf-{os.geteuid()}"
+    )
 
 
 class _Instance:
-    """Where one resource instance's daemon keeps its state."""
+    """Where one resource instance's daemon keeps its state: a directory of its own under
+    the base, mode 0700, owned by the agent's user; checked before every use."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.name = environ.get("OCF_RESOURCE_INSTANCE") or "default"
-        base = _rsctmp(environ)
+        # os.environ decodes bytes that are not UTF-8 as lone surrogates; "surrogatepass"
+        # hashes any str, so even such a name has a state directory (stop must still work).
+        raw = self.name.encode("utf-8", "surrogatepass")
+        try:
+            self.name.encode("utf-8")
+            self.bad_name: str | None = None
+        except UnicodeEncodeError:
+            try:
+                shown = self.name.encode("utf-8", "surrogateescape")  # the bytes as given
+            except UnicodeEncodeError:
+                shown = self.name.encode("utf-8", "backslashreplace")
+            self.bad_name = (
+                f"OCF_RESOURCE_INSTANCE {shown!r} is not valid UTF-8: name the resource "
+                "with UTF-8 text (Pacemaker's CIB always is)"
+            )
         key = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
         if key != self.name or len(key) > 40:
             import hashlib
 
-            key = f"{key[:24]}-{hashlib.sha1(self.name.encode()).hexdigest()[:12]}"
-        self.dir = Path(base) / f"resapi-{key}"
+            key = f"{key[:24]}-{hashlib.sha1(raw).hexdigest()[:12]}"
+        self.base = _rsctmp(environ)
+        self.dir = Path(self.base) / f"resapi-{key}"
         self.pid_file = self.dir / "pid"
         self.socket = self.dir / "sock"
-        self.log = Path(base) / f"resapi-{key}.log"
+        self.log = self.dir / "log"
+
+    def check(self, *, create: bool = False) -> bool:
+        """True if the state directory exists (after ``create``: it does), False if not.
+
+        Raises:
+            AgentError: ERR_INSTALLED when the base or the directory could be changed by
+                another user (owner, mode, a symbolic link), with what is wrong and the fix.
+        """
+        owners = frozenset({0, os.geteuid()})
+        try:
+            # will_create: a missing base holds nothing to trust yet; start makes it and
+            # checks it again.
+            problem = _path_problem(self.base, owners, shared_ok=True, will_create=True)
+            if problem is None and create:
+                problem = self._create_base(owners)
+            if problem is None:
+                problem = self._check_dir(create=create)
+        except OSError as exc:
+            problem = f"cannot check {exc.filename or self.base}: {exc.strerror or exc}"
+        if problem == "":
+            return False  # no state directory: nothing of this instance runs
+        if problem is not None:
+            raise AgentError(
+                OCF_ERR_INSTALLED,
+                f"unsafe state directory for {self.name!r}: {problem}. Another user could fake "
+                "or redirect the agent's state there; set HA_RSCTMP to a directory only root "
+                "can write (the default is /run/resource-agents)",
+            )
+        return True
+
+    def _create_base(self, owners: frozenset[int]) -> str | None:
+        if not os.path.lexists(self.base):
+            # /run/resource-agents as the shell agents' tmpfiles.d makes it; a private
+            # fallback 0700. (makedirs: missing parents, made safe by the check above.)
+            mode = 0o755 if self.base == _DEFAULT_RSCTMP else 0o700
+            with contextlib.suppress(FileExistsError):
+                os.makedirs(self.base, mode)
+        return _path_problem(self.base, owners, shared_ok=True)
+
+    def _check_dir(self, *, create: bool) -> str | None:
+        """None if the directory is ours, "" if it is missing, else what is wrong."""
+        try:
+            info = os.lstat(self.dir)
+        except FileNotFoundError:
+            if not create:
+                return ""
+            with contextlib.suppress(FileExistsError):  # someone was first: checked below
+                os.mkdir(self.dir, 0o700)
+            info = os.lstat(self.dir)
+        if not stat.S_ISDIR(info.st_mode):
+            return f"{self.dir} is not a directory"
+        if info.st_uid != os.geteuid():
+            return f"{self.dir} is owned by uid {info.st_uid}, not this agent's {os.geteuid()}"
+        if info.st_mode & 0o022:
+            return f"{self.dir} is writable by group or others (mode {info.st_mode & 0o7777:04o})"
+        if create and stat.S_IMODE(info.st_mode) != 0o700:
+            os.chmod(self.dir, 0o700)  # ours, and no link (lstat): not umask-dependent
+        return None
 
     def _pid_lines(self) -> list[str]:
-        try:
-            return self.pid_file.read_text().split()
-        except OSError:
-            return []
+        return _read_private(self.pid_file, 4096).decode(errors="replace").split()
 
     def pid(self) -> int | None:
         """The daemon's PID if it runs, else None."""
@@ -558,32 +839,81 @@ class _Instance:
             return None
 
     def has_state(self) -> bool:
-        return self.pid_file.exists() or self.socket.exists()
+        return os.path.lexists(self.pid_file) or os.path.lexists(self.socket)
 
     def clear(self) -> None:
+        """Forget the daemon (its log stays, in the directory, for the operator)."""
         for file in (self.socket, self.pid_file):
             with contextlib.suppress(FileNotFoundError):
                 file.unlink()
-        with contextlib.suppress(OSError):
-            self.dir.rmdir()
+
+
+def _read_private(path: Path, limit: int) -> bytes:
+    """Up to the last ``limit`` bytes of a regular file, never through a symbolic link; b""
+    if there is none."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return b""
+    with os.fdopen(fd, "rb") as file:
+        size = os.fstat(fd)
+        if not stat.S_ISREG(size.st_mode):
+            return b""
+        file.seek(max(0, size.st_size - limit))
+        return file.read(limit)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``path`` (in a state directory) whole, mode 0600, never through a link."""
+    temporary = path.with_name(f".{path.name}.new")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temporary, flags, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)
+        file.write(data)
+    os.replace(temporary, path)
 
 
 def _is_daemon(pid: int) -> bool:
-    """True if ``pid`` is a live (not zombie) resapi.ocf daemon (not a reused PID)."""
+    """True if ``pid`` is a live (not zombie) resapi.ocf daemon of this user (not a reused
+    PID, nor another user's process)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        owner = os.stat(f"/proc/{pid}").st_uid
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    state = stat.rpartition(")")[2].split()[:1]
-    return state != ["Z"] and b"resapi.ocf\0daemon" in cmdline
+    state = stat_line.rpartition(")")[2].split()[:1]
+    return (
+        owner == os.geteuid()
+        and state != ["Z"]
+        # python -P .../resapi/_ocf.py daemon (and python -m resapi.ocf daemon before it)
+        and (b"/_ocf.py\0daemon\0" in cmdline or b"resapi.ocf\0daemon\0" in cmdline)
+    )
 
 
-def _request(instance: _Instance, request: dict[str, object], timeout: float) -> dict[str, object]:
-    """One request to the daemon; raises OSError/TimeoutError/ValueError when it fails."""
+def _peer(sock: socket.socket) -> tuple[int, int]:
+    """The PID and uid of the process at the other end of a Unix socket (SO_PEERCRED)."""
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)  # struct ucred
+    return int.from_bytes(creds[0:4], sys.byteorder), int.from_bytes(creds[4:8], sys.byteorder)
+
+
+def _request(
+    instance: _Instance, request: dict[str, object], timeout: float, pid: int
+) -> dict[str, object]:
+    """One request to daemon ``pid``; raises OSError/TimeoutError/ValueError when it fails,
+    PermissionError when the socket is not that daemon's."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(max(timeout, 0.05))
         sock.connect(str(instance.socket))
+        peer_pid, peer_uid = _peer(sock)
+        if peer_pid != pid or peer_uid != os.geteuid():
+            raise PermissionError(
+                f"{instance.socket} is served by PID {peer_pid} (uid {peer_uid}), not by the "
+                f"host daemon {pid} (uid {os.geteuid()})"
+            )
         sock.sendall(json.dumps(request).encode() + b"\n")
         data = b""
         deadline = time.monotonic() + timeout
@@ -609,10 +939,7 @@ def _timeout(environ: Mapping[str, str]) -> float | None:
 
 
 def _log_tail(instance: _Instance, lines: int = 3) -> str:
-    try:
-        text = instance.log.read_text(errors="replace")
-    except OSError:
-        return ""
+    text = _read_private(instance.log, 16384).decode(errors="replace")
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
@@ -636,9 +963,18 @@ class _Log:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
         if self.logfile is not None:
-            # A log that cannot be written must not fail the action.
-            with contextlib.suppress(OSError), open(self.logfile, "a") as file:
-                file.write(f"{time.strftime('%b %d %H:%M:%S')} {line}\n")
+            # A log that cannot be written must not fail the action. Pacemaker's log is the
+            # cluster user's: no symbolic link, no hard link to another file, no FIFO.
+            stamped = f"{time.strftime('%b %d %H:%M:%S')} {line}\n"
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+            with contextlib.suppress(OSError):
+                fd = os.open(self.logfile, flags | os.O_CLOEXEC, 0o640)
+                try:
+                    info = os.fstat(fd)
+                    if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+                        os.write(fd, stamped.encode(errors="backslashreplace"))
+                finally:
+                    os.close(fd)
 
 
 class _Tail:
@@ -652,11 +988,12 @@ class _Tail:
 
     def forward(self) -> None:
         try:
-            with open(self.file, "rb") as log:
-                log.seek(self.offset)
-                data = log.read()
+            fd = os.open(self.file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return
+        with os.fdopen(fd, "rb") as log:
+            log.seek(self.offset)
+            data = log.read()
         complete = data[: data.rfind(b"\n") + 1]
         if complete:
             self.offset += len(complete)
@@ -665,6 +1002,39 @@ class _Tail:
 
 
 # --------------------------------------------------------------------------- actions
+
+
+def _code_path(path: str, env: Mapping[str, str]) -> list[str]:
+    """Where the daemon imports the type and resapi from: their import roots here (a manual
+    ``python -m resapi.ocf run`` may have found them in its working directory), then the
+    agent's own code path."""
+    module = path.partition(":")[0]
+    return [
+        entry
+        for entry in dict.fromkeys(
+            (
+                _import_root(module),
+                _import_root("resapi"),
+                *env.get(_PATH_VARIABLE, "").split(os.pathsep),
+            )
+        )
+        if entry
+    ]
+
+
+def _extend_path(code_path: str) -> None:
+    """Add the ``os.pathsep``-separated ``code_path`` to ``sys.path`` right after the
+    standard library (before site-packages): what an installed agent imports the type and
+    resapi from, which must not shadow a standard module (PYTHONPATH would put it first)."""
+    stdlib = os.path.dirname(os.__file__)
+    index = 0
+    for i, entry in enumerate(sys.path):
+        if entry == stdlib or (
+            entry.startswith(stdlib + os.sep) and not entry.endswith("-packages")
+        ):
+            index = i + 1  # the standard library and its lib-dynload
+    added = [e for e in dict.fromkeys(code_path.split(os.pathsep)) if e and e not in sys.path]
+    sys.path[index:index] = added
 
 
 def _start(
@@ -683,33 +1053,43 @@ def _start(
         if action_timeout is None
         else time.monotonic() + action_timeout - min(1.0, action_timeout / 10)
     )
+    instance.check(create=True)  # ERR_INSTALLED if another user could reach into it
     pid = instance.pid()
     process: subprocess.Popen[bytes] | None = None
     if pid is None:
         instance.clear()
-        instance.dir.mkdir(parents=True, exist_ok=True)
         if len(str(instance.socket)) > _SOCKET_PATH_MAX:
             raise AgentError(
                 OCF_ERR_CONFIGURED,
                 f"state path {instance.socket} is too long for a Unix socket; "
                 "set HA_RSCTMP to a shorter directory",
             )
-        with open(instance.log, "wb") as file:  # a fresh log per daemon
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(instance.log, flags, 0o600)  # a fresh log per daemon
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(fd, 0o600)
             process = subprocess.Popen(
-                [sys.executable, "-m", "resapi.ocf", "daemon", path],
+                # -P and cwd "/": Pacemaker runs agents from a directory its user can write,
+                # and nothing there may be imported by a process that runs as root.
+                [sys.executable, "-P", str(Path(__file__).resolve()), "daemon", path],
                 stdin=subprocess.DEVNULL,
                 stdout=file,
                 stderr=file,
-                env=dict(env),
+                cwd="/",
+                env={**env, _PATH_VARIABLE: os.pathsep.join(_code_path(path, env))},
                 start_new_session=True,  # Pacemaker's end of the action must not end it
                 close_fds=True,
             )
         pid = process.pid
-        instance.pid_file.write_text(f"{pid}\n{pending_timeout:g}\n")
+        _write_private(instance.pid_file, f"{pid}\n{pending_timeout:g}\n".encode())
         log("INFO", f"started host daemon {pid} (log: {instance.log}); waiting for Online")
         tail = _Tail(instance.log, 0)
     else:
-        tail = _Tail(instance.log, instance.log.stat().st_size if instance.log.exists() else 0)
+        try:
+            offset = os.lstat(instance.log).st_size
+        except OSError:
+            offset = 0
+        tail = _Tail(instance.log, offset)
     last_answer = time.monotonic()
     try:
         while True:
@@ -726,7 +1106,7 @@ def _start(
             if process is None and not _is_daemon(pid):
                 raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} died: {_log_tail(instance)}")
             try:
-                reply = _request(instance, {"op": "status"}, 2.0)
+                reply = _request(instance, {"op": "status"}, 2.0, pid)
                 last_answer = time.monotonic()
             except (OSError, ValueError):
                 reply = {}
@@ -757,11 +1137,13 @@ def _start(
 def _monitor(instance: _Instance, env: Mapping[str, str]) -> int:
     """OCF_CHECK_LEVEL 0: LooksAlive; >= 10: IsAlive. Reads state only (a probe is safe)."""
     try:
-        level = int(env.get("OCF_CHECK_LEVEL", "0") or 0)
+        level = _decimal(env.get("OCF_CHECK_LEVEL") or "0")
     except ValueError:
         raise AgentError(
             OCF_ERR_ARGS, f"OCF_CHECK_LEVEL must be a number, not {env['OCF_CHECK_LEVEL']!r}"
         ) from None
+    if not instance.check():
+        return OCF_NOT_RUNNING  # no state directory: nothing of this instance was started
     pid = instance.pid()
     if pid is None:
         if instance.has_state():
@@ -772,7 +1154,7 @@ def _monitor(instance: _Instance, env: Mapping[str, str]) -> int:
         return OCF_NOT_RUNNING
     timeout = _timeout(env) or _SHORT_TIMEOUT
     try:
-        reply = _request(instance, {"op": "monitor", "thorough": level >= 10}, timeout)
+        reply = _request(instance, {"op": "monitor", "thorough": level >= 10}, timeout, pid)
     except (OSError, ValueError) as exc:
         raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} does not answer: {exc}") from None
     if reply.get("alive"):
@@ -810,6 +1192,8 @@ def _group_members(pgid: int) -> list[int]:
 def _stop(instance: _Instance, env: Mapping[str, str], log: _Log) -> int:
     """Offline and Close, then the daemon ends; past the timeout SIGTERM (the daemon calls
     Terminate and Close), then SIGKILL. Returns 0 once nothing runs."""
+    if not instance.check():
+        return OCF_SUCCESS  # no state directory: nothing of this instance was started
     pid = instance.pid()
     if pid is None:
         if instance.has_state():
@@ -818,7 +1202,7 @@ def _stop(instance: _Instance, env: Mapping[str, str], log: _Log) -> int:
         return OCF_SUCCESS
     timeout = _timeout(env) or instance.stop_timeout() or _SHORT_TIMEOUT
     try:
-        reply = _request(instance, {"op": "stop"}, timeout * 0.6)
+        reply = _request(instance, {"op": "stop"}, timeout * 0.6, pid)
         if reply.get("state") != "OFFLINE":
             log("WARNING", f"Offline failed ({reply.get('reason')}); the resource was terminated")
         if not _wait_gone(pid, max(timeout * 0.1, 1.0)):
@@ -869,6 +1253,8 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
     if action == "meta-data":
         sys.stdout.write(meta_data(cls))
         return OCF_SUCCESS
+    if instance.bad_name is not None:  # monitor and stop work whatever the name
+        raise AgentError(OCF_ERR_CONFIGURED, instance.bad_name)
     if action == "validate-all":
         parameters_from_env(cls.Properties, env)
         return OCF_SUCCESS
@@ -882,7 +1268,8 @@ _LEVELS: Final = {"INFORMATION": "INFO", "WARNING": "WARNING", "ERROR": "ERROR",
 
 
 def _daemon(path: str) -> int:
-    """``python -m resapi.ocf daemon MODULE:CLASS``: host one instance until stopped."""
+    """``python -P .../resapi/_ocf.py daemon MODULE:CLASS``: host one instance until
+    stopped."""
     import logging
 
     import anyio
@@ -974,6 +1361,13 @@ def _daemon(path: str) -> int:
                         stopped.set()  # after the reply: setting it cancels this handler
 
             async def guarded(stream: anyio.abc.SocketStream) -> None:
+                # Only this user (root under Pacemaker) may ask: the directory is 0700 and
+                # the socket 0600, and the peer's credentials say who connected.
+                peer_pid, peer_uid = _peer(stream.extra(anyio.abc.SocketAttribute.raw_socket))
+                if peer_uid not in (0, os.geteuid()):
+                    log("WARNING", f"refused a request from PID {peer_pid} (uid {peer_uid})")
+                    await stream.aclose()
+                    return
                 try:
                     await handle(stream)
                 except Exception as exc:
@@ -997,7 +1391,7 @@ def _daemon(path: str) -> int:
                         stopped.set()
                         return
 
-            listener_socket = await anyio.create_unix_listener(instance.socket)
+            listener_socket = await anyio.create_unix_listener(instance.socket, mode=0o600)
             tg.start_soon(on_sigterm)
             tg.start_soon(listener_socket.serve, guarded)
             tg.start_soon(bring_online)
@@ -1087,11 +1481,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    # An installed agent runs this file as a script. monitor and stop are answered here with
-    # the standard library alone; every other action needs the resource type, so it runs in
-    # the package's own copy of this module (whose relative imports work).
+    # An installed agent (and the host daemon) runs this file as a script, with -P. monitor
+    # and stop are answered here with the standard library alone; every other action needs
+    # the resource type, so it runs in the package's own copy of this module (whose relative
+    # imports work), found on the agent's code path, after the standard library.
     if len(sys.argv) == 4 and sys.argv[1] == "run" and sys.argv[3] in ("monitor", "stop"):
         sys.exit(main())
+    _extend_path(os.environ.get(_PATH_VARIABLE, ""))
     from resapi._ocf import main as package_main
 
     sys.exit(package_main())

@@ -91,7 +91,7 @@ class Agent:
 
     @property
     def log_file(self) -> Path:
-        return self.rsctmp / f"resapi-{self.instance}.log"
+        return self.rsctmp / f"resapi-{self.instance}" / "log"
 
     def pid(self) -> int | None:
         try:
@@ -151,11 +151,12 @@ def test_state_goes_where_the_shell_agents_keep_theirs(tmp_path: Path) -> None:
         tmp_path / "resapi-a"
     )
     # Pacemaker does not set HA_RSCTMP; ocf-directories defaults it to /run/resource-agents.
+    # Root never falls back to a directory others can write (issue 13 finding 2).
     default = _ocf._Instance({"OCF_RESOURCE_INSTANCE": "a", "TMPDIR": str(tmp_path)}).dir
-    if os.access("/run/resource-agents", os.W_OK):
+    if os.geteuid() == 0 or os.access("/run/resource-agents", os.W_OK):
         assert default == Path("/run/resource-agents/resapi-a")
     else:
-        assert default == tmp_path / f"resapi-ocf-{os.getuid()}" / "resapi-a"
+        assert default == tmp_path / f"resapi-ocf-{os.geteuid()}" / "resapi-a"
     odd = _ocf._Instance({"HA_RSCTMP": str(tmp_path), "OCF_RESOURCE_INSTANCE": "a b/c" * 20})
     assert odd.dir.parent == tmp_path
     assert re.fullmatch(r"resapi-[A-Za-z0-9_.-]{24}-[0-9a-f]{12}", odd.dir.name)
@@ -537,7 +538,7 @@ def test_validate_all_rejects_a_bad_port(agent: Agent, port: str) -> None:
     message = (
         "property 'Port' of EchoProperties is 99999, outside 1..65535"
         if port == "99999"
-        else "parameter 'port' must be an integer, not 'not-a-number'"
+        else "parameter 'port' must be a decimal integer, not 'not-a-number'"
     )
     assert f"ocf-exit-reason:{message}" in result.stderr
     assert agent("start", OCF_RESKEY_port=port).returncode == 6
