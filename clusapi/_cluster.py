@@ -10,12 +10,12 @@ from anyio.abc import AsyncResource
 from . import _operations as ops
 from ._backend import Backend
 from ._enums import ClusterChange
-from ._errors import ClusterUnavailableError, HandleClosedError, InvalidParameterError
+from ._errors import ClusterUnavailableError, HandleClosedError
 from ._group import Group
 from ._handle import control_args, handle_arg
 from ._key import ClusterKey
 from ._node import Node
-from ._notify import PortOpener
+from ._notify import PortOpener, check_filter
 from ._operations import ObjectKind
 from ._resource import Resource
 from ._restype import ResourceType
@@ -216,21 +216,7 @@ class Cluster(AsyncResource, metaclass=NoPublicConstructor):
         Use ``async with cluster.notifications(filter) as port`` (closed on exit) or
         ``port = await cluster.notifications(filter)``.
         """
-        # Checked at run time too: callers without a type checker pass ints, bools, strings.
-        candidate: object = change_filter
-        valid = (
-            isinstance(candidate, int)
-            and not isinstance(candidate, bool)
-            and 0 < candidate <= ClusterChange.ALL
-        )
-        if not valid:
-            raise InvalidParameterError(
-                Win32Error.ERROR_INVALID_PARAMETER,
-                f"notification filter must be a non-empty ClusterChange mask, not "
-                f"{change_filter!r}",
-                fix="combine ClusterChange flags with |, e.g. GROUP_STATE | RESOURCE_STATE",
-            )
-        change = ClusterChange(change_filter)
+        change = check_filter(change_filter, "GROUP_STATE | RESOURCE_STATE")
         return PortOpener(self._execute, ops.OpenNotifyPort(change), change)
 
     async def aclose(self) -> None:

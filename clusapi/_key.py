@@ -10,7 +10,7 @@ from anyio.abc import AsyncResource
 from . import _operations as ops
 from ._enums import ClusterChange, RegCommand, RegValueType
 from ._errors import HandleClosedError, InvalidParameterError, RegistryEntryNotFoundError
-from ._notify import PortOpener
+from ._notify import PortOpener, check_filter
 from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
@@ -224,9 +224,21 @@ class ClusterKey(AsyncResource, metaclass=NoPublicConstructor):
     ) -> PortOpener:
         """A port for REGISTRY_* changes of this key (``RegisterClusterNotify``); with
         ``subtree`` (REGISTRY_SUBTREE) also of every key below it. Each event's ``name`` is
-        the changed key relative to this one ("" for this key itself)."""
-        subtree = subtree or bool(change_filter & ClusterChange.REGISTRY_SUBTREE)
-        change = ClusterChange(change_filter) & ~ClusterChange.REGISTRY_SUBTREE
+        the changed key relative to this one ("" for this key itself).
+
+        Raises:
+            InvalidParameterError: ERROR_INVALID_PARAMETER for a filter that is not a
+                ClusterChange mask, or a ``subtree`` that is not a bool.
+        """
+        mask = check_filter(change_filter, "REGISTRY_NAME | REGISTRY_VALUE")
+        if not isinstance(subtree, bool):
+            raise InvalidParameterError(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"subtree must be a bool, not {subtree!r}",
+                fix="pass True to watch every key below this one too",
+            )
+        subtree = subtree or bool(mask & ClusterChange.REGISTRY_SUBTREE)
+        change = mask & ~ClusterChange.REGISTRY_SUBTREE
         return PortOpener(
             self._cluster._execute,
             ops.OpenRegistryPort(self._path, change, subtree),

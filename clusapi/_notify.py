@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Self, final
 
@@ -11,7 +12,7 @@ from anyio.abc import AsyncResource
 
 from ._backend import NotificationStream, Operation
 from ._enums import ClusterChange
-from ._errors import ClusterTimeoutError, HandleClosedError
+from ._errors import ClusterTimeoutError, HandleClosedError, InvalidParameterError
 from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
@@ -21,7 +22,44 @@ if TYPE_CHECKING:
 
     from ._values import Notification
 
-__all__ = ("NotifyPort", "NotifyPortStatistics", "PortOpener")
+__all__ = ("NotifyPort", "NotifyPortStatistics", "PortOpener", "check_filter")
+
+
+def check_filter(change_filter: object, example: str) -> ClusterChange:
+    """A caller's notification filter: a non-empty mask of :class:`ClusterChange` bits.
+
+    Checked at run time: callers without a type checker pass strings, lists, bools, None.
+
+    Args:
+        change_filter: the filter as given.
+        example: a filter to suggest in the message (``"GROUP_STATE | RESOURCE_STATE"``).
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER otherwise.
+    """
+    if (
+        isinstance(change_filter, int)
+        and not isinstance(change_filter, bool)
+        and 0 < change_filter <= ClusterChange.ALL
+    ):
+        return ClusterChange(change_filter)
+    raise InvalidParameterError(
+        Win32Error.ERROR_INVALID_PARAMETER,
+        f"notification filter must be a non-empty ClusterChange mask, not {change_filter!r}",
+        fix=f"combine ClusterChange flags with |, e.g. {example}",
+    )
+
+
+def _check_timeout(seconds: object) -> float:
+    """``receive_within``'s wait: a number of seconds, 0 or more; ``math.inf`` is INFINITE."""
+    # NaN fails the comparison, so it is refused with the negative numbers.
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
+        return float(seconds)
+    raise InvalidParameterError(
+        Win32Error.ERROR_INVALID_PARAMETER,
+        f"notify port: the time to wait must be a number of seconds, 0 or more, not {seconds!r}",
+        fix="pass an int or float (math.inf waits until an event comes, as receive() does)",
+    )
 
 
 @attrs.frozen
@@ -87,14 +125,27 @@ class NotifyPort(AsyncResource, metaclass=NoPublicConstructor):
     async def receive_within(self, seconds: float) -> Notification:
         """The next event, waiting at most ``seconds`` (``GetClusterNotify`` with a timeout).
 
+        Args:
+            seconds: 0 or more; 0 takes only a queued event, ``math.inf`` waits as long as
+                it takes (``INFINITE``, the same as :meth:`receive`).
+
         Raises:
+            InvalidParameterError: ERROR_INVALID_PARAMETER for anything but an int or float
+                of 0 or more (NaN and negative waits included: GetClusterNotify's timeout is
+                an unsigned count of milliseconds).
             ClusterTimeoutError: WAIT_TIMEOUT if none came in time.
+            HandleClosedError: if the port was closed.
         """
-        with anyio.move_on_after(seconds):
+        timeout = _check_timeout(seconds)
+        # A queued event is taken first: an expired deadline would cancel even a receive
+        # that need not wait, and a 0 s wait must still return what is queued.
+        with contextlib.suppress(anyio.WouldBlock):
+            return self.receive_nowait()
+        with anyio.move_on_after(timeout):
             return await self.receive()
         raise ClusterTimeoutError(
             Win32Error.WAIT_TIMEOUT,
-            f"no change event within {seconds:g} s",
+            f"no change event within {timeout:g} s",
             fix="wait longer, or check that the port's filter matches what changes",
         )
 

@@ -302,6 +302,68 @@ async def test_receive_within_times_out_with_wait_timeout() -> None:
         assert anyio.current_time() == t_queued
 
 
+@pytest.mark.parametrize(
+    "seconds", [None, "1", float("nan"), -1, -0.5, float("-inf"), True, [1]], ids=repr
+)
+async def test_receive_within_refuses_a_wait_that_is_not_a_number_of_seconds(
+    seconds: object,
+) -> None:
+    # Issue 13 (low): None waited forever, "1" raised a TypeError, NaN never timed out.
+    # GetClusterNotify's timeout is an unsigned count of milliseconds: no negative wait.
+    async with plain_cluster() as env, env.cluster.notifications(C.GROUP_ADDED) as port:
+        start = anyio.current_time()
+        with anyio.fail_after(3600):  # virtual time: the old code would block here forever
+            with pytest.raises(clusapi.ClusterError) as caught:
+                await port.receive_within(seconds)  # type: ignore[arg-type]
+        assert type(caught.value) is clusapi.InvalidParameterError
+        assert caught.value.winerror == Win32Error.ERROR_INVALID_PARAMETER
+        assert repr(seconds) in str(caught.value)
+        assert "math.inf" in str(caught.value)  # says what to pass instead
+        assert anyio.current_time() == start  # refused at once, no waiting
+        await env.cluster.create_group("g")  # the port still works
+        assert (await port.receive_within(0)).name == "g"
+
+
+async def test_receive_within_zero_takes_only_a_queued_event_and_inf_waits() -> None:
+    async with plain_cluster() as env, env.cluster.notifications(C.GROUP_ADDED) as port:
+        start = anyio.current_time()
+        with pytest.raises(clusapi.ClusterTimeoutError):
+            await port.receive_within(0)
+        assert anyio.current_time() == start
+
+        async def create_later() -> None:
+            await anyio.sleep(10_000)
+            await env.cluster.create_group("late")
+
+        # math.inf is INFINITE: as long as it takes, as receive() waits.
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(create_later)
+            event = await port.receive_within(float("inf"))
+        assert event.name == "late"
+        assert anyio.current_time() == pytest.approx(start + 10_000)
+
+
+@pytest.mark.parametrize(
+    ("change_filter", "subtree"),
+    [([1], False), (None, False), ("REGISTRY_VALUE", False), (0, False), (C.REGISTRY_VALUE, 1)],
+    ids=["list", "None", "str", "zero", "subtree-int"],
+)
+async def test_a_key_refuses_a_bad_notification_filter(
+    change_filter: object, subtree: object
+) -> None:
+    # Issue 13 (low): key.notifications([1]) raised a TypeError from the handle.
+    async with plain_cluster() as env:
+        root = await env.cluster.root_key()
+        with pytest.raises(clusapi.ClusterError) as caught:
+            root.notifications(change_filter, subtree=subtree)  # type: ignore[arg-type]
+        assert type(caught.value) is clusapi.InvalidParameterError
+        assert caught.value.winerror == Win32Error.ERROR_INVALID_PARAMETER
+        assert caught.value.fix
+        async with root.notifications(C.REGISTRY_VALUE) as port:  # a good one still opens
+            await root.set_value("V", 1)
+            assert (await port.receive_within(0)).change is C.REGISTRY_VALUE
+
+
 async def test_receive_waits_for_the_next_change() -> None:
     async with plain_cluster() as env, env.cluster.notifications(C.GROUP_ADDED) as port:
         start = anyio.current_time()
