@@ -45,7 +45,7 @@ from ._errors import PropertyError
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, MutableMapping
+    from collections.abc import Mapping, MutableMapping, Sequence
 
 __all__ = ("PropertyItem", "PropertyTable", "PropertyValue", "prop")
 
@@ -79,6 +79,27 @@ _STRING_FORMATS: Final = frozenset({PropertyFormat.SZ, PropertyFormat.EXPAND_SZ}
 _SUPPORTED_FORMATS: Final = frozenset(
     {*_NUMERIC_RANGES, *_STRING_FORMATS, PropertyFormat.MULTI_SZ, PropertyFormat.BINARY}
 )
+
+# Characters an XML 1.0 document cannot hold (the Pacemaker CIB is one): NUL and the other C0
+# controls except TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF. The reference runtime
+# could keep them, but a value both backends cannot store exactly is refused on both, so the
+# contract is one (issue 13 finding 9: Pacemaker cut "a\x01secret" to "a" and reported success).
+NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_XML_FIX: Final = "remove control characters other than tab and newline from the value"
+
+
+def unstorable(value: str) -> str | None:
+    """The first character of ``value`` a cluster configuration cannot store, or None."""
+    bad = NOT_XML.search(value)
+    return None if bad is None else bad.group()
+
+
+def _string_problem(value: str) -> str | None:
+    """What is wrong with a string value for a property, or None (shared by rows and unknowns)."""
+    bad = unstorable(value)
+    if bad is None:
+        return None
+    return f"contains the character {bad!r}, which a cluster configuration cannot store"
 
 
 def _camel(attribute: str) -> str:
@@ -139,8 +160,8 @@ class PropertyItem:
         if fmt in _STRING_FORMATS:
             if not isinstance(value, str):
                 raise self._error(table, f"must be a str, not {value!r}", "pass a string")
-            if "\0" in value:
-                raise self._error(table, "must not contain NUL characters", "remove the NULs")
+            if (problem := _string_problem(value)) is not None:
+                raise self._error(table, problem, _NOT_XML_FIX)
             return value
         if fmt is PropertyFormat.MULTI_SZ:
             if isinstance(value, str) or not isinstance(value, (list, tuple)):
@@ -148,12 +169,13 @@ class PropertyItem:
                     table, f"must be a sequence of str, not {value!r}", "pass a list of strings"
                 )
             strings = tuple(value)
-            if not all(isinstance(s, str) and s and "\0" not in s for s in strings):
+            if not all(isinstance(s, str) and s for s in strings):
                 raise self._error(
                     table,
-                    f"holds an empty, NUL-bearing or non-string entry: {value!r}",
+                    f"holds an empty or non-string entry: {value!r}",
                     "pass non-empty strings only (MULTI_SZ cannot hold empty ones)",
                 )
+            _check_entries(table, self.name, strings)
             return strings
         # BINARY: the only format left (see _SUPPORTED_FORMATS).
         if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -651,6 +673,13 @@ def _same(stored: object, value: PropertyValue) -> bool:
 _UNKNOWN_INT_RANGE: Final = (-(2**63), 2**64 - 1)
 
 
+def _check_entries(table: str, name: str, strings: Sequence[str]) -> None:
+    """A MULTI_SZ's entries: each one storable (a NUL would also end the list early)."""
+    for entry in strings:
+        if (problem := _string_problem(entry)) is not None:
+            raise property_error(table, name, f"holds {entry!r}, which {problem}", _NOT_XML_FIX)
+
+
 def _check_unknown(table: str, name: str, value: object) -> PropertyValue:
     """An unknown property is passed through if some CLUSPROP format can store it."""
     if isinstance(value, int):
@@ -661,19 +690,20 @@ def _check_unknown(table: str, name: str, value: object) -> PropertyValue:
             )
         return int(value)  # a bool is a DWORD 0/1 once stored
     if isinstance(value, str):
-        if "\0" in value:
-            raise property_error(table, name, "must not contain NUL characters", "remove the NULs")
+        if (problem := _string_problem(value)) is not None:
+            raise property_error(table, name, problem, _NOT_XML_FIX)
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, (list, tuple)) and all(isinstance(s, str) for s in value):
-        if not all(s and "\0" not in s for s in value):
+        if not all(value):
             raise property_error(
                 table,
                 name,
-                f"holds an empty or NUL-bearing entry: {value!r}",
+                f"holds an empty entry: {value!r}",
                 "pass non-empty strings only (MULTI_SZ cannot hold empty ones)",
             )
+        _check_entries(table, name, value)
         return tuple(value)
     raise property_error(
         table,

@@ -107,6 +107,7 @@ __all__ = (
     "SubtreeSnapshot",
     "failed_command_of",
     "matches_registration",
+    "split_key_path",
 )
 
 #: What :attr:`RegValue.data` holds: ``str`` for SZ/EXPAND_SZ, ``tuple[str, ...]`` for MULTI_SZ,
@@ -259,6 +260,9 @@ def _check_data(kind: object, data: object, name: str | None) -> None:
     if kind in _STRING_TYPES:
         if not isinstance(data, str):
             raise _invalid(f"{subject}: {reg} needs a str, got {data!r}")
+        # Any character but NUL, as in a Windows registry. Property values also refuse what
+        # XML cannot hold (clusapi._properties.NOT_XML), for the Pacemaker CIB; the database
+        # exists only on the reference runtime, so no backend stores less than it is given.
         if "\0" in data:
             raise _invalid(
                 f"{subject}: {reg} string {data!r} contains a NUL character",
@@ -305,7 +309,16 @@ def _fold(name: str) -> str:
     return "".join(c if len(u := c.upper()) != 1 else u for c in name)
 
 
-def _split(path: object, what: str = "key path") -> tuple[str, ...]:
+def split_key_path(path: object, what: str = "key path") -> tuple[str, ...]:
+    """The key names of a backslash-separated ``path`` (``""`` is the root: no names).
+
+    The registry's one rule for key paths, also used to check a path before it is recorded
+    (a registry checkpoint) rather than when it is first used.
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER for a non-str, an empty component
+            (leading, trailing or doubled backslash), a NUL, or a key name longer than 255.
+    """
     if not isinstance(path, str):
         raise _invalid(
             f"{what} must be a str, got {path!r}",
@@ -324,7 +337,8 @@ def _split(path: object, what: str = "key path") -> tuple[str, ...]:
         if "\0" in part or len(part) > _MAX_KEY_NAME:
             raise _invalid(
                 f"{what} {path!r}: key name {part!r} contains NUL or is longer than "
-                f"{_MAX_KEY_NAME} characters"
+                f"{_MAX_KEY_NAME} characters",
+                fix=f"remove the NUL; keep each key name to at most {_MAX_KEY_NAME} characters",
             )
     return parts
 
@@ -366,8 +380,8 @@ def matches_registration(registered_path: str, changed_path: str, subtree: bool)
     Raises:
         InvalidParameterError: ``ERROR_INVALID_PARAMETER`` if either path is malformed.
     """
-    registered = _split(registered_path, "registered key path")
-    changed = _split(changed_path, "changed key path")
+    registered = split_key_path(registered_path, "registered key path")
+    changed = split_key_path(changed_path, "changed key path")
     if len(changed) < len(registered):
         return None
     if any(_fold(a) != _fold(b) for a, b in zip(registered, changed, strict=False)):
@@ -424,7 +438,7 @@ def _check_snapshot(snapshot: object, where: str) -> SubtreeSnapshot:
         seen.add(_fold(name))
     seen.clear()
     for name, child in snapshot.subkeys:
-        parts = _split(name, "snapshot key name")
+        parts = split_key_path(name, "snapshot key name")
         if len(parts) != 1 or _fold(name) in seen:
             raise _invalid(f"snapshot of {where!r} has a bad or repeated subkey name {name!r}")
         seen.add(_fold(name))
@@ -712,7 +726,7 @@ class RegistryTree:
         Raises:
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path.
         """
-        return self._find(_split(path)) is not None
+        return self._find(split_key_path(path)) is not None
 
     def enum_keys(self, path: str) -> list[str]:
         """The names of the key's direct subkeys, in case-insensitive order (``ClusterRegEnumKey``).
@@ -787,7 +801,7 @@ class RegistryTree:
         Raises:
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path.
         """
-        parts = _split(path)
+        parts = split_key_path(path)
         with self._transaction() as txn:
             _, _, created = self._create_chain(txn, self._root, "", parts)
         return created
@@ -887,7 +901,7 @@ class RegistryTree:
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path or snapshot
                 (nothing is changed then).
         """
-        parts = _split(path)
+        parts = split_key_path(path)
         _check_snapshot(snapshot, path)
         with self._transaction() as txn:
             key, canonical, _ = self._create_chain(txn, self._root, "", parts)
@@ -907,7 +921,7 @@ class RegistryTree:
                 is malformed or missing. The tree is then exactly as it was.
         """
         try:
-            base_parts = _split(base_path, "batch base key path")
+            base_parts = split_key_path(base_path, "batch base key path")
             base_chain = self._chain_or_raise(base_parts)
         except ClusterError as exc:
             raise _batch_error(exc, -1, None) from None
@@ -940,11 +954,11 @@ class RegistryTree:
         return chain
 
     def _key(self, path: str) -> tuple[_Key, str]:
-        chain = self._chain_or_raise(_split(path))
+        chain = self._chain_or_raise(split_key_path(path))
         return chain[-1], self._path_of(chain)
 
     def _deletable(self, path: str) -> tuple[str, ...]:
-        parts = _split(path)
+        parts = split_key_path(path)
         if not parts:
             raise _invalid(
                 f"the root key of {self.label} cannot be deleted",
@@ -1072,10 +1086,12 @@ class RegistryTree:
             raise _invalid(f"{command.command!r} is not a CLUSTER_REG_COMMAND") from None
         name = command.name
         if kind is RegCommand.CREATE_KEY:
-            key, path, _ = self._create_chain(txn, base, base_path, _split(name, "CREATE_KEY name"))
+            key, path, _ = self._create_chain(
+                txn, base, base_path, split_key_path(name, "CREATE_KEY name")
+            )
             return key, path
         if kind is RegCommand.DELETE_KEY:
-            parts = _split(name, "DELETE_KEY name")
+            parts = split_key_path(name, "DELETE_KEY name")
             if not parts:
                 raise _invalid(
                     "DELETE_KEY needs the path of a key under the batch's base key, got ''",
@@ -1086,7 +1102,7 @@ class RegistryTree:
                 self._delete_child(txn, chain[-2], _join(base_path, self._path_of(chain)))
             return None
         if kind in (RegCommand.CONDITION_KEY_EXISTS, RegCommand.CONDITION_KEY_NOT_EXISTS):
-            parts = _split(name, f"{kind.name} name")
+            parts = split_key_path(name, f"{kind.name} name")
             chain = self._find_under(base, parts)
             full = _join(base_path, _SEP.join(parts))
             if kind is RegCommand.CONDITION_KEY_EXISTS and chain is None:

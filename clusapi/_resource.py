@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, final
 
-from . import _operations as ops
+from . import _operations as ops, _rules as rules
 from ._common import ResourceCommonProperties
 from ._group import Group, _flag
 from ._handle import Handle, handle_arg, name_arg
@@ -154,8 +154,13 @@ class Resource(Handle):
             path: a key under HKEY_LOCAL_MACHINE, without a leading backslash.
 
         Raises:
+            InvalidParameterError: ERROR_INVALID_PARAMETER for a path the registry cannot
+                hold (leading, trailing or doubled backslash, NUL, a key name over 255).
             ObjectExistsError: ERROR_ALREADY_EXISTS if it is checkpointed already.
         """
+        # Checked here too, so that every backend refuses a bad path alike (Pacemaker has no
+        # checkpoints and would only say "not supported").
+        rules.check_checkpoint_path(self._name, path)
         await self._call(ops.AddCheckpoint(self._id, path))
 
     async def delete_registry_checkpoint(self, path: str) -> None:

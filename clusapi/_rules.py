@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ._common import ResourceCommonProperties
 from ._enums import GroupState, ResourceState
 from ._errors import PropertyError, make_error
+from ._properties import unstorable
 
 # Pure graph policy (no I/O, no runtime state), kept with the rest of the failover rules.
 from ._reference._policy import would_create_cycle
+from ._registry import split_key_path
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ __all__ = (
     "ResourceFacts",
     "about",
     "check_can_fail",
+    "check_checkpoint_path",
     "check_common",
     "check_deletable",
     "check_empty_group",
@@ -109,10 +112,6 @@ class GroupFacts(NamedFacts, Protocol):
 #: (255 characters, as for registry keys), which every object's name also becomes.
 NAME_MAX = 255
 
-# Characters an XML 1.0 document cannot hold (the Pacemaker CIB is one): C0 controls other than
-# TAB, LF and CR; lone surrogates; U+FFFE and U+FFFF. The reference runtime could keep them, but
-# a value both backends cannot store exactly is refused on both, so the contract is one.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # A name also refuses TAB, LF, CR, DEL and the C1 controls: it is shown in lists, logs and
 # file names, where an invisible or line-breaking character misleads whoever reads them.
 _NOT_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -158,11 +157,11 @@ def check_text(what: str, value: str) -> str:
     Raises:
         InvalidParameterError: ERROR_INVALID_PARAMETER naming ``what`` and the character.
     """
-    bad = _NOT_XML.search(value)
+    bad = unstorable(value)
     if bad is not None:
         raise make_error(
             W.ERROR_INVALID_PARAMETER,
-            f"{what}: the value {value!r} contains the character {bad.group()!r}, "
+            f"{what}: the value {value!r} contains the character {bad!r}, "
             "which a cluster configuration cannot store",
             fix="remove control characters other than tab and newline from the value",
         )
@@ -298,6 +297,27 @@ def check_deletable(
             f"resource(s) {list(dependents)!r} depend on {res.name!r}",
             fix="remove those dependencies first",
         )
+
+
+def check_checkpoint_path(resource: str, path: object) -> str:
+    """ADD_REGISTRY_CHECKPOINT's path (``resource``: its name): a key under
+    HKEY_LOCAL_MACHINE without a leading backslash, that a node's local registry can hold.
+
+    Checked before the checkpoint is recorded: it is restored into the node's registry before
+    every online, so a path the registry refuses would make every later online fail.
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER otherwise.
+    """
+    what = f"registry checkpoint of resource {resource!r}:"
+    if not isinstance(path, str) or not path or path.startswith("\\"):
+        raise make_error(
+            W.ERROR_INVALID_PARAMETER,
+            f"{what} {path!r} is not a key path",
+            fix="name a key under HKEY_LOCAL_MACHINE without a leading backslash",
+        )
+    split_key_path(path, what)
+    return path
 
 
 def resource_busy(res: ResourceFacts) -> ClusterError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import pytest
 
 import clusapi
@@ -338,6 +339,32 @@ bad("set_preferred_owners-empty", lambda x: x.g1.set_preferred_owners([""]), bug
 bad("set_preferred_owners-str", lambda x: x.g1.set_preferred_owners("N1"), bug=BUG_PREFERRED_STR)
 bad("add_dependency-str", lambda x: x.c.add_dependency("d"), bug=BUG_DEPENDENCY_ARG_TYPE)
 
+# names no backend takes, and checkpoint paths no registry holds (issue 13 finding 8: these
+# were refused only after the runtime had changed its model; tests/test_validation_before_
+# change.py also compares the cluster database)
+bad("create_group-nul", lambda x: x.cluster.create_group("a\0b"), "group name", "'\\x00'")
+bad("create_group-256-chars", lambda x: x.cluster.create_group("n" * 256), "group name", "256")
+bad("create_group-newline", lambda x: x.cluster.create_group("a\nb"), "group name", "'\\n'")
+bad("group-rename-nul", lambda x: x.g1.rename("a\0b"), "group name")
+bad("resource-rename-control", lambda x: x.a.rename("a\x01"), "resource name")
+bad(
+    "create_resource-nul-name",
+    lambda x: x.empty.create_resource("a\0b", "Dummy"),
+    "resource name",
+)
+bad(
+    "add_registry_checkpoint-nul",
+    lambda x: x.c.add_registry_checkpoint("SOFTWARE\\a\0b"),
+    "registry checkpoint",
+    "'c'",
+)
+bad(
+    "add_registry_checkpoint-doubled-backslash",
+    lambda x: x.c.add_registry_checkpoint("SOFTWARE\\\\App"),
+    "registry checkpoint",
+    "'c'",
+)
+
 
 async def _notify(x: Ctx, change_filter: object) -> None:
     async with x.cluster.notifications(change_filter):  # type: ignore[arg-type]
@@ -349,6 +376,26 @@ bad("notifications-none", lambda x: _notify(x, None), "None", "ClusterChange")
 bad("notifications-bool", lambda x: _notify(x, True), "True", "ClusterChange")
 bad("notifications-float", lambda x: _notify(x, 1.5), "1.5", "ClusterChange")
 bad("notifications-beyond-dword", lambda x: _notify(x, 1 << 40), bug=BUG_FILTER_RANGE)
+
+
+async def _key_notify(x: Ctx, change_filter: object) -> None:
+    root = await x.cluster.root_key()
+    async with root.notifications(change_filter):  # type: ignore[arg-type]
+        pass
+
+
+async def _receive_within(x: Ctx, seconds: object) -> None:
+    # Bounded (virtual time): receive_within(None) used to wait forever.
+    with anyio.fail_after(3600):
+        async with x.cluster.notifications() as port:
+            await port.receive_within(seconds)  # type: ignore[arg-type]
+
+
+bad("key-notifications-list", lambda x: _key_notify(x, [1]), "[1]", "ClusterChange")
+bad("receive_within-none", lambda x: _receive_within(x, None), "None")
+bad("receive_within-str", lambda x: _receive_within(x, "1"), "'1'")
+bad("receive_within-nan", lambda x: _receive_within(x, float("nan")), "nan")
+bad("receive_within-negative", lambda x: _receive_within(x, -1), "-1")
 
 # invalid property values (PropertyError names the property; nothing is written) --------------
 
@@ -424,6 +471,9 @@ prop("private-port-str", private("c", port="80"), "'Port'")
 prop("private-port-bool", private("c", port=True), "'Port'")
 prop("private-banner-int", private("c", banner=5), "'Banner'")
 prop("private-banner-nul", private("c", banner="a\0b"), "'Banner'")
+prop("private-banner-control", private("c", banner="a\x01secret"), "'Banner'", "'\\x01'")
+prop("private-tags-escape", private("c", tags=["ok", "\x1b[0m"]), "'Tags'", "'\\x1b'")
+prop("group-description-bell", common("g1", description="\x07"), "'Description'")
 prop("private-tags-str", private("c", tags="x"), "'Tags'")
 prop("private-tags-empty-entry", private("c", tags=["ok", ""]), "'Tags'")
 prop("private-read-only", private("c", serial=2), "'Serial'", "read-only")
@@ -641,6 +691,7 @@ bad("create_resource_type-abstract", _register(Abstract), "Abstract", "abstract"
 bad("create_resource_type-resapi.Resource", _register(resapi.Resource), "Resource", "abstract")
 bad("create_resource_type-int-name", _register(Spare, name=5), "resource type name")
 bad("create_resource_type-backslash-name", _register(Spare, name="a\\b"), "'a\\\\b'")
+bad("create_resource_type-nul-name", _register(Spare, name="a\0b"), "resource type name")
 bad("create_resource_type-empty-name", _register(Spare, name=""), bug=BUG_CREATE_TYPE_FALSY)
 bad("create_resource_type-display_name-int", _register(Spare, display_name=5), bug=BUG_DISPLAY_NAME)
 prop(

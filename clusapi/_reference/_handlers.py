@@ -134,8 +134,8 @@ def _rename_in(rt: ReferenceRuntime, registry: Registry[K], record: K, name: str
             f"a {registry.kind} named {name!r} exists",
             fix="choose another name",
         )
-    registry.rename(record, name)
     _set_db(rt, object_key_path(registry.kind, record.id), Name=name)
+    registry.rename(record, name)
 
 
 _CommonTable = (
@@ -292,8 +292,8 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
             fix="choose another name, or open the existing group",
         )
     group = GroupRecord(rt.new_id("group"), name)
-    rt.groups.add(group)
     _set_db(rt, object_key_path("group", group.id), Name=name)
+    rt.groups.add(group)
     rt.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
     return ObjectInfo(group.id, group.name)
 
@@ -735,6 +735,7 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
             f"display name of resource type {name!r} must be a str, not {display_name!r}",
             fix="pass a string, or leave it out to use the type name",
         )
+    rules.check_text(f"display name of resource type {name!r}", display_name)
     if name.casefold() in rt.types:
         raise make_error(
             W.ERROR_OBJECT_ALREADY_EXISTS,
@@ -753,8 +754,8 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
             }
         )
     record = TypeRecord(name, display_name, cls, path, dict(props))
-    rt.types[name.casefold()] = record
     _set_db(rt, object_key_path("resource type", name), Name=name, DllName=path)
+    rt.types[name.casefold()] = record
     rt.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
     return _type_info(record)
 
@@ -851,7 +852,12 @@ async def _set_quorum(rt: ReferenceRuntime, op: ops.SetQuorumResource) -> None:
 
 
 def _set_db(rt: ReferenceRuntime, key: str, **values: str) -> None:
-    """Keep an object's key in the cluster database in step with the object."""
+    """Keep an object's key in the cluster database in step with the object.
+
+    Called before the object model changes, and every value is built (checked) before the key
+    is touched: a value the database refuses leaves both as they were.
+    """
+    typed = {name: RegValue.from_python(value, name=name) for name, value in values.items()}
     rt.database.create_key(key)
-    for name, value in values.items():
-        rt.database.set_value(key, name, RegValue.from_python(value, name=name))
+    for name, value in typed.items():
+        rt.database.set_value(key, name, value)

@@ -9,11 +9,13 @@ data goes with the resource when it is deleted.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import TYPE_CHECKING, Final
 
 import anyio
 
+from clusapi import _rules as rules
 from clusapi._enums import ClusterChange, ResourceState
 from clusapi._errors import make_error
 from clusapi._registry import RegistryTree, SubtreeSnapshot, matches_registration
@@ -77,16 +79,12 @@ class RegistrySync:
         """ADD_REGISTRY_CHECKPOINT: a subtree of the local registry, without a leading ``\\``.
 
         Raises:
-            InvalidParameterError: for an empty path or one with a leading backslash.
+            InvalidParameterError: for a path the local registry cannot hold (empty, a
+                leading, trailing or doubled backslash, a NUL, a key name over 255).
             ObjectExistsError: ERROR_ALREADY_EXISTS if the resource has it already.
         """
-        candidate: object = path  # callers of the control code may pass anything
-        if not isinstance(candidate, str) or not path or path.startswith("\\"):
-            raise make_error(
-                Win32Error.ERROR_INVALID_PARAMETER,
-                f"registry checkpoint {path!r} of resource {res.name!r} is not a key path",
-                fix="name a key under HKEY_LOCAL_MACHINE without a leading backslash",
-            )
+        # Before anything is recorded: a bad path kept here would fail every later online.
+        rules.check_checkpoint_path(res.name, path)
         if any(p.casefold() == path.casefold() for p in res.checkpoints):
             raise make_error(
                 Win32Error.ERROR_ALREADY_EXISTS,
@@ -135,8 +133,13 @@ class RegistrySync:
 
     def _checkpoint_key(self, res: ResourceRecord, path: str) -> str:
         # A checkpoint's data is keyed by its position-independent name: the path with its
-        # separators escaped, so two checkpoints never share a key.
-        escaped = path.casefold().replace("%", "%25").replace("\\", "%5C")
+        # separators escaped, so two checkpoints never share a key. A valid path can be longer
+        # than one key name may be: its data is then keyed by a digest, which starts with a
+        # "#" no escaped path starts with.
+        folded = path.casefold()
+        escaped = folded.replace("%", "%25").replace("#", "%23").replace("\\", "%5C")
+        if len(escaped) > rules.NAME_MAX:
+            escaped = "#" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
         return f"Resources\\{res.id}\\Checkpoints\\{escaped}"
 
     def _local_changed(

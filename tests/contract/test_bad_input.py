@@ -153,3 +153,70 @@ async def test_a_paused_node_takes_no_group(driver: Driver) -> None:
     await node.resume()
     assert await node.state() is clusapi.NodeState.UP
     assert await group.online(node) is GroupState.ONLINE
+
+
+# Names no backend may take (issue 13 finding 8): a NUL, other control characters, and more
+# than 255 characters (the longest cluster database key name).
+BAD_NAMES = ("a\0b", "a\x01b", "a\nb", "a\tb", "a\x7fb", "n" * 256)
+
+
+async def test_bad_names_are_refused_and_change_nothing(driver: Driver) -> None:
+    cluster = driver.cluster
+    group, res = await prepared(cluster)
+    before = await snapshot(cluster)
+    bad = clusapi.InvalidParameterError, W.ERROR_INVALID_PARAMETER
+    for name in BAD_NAMES:
+        with refused(*bad, "group name"):
+            await cluster.create_group(name)
+        with refused(*bad, "resource name"):
+            await group.create_resource(name, DUMMY)
+        assert await snapshot(cluster) == before, f"a refused name {name!r} changed the cluster"
+    # The longest name allowed is taken.
+    longest = await cluster.create_group("n" * 255)
+    assert longest.name == "n" * 255
+    assert "n" * 255 in names(await cluster.groups())
+    await longest.delete()
+    assert await res.state() is ResourceState.ONLINE
+
+
+async def test_values_a_cluster_configuration_cannot_store_are_refused(driver: Driver) -> None:
+    # Issue 13 finding 9: Pacemaker's CIB is XML, which cannot hold most C0 controls; such a
+    # value was cut short while the call reported success. Every backend refuses it whole.
+    cluster = driver.cluster
+    group, res = await prepared(cluster)
+    await res.set_private_properties(fake="kept")
+    await res.set_common_properties(description="kept")
+    await group.set_common_properties(description="kept")
+    before = await snapshot(cluster)
+    commons = [
+        (await res.common_properties()).to_dict(),
+        (await group.common_properties()).to_dict(),
+    ]
+    pe = clusapi.PropertyError, W.ERROR_INVALID_PARAMETER
+    for value in ("a\x01secret-tail", "a\0b", "\x1b[31m", "a\ufffeb"):
+        with refused(*pe, "'fake'"):
+            await res.set_private_properties(fake=value)
+        with refused(*pe, "'Description'"):
+            await res.set_common_properties(description=value)
+        with refused(*pe, "'Description'"):
+            await group.set_common_properties(description=value)
+    assert await snapshot(cluster) == before
+    assert [
+        (await res.common_properties()).to_dict(),
+        (await group.common_properties()).to_dict(),
+    ] == commons
+
+
+async def test_newline_and_tab_round_trip_exactly(driver: Driver) -> None:
+    cluster = driver.cluster
+    group, res = await prepared(cluster)
+    value = "line1\nline2\tx"
+    await res.set_private_properties(fake=value)
+    await res.set_common_properties(description=value)
+    await group.set_common_properties(description=value)
+    assert (await res.private_properties())["fake"] == value
+    assert (await res.common_properties()).description == value
+    assert (await group.common_properties()).description == value
+    # Read back through fresh handles too: nothing is cached on the handle.
+    again = await cluster.open_resource("r1")
+    assert (await again.private_properties())["fake"] == value
