@@ -102,8 +102,9 @@ if TYPE_CHECKING:
 
 __all__ = ("EXIT_WAIT", "FRAME_WAIT", "MONITOR_COMMAND", "InstanceHost", "RemoteHost")
 
-#: The command line that starts a monitor process (after the interpreter).
-MONITOR_COMMAND: Final = ("-m", "resapi.monitor")
+#: The command line that starts a monitor process (after the interpreter). ``-P``: its own
+#: working directory is not on its ``sys.path``; it imports from the parent's (PYTHONPATH).
+MONITOR_COMMAND: Final = ("-P", "-m", "resapi.monitor")
 #: Real seconds a monitor process has to exit once its input ends, before it is killed.
 EXIT_WAIT: Final = 2.0
 #: Real seconds the rest of a frame may take to arrive after its header (module doc).
@@ -699,6 +700,10 @@ class RemoteHost:
                 return True
         except _Lost:
             return False
+        except InvalidStateError:
+            if self._closed:  # closed while this poll waited its turn: nothing to poll
+                return True
+            raise
         if epoch == self._epoch and self._state is ResourceState.ONLINE:
             with contextlib.suppress(InvalidStateError):  # it changed state meanwhile
                 await self._fail_request("IsAlive returned False")

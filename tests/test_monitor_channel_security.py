@@ -269,3 +269,23 @@ async def test_an_invalid_message_fails_only_that_resource_in_a_cluster():
         await lone.offline()
         await lone.online("N1")
         assert await wild.state() is ResourceState.ONLINE
+
+
+@pytest.mark.virtual_time(autojump_threshold=0.05)
+async def test_a_stalled_channel_does_not_hold_up_closing_the_cluster(monkeypatch):
+    monkeypatch.setattr(resapi._remote, "FRAME_WAIT", 1.0)
+    started = None
+    async with open_reference_cluster(nodes=("N1",)) as env:
+        cluster = env.cluster
+        await cluster.create_resource_type(HOSTILE_PATH)
+        group = await cluster.create_group("lone")
+        wild = await group.create_resource("wild", "Hostile", separate_monitor=True)
+        # DeadlockTimeout 60 s: the old channel waited 2 * 60 s + grace in close.
+        await wild.set_common_properties(deadlock_timeout=60_000, restart_action=0)
+        await group.online("N1")
+        started = time.monotonic()
+        with pytest.raises(ClusterError):
+            await wild.control(USER_HOSTILE, f"length:{MAX_FRAME // 2}".encode())
+        assert await wild.state() is ResourceState.FAILED
+        assert any("did not arrive within 1 s" in e.message for e in env.log)
+    assert time.monotonic() - started < 10  # the attack, the recycling and the close
