@@ -1,33 +1,41 @@
 """Failover, cold start and Cluster API call costs on a real 3-node Pacemaker cluster.
 
-    python -m benchmarks.pacemaker_failover                 # about 3 minutes
-    python -m benchmarks.pacemaker_failover --runs 3 --starts 2 --calls 20 --moves 10
+    python -m benchmarks.pacemaker_failover                 # about 4 minutes
+    python -m benchmarks.pacemaker_failover --runs 3 --starts 2 --calls 20 --moves 10 --partitions 3
 
 (From a checkout without the package installed: ``PYTHONPATH=. python -m ...``.) Needs root
 and ``apt-get install -y pacemaker corosync pacemaker-cli-utils resource-agents``; it says so
 and exits 1 where they are missing. Standalone (not part of ``run.py``).
 
 It starts :class:`clusapi.testing.PacemakerLab` clusters (3 nodes, each in network namespaces
-of its own, Corosync token 500 ms with ``token_coefficient`` 0) and measures:
+of its own, Corosync token 500 ms with ``token_coefficient`` 0, with the lab's fence device:
+``stonith-enabled=true``, as the demo runs) and measures:
 
 1. **Cold start to quorum**, ``--starts`` times: from ``PacemakerLab.start()`` (namespaces,
    directories, seeded CIB, daemons) to a DC with quorum and all nodes online, as ``crm_mon``
    polled every 0.2 s sees it. Goal <= 6 s. The last cluster started is used for the rest.
-2. **Failover**, ``--runs`` times, on the demo's group (``python -m clusapi demo --engine
-   pacemaker``): IPaddr2 ``10.77.0.100/24`` + the demo's echo service, preferred owners
-   node1, node2, node3, failback allowed; the Cluster API runs the tools in node3. Timed from
-   ``lab.kill9(node1)`` (SIGKILL of the owner's Corosync, Pacemaker and agents) to (a) the
-   first ``node.state()`` that returns DOWN, (b) the first ``group.state_info()`` that returns
-   ONLINE on another node (both polled back to back through the API), and (c) the first
-   answer the client in the hub namespace gets from the new owner. Goals: <= 3 s to online,
-   <= 3.5 s to the client's answer. Then node1 restarts and the group fails back (timed, for
-   information) before the next run. The Corosync settings in effect are read back from
-   ``corosync-cmapctl``.
+2. **Failover**, ``--runs`` times without fencing, then as many with, on the demo's group
+   (``python -m clusapi demo --engine pacemaker``): IPaddr2 ``10.77.0.100/24`` + the demo's echo
+   service, preferred owners node1, node2, node3, failback allowed; the Cluster API runs the
+   tools in node3. Timed from ``lab.kill9(node1)`` (SIGKILL of the owner's Corosync, Pacemaker
+   and agents) to (a) the first ``node.state()`` that returns DOWN, (b) the first
+   ``group.state_info()`` that returns ONLINE on another node (both polled back to back through
+   the API), and (c) the first answer the client in the hub namespace gets from the new owner.
+   Goals (without fencing): <= 3 s to online, <= 3.5 s to the client's answer; with fencing the
+   cluster first waits for the fence of the killed node. Then node1 restarts and the group fails
+   back (timed, for information) before the next run. The Corosync settings in effect are read
+   back from ``corosync-cmapctl``.
 3. **Cost of Cluster API calls** on the Pacemaker backend: ``group.state()`` (median of
    ``--calls``) and ``group.move()`` of a one-``Dummy`` group between two nodes (median of
    ``--moves``; a move waits for the group to run on the target and clears its temporary
    constraint), each beside the CLI commands it runs, which are found by running the call
    once with logging shims of the tools first on PATH, and then timed on their own.
+4. **Network partition**, ``--partitions`` times without fencing, then as many with: a group
+   of two ``ocf:heartbeat:Dummy`` runs on a node that is not the DC (``no-quorum-policy=stop``);
+   ``lab.isolate`` cuts that node's link, and the group's ground truth (the Dummy state files in
+   every node's /run, read every 20 ms) is watched until it runs on the majority only. Printed:
+   cut -> running on the majority, how long it ran on two nodes at once (the double-run window
+   without fencing), and with fencing, cut -> the isolated node powered off.
 
 It prints; it never asserts; it stops everything it started (the labs' teardown, by PID).
 """
@@ -62,6 +70,13 @@ from clusapi._demo_pacemaker import (
 )
 from clusapi.pacemaker import PacemakerBackend
 from clusapi.testing import PacemakerLab
+from clusapi.testing._partition import (
+    PartitionRun,
+    dummy_group_xml,
+    measure,
+    report,
+    set_fencing,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
@@ -116,7 +131,7 @@ def cold_starts(count: int) -> tuple[list[float], PacemakerLab]:
     times: list[float] = []
     lab: PacemakerLab | None = None
     for i in range(count):
-        lab = PacemakerLab(nodes=3, token_ms=TOKEN_MS)
+        lab = PacemakerLab(nodes=3, token_ms=TOKEN_MS, fencing=True)
         began = time.perf_counter()
         lab.start()
         times.append(time.perf_counter() - began)
@@ -218,9 +233,13 @@ async def _one_failover(
     return found
 
 
-async def failovers(lab: PacemakerLab, runs: int) -> dict[str, list[float]]:
-    """``runs`` failovers of the demo's group; the figures of each, by name."""
-    results: dict[str, list[float]] = {"down": [], "online": [], "client": [], "failback": []}
+async def failovers(lab: PacemakerLab, runs: int) -> dict[bool, dict[str, list[float]]]:
+    """``runs`` failovers of the demo's group without fencing, then ``runs`` with; the
+    figures of each, by name, by mode."""
+    results: dict[bool, dict[str, list[float]]] = {
+        fencing: {"down": [], "online": [], "client": [], "failback": []}
+        for fencing in (False, True)
+    }
     backend = PacemakerBackend(command_prefix=lab.command_prefix(API_NODE), ocf_root=lab.ocf_root)
     async with await clusapi.open_cluster(backend=backend) as cluster:
         group = await create_web_group(cluster, list(lab.node_names), DEFAULT_PORT)
@@ -231,17 +250,21 @@ async def failovers(lab: PacemakerLab, runs: int) -> dict[str, list[float]]:
         client = HubClient.in_hub(lab, DEFAULT_PORT, origin)
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.run)
-            for run in range(1, runs + 1):
-                found = await _one_failover(lab, cluster, client, origin)
-                for key, values in results.items():
-                    values.append(float(found[key]))
-                who = "the DC" if found["dc"] == found["owner"] else f"DC {found['dc']}"
-                print(
-                    f"  run {run}: {found['owner']} ({who}) killed -> node DOWN "
-                    f"{found['down']:.3f} s, group ONLINE on {found['new_owner']} "
-                    f"{found['online']:.3f} s, client answer {found['client']:.3f} s; "
-                    f"rejoin -> failback {found['failback']:.3f} s"
-                )
+            for fencing, mode in results.items():
+                await anyio.to_thread.run_sync(set_fencing, lab, fencing)
+                for run in range(1, runs + 1):
+                    found = await _one_failover(lab, cluster, client, origin)
+                    for key, values in mode.items():
+                        values.append(float(found[key]))
+                    who = "the DC" if found["dc"] == found["owner"] else f"DC {found['dc']}"
+                    print(
+                        f"  {'with' if fencing else 'without'} fencing, run {run}: "
+                        f"{found['owner']} ({who}) killed -> node DOWN "
+                        f"{found['down']:.3f} s, group ONLINE on {found['new_owner']} "
+                        f"{found['online']:.3f} s, client answer {found['client']:.3f} s; "
+                        f"rejoin -> failback {found['failback']:.3f} s"
+                    )
+            await anyio.to_thread.run_sync(set_fencing, lab, True)
             await client.stop()
             tg.cancel_scope.cancel()
         await group.offline()
@@ -405,6 +428,33 @@ def api_costs(lab: PacemakerLab, calls: int, moves: int) -> None:
     print(f"    by hand: --move, crm_mon until there, --clear  {_ms(manual)}")
 
 
+# -- 4. network partition ----------------------------------------------------------------------
+
+
+def partitions(lab: PacemakerLab, runs: int) -> None:
+    """``runs`` partitions without fencing, then ``runs`` with; each run and the summary."""
+    lab.reset()
+    lab.run(1, ["crm_attribute", "--type", "crm_config", "-n", "no-quorum-policy", "-v", "stop"])
+    resources = ("p1", "p2")
+    xml = dummy_group_xml("part", resources)
+    lab.run(1, ["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
+    done: dict[bool, list[PartitionRun]] = {}
+    try:
+        for fencing in (False, True):
+            done[fencing] = measure(lab, "part", resources, fencing, runs)
+            for n, run in enumerate(done[fencing], 1):
+                fenced = "" if run.fenced is None else f", powered off after {run.fenced:.3f} s"
+                print(
+                    f"  {'with' if fencing else 'without'} fencing, run {n}: {run.isolated} cut "
+                    f"(DC {run.dc}) -> on {run.new_owner} after {run.failover:.3f} s; on two "
+                    f"nodes for {run.double_run:.3f} s{fenced} ({run.samples} samples)"
+                )
+    finally:
+        set_fencing(lab, True)
+    for line in report(done):
+        print(line)
+
+
 # -- the command ------------------------------------------------------------------------------
 
 
@@ -416,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="cold starts (default 3)")
     parser.add_argument("--calls", type=int, default=50, help="group.state() calls (default 50)")
     parser.add_argument("--moves", type=int, default=50, help="group.move() calls (default 50)")
+    parser.add_argument(
+        "--partitions", type=int, default=5, help="partitions per mode (default 5; 0: none)"
+    )
     args = parser.parse_args(argv)
     reason = PacemakerLab.unavailable()
     if reason is not None:
@@ -433,18 +486,29 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
 
         print(f"\n2. failover through the Cluster API ({args.runs} runs; API via node{API_NODE})")
-        results = anyio.run(failovers, lab, args.runs)
-        print(f"  SIGKILL -> node.state() DOWN           {_median(results['down'])}")
-        for key, label, goal in (
-            ("online", "group ONLINE elsewhere", GOAL_ONLINE),
-            ("client", "client's first answer", GOAL_CLIENT),
-        ):
-            verdict = _goal(statistics.median(results[key]), goal)
-            print(f"  SIGKILL -> {label:<26}  {_median(results[key])}   {verdict}")
-        print(f"  start_node -> group back (failback)    {_median(results['failback'])}")
+        by_mode = anyio.run(failovers, lab, args.runs)
+        for fencing, results in by_mode.items():
+            # The goals were set without fencing; with it, the fence comes first (for
+            # information: the price of never running the group twice).
+            print(f"  {'with fencing (stonith-enabled=true)' if fencing else 'without fencing'}:")
+            print(f"  SIGKILL -> node.state() DOWN           {_median(results['down'])}")
+            for key, label, goal in (
+                ("online", "group ONLINE elsewhere", GOAL_ONLINE),
+                ("client", "client's first answer", GOAL_CLIENT),
+            ):
+                verdict = "" if fencing else _goal(statistics.median(results[key]), goal)
+                print(f"  SIGKILL -> {label:<26}  {_median(results[key])}   {verdict}".rstrip())
+            print(f"  start_node -> group back (failback)    {_median(results['failback'])}")
 
         print(f"\n3. cost of Cluster API calls on the Pacemaker backend (API via node{API_NODE})")
         api_costs(lab, args.calls, args.moves)
+
+        if args.partitions > 0:
+            print(
+                f"\n4. partition of the group's owner (not the DC): {args.partitions} runs "
+                "without fencing, then with; ground truth every 20 ms"
+            )
+            partitions(lab, args.partitions)
     finally:
         if lab is not None:
             lab.teardown()

@@ -26,14 +26,10 @@ from clusapi.testing import PacemakerLab, _fence_agent as agent
 from clusapi.testing._fence_device import FenceListener, install_agent
 from clusapi.testing._partition import (
     PartitionRun,
-    dc_of,
     dummy_group_xml,
-    heal,
-    partition_once,
-    place_group,
-    running_on,
+    measure,
+    report,
     set_fencing,
-    spread,
 )
 
 if TYPE_CHECKING:
@@ -219,25 +215,19 @@ def test_a_partition_with_fencing_never_runs_the_group_twice(
     lab: PacemakerLab, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lab.run(1, ["crm_attribute", "--type", "crm_config", "-n", "no-quorum-policy", "-v", "stop"])
-    lab.run(1, ["cibadmin", "--create", "-o", "resources", "--xml-text", _group()])
-    runs: dict[bool, list[PartitionRun]] = {False: [], True: []}
+    xml = dummy_group_xml(GROUP, RESOURCES)
+    lab.run(1, ["cibadmin", "--create", "-o", "resources", "--xml-text", xml])
+    runs: dict[bool, list[PartitionRun]] = {}
     try:
+        # Without fencing first: the lab's own setting (on) is what it is left with.
         for fencing in (False, True):
-            set_fencing(lab, fencing)
-            for _ in range(RUNS):
-                owner = _owner_not_dc(lab)
-                place_group(lab, GROUP, RESOURCES, lab.node_names[owner - 1])
-                run = partition_once(lab, RESOURCES, owner)
-                # Cut off, not killed: without fencing its processes run on (it stopped the
-                # group itself, having lost quorum); with fencing they are dead.
-                assert lab.node_running(owner) is not fencing
-                heal(lab, owner)
-                runs[fencing].append(run)
+            runs[fencing] = measure(lab, GROUP, RESOURCES, fencing, RUNS)
     finally:
         set_fencing(lab, True)
         lab.reset()
     with capsys.disabled():
-        print(_report(runs))
+        print("\npartition of the group's owner (not the DC), 3 nodes, token 500 ms:")
+        print("\n".join(report(runs)))
     for run in runs[True]:
         assert run.max_running == 1, f"ran on two nodes at once with fencing: {run}"
         assert run.fenced is not None, f"{run.isolated} was not fenced: {run}"
@@ -248,36 +238,3 @@ def test_a_partition_with_fencing_never_runs_the_group_twice(
         assert run.isolated != run.dc
         assert run.new_owner not in (run.isolated, "")  # the majority kept the service
         assert run.failover < 15, run
-
-
-def _group() -> str:
-    return dummy_group_xml(GROUP, RESOURCES)
-
-
-def _owner_not_dc(lab: PacemakerLab) -> int:
-    """The node to cut off: where the group runs if that is not the DC, else another one."""
-    dc = dc_of(lab)
-    now = running_on(lab, RESOURCES)
-    candidates = [name for name in lab.node_names if name != dc]
-    name = next((n for n in candidates if n in now), candidates[0])
-    return lab.node_names.index(name) + 1
-
-
-def _report(runs: dict[bool, list[PartitionRun]]) -> str:
-    lines = [
-        "",
-        f"partition of the group's owner (not the DC), 3 nodes, token 500 ms, {RUNS} runs each:",
-    ]
-    for fencing, label in ((False, "without fencing"), (True, "with fencing   ")):
-        done = runs[fencing]
-        lines.append(f"  {label}: failover {spread([r.failover for r in done])}")
-        windows = [r.double_run for r in done]
-        twice = sum(r.max_running > 1 for r in done)
-        lines.append(
-            f"  {' ' * len(label)}  ran on two nodes in {twice} of {len(done)} runs, for "
-            f"{spread(windows)}"
-        )
-        fenced = [r.fenced for r in done if r.fenced is not None]
-        if fenced:
-            lines.append(f"  {' ' * len(label)}  isolated node powered off after {spread(fenced)}")
-    return "\n".join(lines)

@@ -17,6 +17,8 @@ Everything a lab writes lives under its own directory (``lab.base``)::
     n<i>/log-pacemaker  bind-mounted at /var/log/pacemaker (pacemaker.log)
     n<i>/*.out          the daemons' stdout/stderr
     ocf/                the lab's copy of /usr/lib/ocf, bind-mounted at /usr/lib/ocf in every node
+    sbin/               with fencing: fence_clusapi_lab, overlaid on /usr/sbin in every node
+    fence/sock          with fencing: the fence device's socket (directory 0700, root only)
 
 Pitfalls this module deals with, found while building the recipe it follows
 (``pacemaker-lab.md`` in the project's research notes):
@@ -41,7 +43,7 @@ Pitfalls this module deals with, found while building the recipe it follows
   ``stonith-enabled=false`` and a node that drops out is simply assumed down: after a real
   partition the majority may start a group before the cut-off node has stopped it (a
   double-run window, measured in ``docs/pacemaker.md``). With it, the lab installs a fence
-  agent, ``fence_clusapi_lab`` (:mod:`clusapi.testing._fence_agent`), in ``n<i>/../sbin``,
+  agent, ``fence_clusapi_lab`` (:mod:`clusapi.testing._fence_agent`), in the lab's ``sbin/``,
   which each node sees in ``/usr/sbin`` through a read-only overlay (the fencer only runs
   ``/usr/sbin/fence_*``; the host's /usr/sbin is untouched), and seeds one stonith device,
   ``lab-fence``, for all nodes, with ``stonith-enabled=true`` and ``stonith-action=off`` (a

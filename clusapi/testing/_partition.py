@@ -30,8 +30,11 @@ __all__ = (
     "dc_of",
     "dummy_group_xml",
     "heal",
+    "measure",
+    "owner_not_dc",
     "partition_once",
     "place_group",
+    "report",
     "running_on",
     "set_fencing",
     "spread",
@@ -170,6 +173,61 @@ def partition_once(
         fenced=fenced[0].time - began if fenced else None,
         samples=samples,
     )
+
+
+def owner_not_dc(lab: PacemakerLab, resources: Sequence[str]) -> int:
+    """The node to cut off: where the group runs if that is not the DC, else another one."""
+    dc = dc_of(lab)
+    now = running_on(lab, resources)
+    candidates = [name for name in lab.node_names if name != dc]
+    name = next((n for n in candidates if n in now), candidates[0])
+    return lab.node_names.index(name) + 1
+
+
+def measure(
+    lab: PacemakerLab, group: str, resources: Sequence[str], fencing: bool, runs: int
+) -> list[PartitionRun]:
+    """``runs`` partitions of ``group``'s owner (never the DC) with stonith on or off.
+
+    Each run: stonith-enabled set, the group placed on a node that is not the DC, the cut
+    (:func:`partition_once`), then :func:`heal`. ``group`` (of Dummy ``resources``) must exist.
+    """
+    set_fencing(lab, fencing)
+    done = []
+    for _ in range(runs):
+        owner = owner_not_dc(lab, resources)
+        place_group(lab, group, resources, lab.node_names[owner - 1])
+        run = partition_once(lab, resources, owner)
+        # Cut off, not killed: without fencing its processes run on (it stopped the group
+        # itself, having lost quorum); with fencing they are dead.
+        if lab.node_running(owner) is fencing:
+            state = "still runs" if fencing else "is down"
+            raise RuntimeError(f"{run.isolated} {state} after the partition: {run}")
+        heal(lab, owner)
+        done.append(run)
+    return done
+
+
+def report(runs: Mapping[bool, Sequence[PartitionRun]]) -> list[str]:
+    """Lines that put the partitions without fencing (False) beside those with (True)."""
+    lines = []
+    for fencing, label in ((False, "without fencing"), (True, "with fencing   ")):
+        done = runs.get(fencing, ())
+        if not done:
+            continue
+        pad = " " * len(label)
+        lines.append(
+            f"  {label}: cut -> running on the majority {spread([r.failover for r in done])}"
+        )
+        twice = sum(r.max_running > 1 for r in done)
+        windows = spread([r.double_run for r in done])
+        lines.append(
+            f"  {pad}  ran on two nodes at once in {twice} of {len(done)} runs, for {windows}"
+        )
+        fenced = [r.fenced for r in done if r.fenced is not None]
+        if fenced:
+            lines.append(f"  {pad}  cut -> isolated node powered off {spread(fenced)}")
+    return lines
 
 
 def heal(lab: PacemakerLab, node: int, timeout: float = 30.0) -> None:
