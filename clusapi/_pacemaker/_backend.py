@@ -47,7 +47,6 @@ __all__ = ("GroupPlacement", "PacemakerBackend", "StaleWrite")
 W = Win32Error
 T = TypeVar("T")
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_MAX_NAME: Final = 200
 #: How often an operation runs again when a concurrent change won its write; then it fails.
 _ATTEMPTS: Final = 12
 #: cibadmin's CRM_EX_OLD ("Update was older than existing configuration"), as _runner maps it.
@@ -447,12 +446,13 @@ class PacemakerBackend:
 
     def _check_new_name(self, view: ClusterView, kind: str, name: object) -> str:
         name = rules.require_name(kind, name)
-        if not _NAME.fullmatch(name) or len(name) > _MAX_NAME:
+        # require_name has kept the length to rules.NAME_MAX, as on every backend.
+        if not _NAME.fullmatch(name):
             raise make_error(
                 W.ERROR_INVALID_PARAMETER,
                 f"{kind} name {name!r} is not a valid Pacemaker id",
                 fix="use letters, digits, '_', '-' and '.', starting with a letter or '_' "
-                f"(at most {_MAX_NAME} characters)",
+                f"(at most {rules.NAME_MAX} characters)",
             )
         folded = name.casefold()
         for other in (*view.groups, *(p.id for p in view.visible_primitives())):
