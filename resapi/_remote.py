@@ -1033,22 +1033,23 @@ class RemoteHost:
 
     async def _receive(self, child: _Child, stream: BufferedByteReceiveStream) -> Message:
         """The next frame's message. A frame must arrive whole within :data:`FRAME_WAIT` real
-        seconds of its header (the child writes each in one go): a length that announces more
-        than the child sends would otherwise stall the channel until some deadline passed.
+        seconds of its first byte (the child writes each in one go): a header cut short, or a
+        length that announces more than the child sends, would otherwise stall the channel,
+        and every call and the close behind it, until some deadline passed.
 
         Raises:
             ValueError: a frame too large, or not a well-formed reply or event.
         """
-        length = frame_length(await stream.receive_exactly(4))
+        first = await stream.receive_exactly(1)  # an idle child may take any time
+        wait = FRAME_WAIT
         timer = _TIMERS.call_later(
-            FRAME_WAIT,
+            wait,
             functools.partial(
-                self._protocol_error,
-                child,
-                f"a frame of {length} bytes did not arrive within {FRAME_WAIT:g} s",
+                self._protocol_error, child, f"a frame did not arrive whole within {wait:g} s"
             ),
         )
         try:
+            length = frame_length(first + await stream.receive_exactly(3))
             payload = await stream.receive_exactly(length)
         finally:
             _TIMERS.cancel(timer)

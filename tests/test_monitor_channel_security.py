@@ -92,6 +92,8 @@ def _hostile_frame(mode: str, argument: str) -> bytes:
         return struct.pack(">I", 9) + b"{not json"
     if mode == "length":  # announces more than follows
         return struct.pack(">I", int(argument)) + b"0123456789"
+    if mode == "half-header":  # then the process blocks: the rest never comes
+        return b"\x00\x00"
     raise AssertionError(mode)
 
 
@@ -104,6 +106,8 @@ class Hostile(types.Steady):
         if code in (HOSTILE, USER_HOSTILE):
             mode, _, argument = data.decode().partition(":")
             os.write(_channel_fd(), _hostile_frame(mode, argument))
+            if mode == "half-header":
+                time.sleep(3600)  # noqa: ASYNC251  (nothing more may follow the half header)
             return b""
         return await super().control(code, data)
 
@@ -191,12 +195,14 @@ async def test_a_frame_too_large_is_refused_at_once():
         await host.close()
 
 
-async def test_a_length_that_lies_is_detected_and_close_ends_the_process_quickly(monkeypatch):
+@pytest.mark.parametrize("frame", [f"length:{MAX_FRAME // 2}", "half-header"])
+async def test_a_stalled_frame_is_detected_and_close_ends_the_process_quickly(monkeypatch, frame):
     monkeypatch.setattr(resapi._remote, "FRAME_WAIT", 1.0)
     recorder = Recorder()
     async with anyio.create_task_group() as tg:
-        # A length under MAX_FRAME with little behind it: the old channel waited for the rest
-        # until a deadline of 2 * DeadlockTimeout passed (450 s with the defaults).
+        # A length under MAX_FRAME with little behind it, or half a header: the old channel
+        # waited for the rest until the call's deadline passed (DeadlockTimeout + grace), and
+        # close until 2 * DeadlockTimeout + grace.
         host = make_host(tg, recorder, HOSTILE_PATH, deadlock_timeout=300.0)
         await host.open()
         assert await host.online() is ResourceState.ONLINE
@@ -204,7 +210,7 @@ async def test_a_length_that_lies_is_detected_and_close_ends_the_process_quickly
         failed = anyio.Event()
 
         async def attack() -> None:
-            await _attack(host, f"length:{MAX_FRAME // 2}".encode())
+            await _attack(host, frame.encode())
             failed.set()
 
         started = time.monotonic()
@@ -215,7 +221,7 @@ async def test_a_length_that_lies_is_detected_and_close_ends_the_process_quickly
             await failed.wait()
         elapsed = time.monotonic() - started
         assert elapsed < 1.0 + 3, elapsed
-        assert any("did not arrive within 1 s" in m for m in _protocol_errors(recorder))
+        assert any("did not arrive whole within 1 s" in m for m in _protocol_errors(recorder))
         assert_gone(pid)
 
 
@@ -287,5 +293,5 @@ async def test_a_stalled_channel_does_not_hold_up_closing_the_cluster(monkeypatc
         with pytest.raises(ClusterError):
             await wild.control(USER_HOSTILE, f"length:{MAX_FRAME // 2}".encode())
         assert await wild.state() is ResourceState.FAILED
-        assert any("did not arrive within 1 s" in e.message for e in env.log)
+        assert any("did not arrive whole within 1 s" in e.message for e in env.log)
     assert time.monotonic() - started < 10  # the attack, the recycling and the close
