@@ -2,10 +2,13 @@
 
 Every operation reads one consistent snapshot (``cibadmin --query``, then ``crm_mon`` on that
 same CIB; see :mod:`._cib`), validates everything against it, and only then changes the
-cluster: one ``cibadmin --replace --scope configuration`` with the configuration built in
-memory (:mod:`._edit`), or the tool Pacemaker documents for the job (``crm_attribute`` for
-standby, ``crm_resource --move/--clear`` for moves, ``--cleanup`` for fail counts, ``--fail``).
-A call that fails validation changes nothing.
+cluster: one patch of the configuration built in memory (:mod:`._edit`), which Pacemaker
+applies only to the CIB version the snapshot read (:meth:`PacemakerBackend._write`; a lost
+race runs the operation again on a fresh snapshot), or the tool Pacemaker documents for the
+job (``crm_attribute`` for standby, ``crm_resource --move/--clear`` for moves, ``--cleanup``
+for fail counts, ``--fail``). A call that fails validation changes nothing. On a saved CIB,
+every change is made on a copy that replaces the file atomically, under a lock
+(:mod:`._cibfile`).
 """
 
 from __future__ import annotations
