@@ -349,8 +349,9 @@ def test_root_never_falls_back_to_a_directory_others_can_write(
     namespace with an empty /run), root fell back to $TMPDIR/resapi-ocf-0, which nobody had
     made first. Now root makes /run/resource-agents and keeps its state there."""
     _need_root_and_users("nobody")
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is missing: apt-get install -y util-linux")
+    probe = ["unshare", "--mount", "--propagation", "private", "true"]
+    if shutil.which("unshare") is None or subprocess.run(probe, check=False).returncode:
+        pytest.skip("needs a private mount namespace: apt-get install -y util-linux, and root")
     shared = _shared(0o1777)  # the TMPDIR of the old fallback
     cleanup.append(shared)
     _attacker(
