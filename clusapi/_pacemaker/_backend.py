@@ -130,7 +130,9 @@ class PacemakerBackend:
         cib_file: work on this saved CIB (the tools' ``CIB_file``) instead of the live
             cluster. Nothing runs there: online and offline change target-role and return
             the state the configuration then asks for, without waiting; moves and
-            FailResource raise ERROR_NOT_SUPPORTED unless ``simulate``.
+            FailResource raise ERROR_NOT_SUPPORTED unless ``simulate``. Every change is
+            made on a copy in the file's directory (which must be writable) that then
+            replaces the file atomically, under a ``flock`` of that directory.
         simulate: with ``cib_file``: after every change, let ``crm_simulate`` carry out what
             the cluster would do (every action succeeding at once), so states, moves and
             failures can be followed in the file.
