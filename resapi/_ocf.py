@@ -932,7 +932,7 @@ def _request(
 def _timeout(environ: Mapping[str, str]) -> float | None:
     """The action's timeout in seconds (``OCF_RESKEY_CRM_meta_timeout`` is in ms), if set."""
     try:
-        milliseconds = int(environ["OCF_RESKEY_CRM_meta_timeout"])
+        milliseconds = _decimal(environ["OCF_RESKEY_CRM_meta_timeout"])
     except (KeyError, ValueError):
         return None
     return milliseconds / 1000 if milliseconds > 0 else None
