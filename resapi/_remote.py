@@ -396,11 +396,18 @@ _REPORTED_STATES: Final = frozenset(
 )
 
 
+#: The requests whose host method raises what the resource raised; the others raise only
+#: InvalidStateError (the resource's errors are logged and turned into a state there).
+_RAISING_OPS: Final = frozenset({"start", "open", "control", "arbitrate"})
+
+
 def _check_reply(op: str, reply: Reply) -> None:
     """Raise ValueError unless ``reply`` is what the child's host answers to ``op``."""
     value = reply.value
     if reply.outcome == "error":
-        ok = isinstance(value, ClusterError)
+        ok = isinstance(value, ClusterError) and (
+            op in _RAISING_OPS or type(value) is InvalidStateError
+        )
     elif reply.outcome == "cancelled":
         ok = value is None
     elif op == "start":

@@ -14,6 +14,7 @@ deadlines out of the way), except the cluster test, which runs on virtual time.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import pickle
 import stat
@@ -25,7 +26,7 @@ import pytest
 
 import resapi
 import resapi._remote
-from clusapi import ClusterError, GroupState, ResourceState, Win32Error
+from clusapi import ClusterError, ClusterUnavailableError, GroupState, ResourceState, Win32Error
 from clusapi.lowlevel import ControlObject, user_control_code
 from clusapi.testing import open_reference_cluster
 from resapi._monitor_process import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
@@ -97,10 +98,27 @@ def _hostile_frame(mode: str, argument: str) -> bytes:
     raise AssertionError(mode)
 
 
+def _requests_in_flight() -> list[int]:
+    """The IDs of the requests this monitor process is running (resource code can look)."""
+    from resapi._monitor_process import _Monitor
+
+    monitor = next(o for o in gc.get_objects() if isinstance(o, _Monitor))
+    return list(monitor._scopes)
+
+
 class Hostile(types.Steady):
-    """Steady, whose HOSTILE control code writes a hostile frame into its own channel."""
+    """Steady, whose HOSTILE control code writes a hostile frame into its own channel, and
+    whose Online, with OnlineMode "forge-error", answers itself with an error the parent's
+    Online never raises (the cluster does not expect one from there)."""
 
     type_name = "Hostile"
+
+    async def online(self) -> None:
+        if self.properties.online_mode == "forge-error":
+            error = ClusterUnavailableError(Win32Error.ERROR_CLUSTER_NODE_DOWN, "forged")
+            for request in _requests_in_flight():
+                os.write(_channel_fd(), encode(Reply(request, "error", error)))
+        await super().online()
 
     async def control(self, code: int, data: bytes) -> bytes | resapi.NotHandled:
         if code in (HOSTILE, USER_HOSTILE):
@@ -176,6 +194,19 @@ async def test_an_invalid_message_recycles_only_that_monitor(mode):
         assert await host.online() is ResourceState.ONLINE  # recycled
         await host.close()
         await other.close()
+
+
+async def test_an_error_where_the_host_raises_none_recycles_the_monitor():
+    recorder = Recorder()
+    async with anyio.create_task_group() as tg:
+        host = make_host(tg, recorder, HOSTILE_PATH, parameters={"OnlineMode": "forge-error"})
+        await host.open()
+        pid = host.pid
+        # Online returns a state; the forged ClusterUnavailableError does not come out of it.
+        assert await host.online() is ResourceState.FAILED
+        assert _protocol_errors(recorder), recorder.errors()
+        assert_gone(pid)
+        await host.close()
 
 
 async def test_a_frame_too_large_is_refused_at_once():
