@@ -1074,7 +1074,10 @@ class ReferenceRuntime(RegistrySync):
                 await host.open()
             except ClusterError as exc:
                 self.log(LogLevel.ERROR, f"resource {res.name}", f"open failed: {exc}", node=node)
-                del node.hosts[res.id]
+                # Only if it is still the node's: closing the cluster clears node.hosts while
+                # a separate monitor's process starts.
+                if node.hosts.get(res.id) is host:
+                    del node.hosts[res.id]
                 await host.close()  # a separate monitor's process goes with it
                 self.resource_reported(res, node, ResourceState.FAILED, attempt=True)
                 return ResourceState.FAILED
