@@ -12,6 +12,7 @@ One 3-node lab with fencing for the whole module; the tests without a cluster co
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -135,6 +136,39 @@ def test_fence_socket_refuses_a_user_other_than_root() -> None:
         finally:
             listener.close()
         assert not (directory / "sock").exists()
+    finally:
+        shutil.rmtree(directory)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the socket to another user")
+def test_agent_refuses_a_socket_root_does_not_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """The attack: a CIB writer (group haclient) points ``socket=`` at a socket of theirs,
+    which answers "fenced" without fencing anything; the agent, root, must not believe it."""
+    calls: list[tuple[str, str]] = []
+
+    def handler(action: str, node: str) -> tuple[int, str]:
+        calls.append((action, node))
+        return 0, ""
+
+    directory = Path(tempfile.mkdtemp(prefix="fence-test-"))
+    try:
+        listener = FenceListener(directory / "sock", handler)
+        try:
+            argv = ["-o", "off", "-n", "node2", f"--socket={directory / 'sock'}"]
+            nobody = pwd.getpwnam("nobody").pw_uid
+            os.chown(directory / "sock", nobody, -1)
+            assert agent.main(argv) == 1
+            assert "is not a socket owned by root" in capsys.readouterr().err
+            os.chown(directory / "sock", 0, -1)
+            directory.chmod(0o777)  # anyone could swap the socket
+            assert agent.main(argv) == 1
+            assert "others can write it" in capsys.readouterr().err
+            assert calls == []
+            directory.chmod(0o700)
+            assert agent.main(argv) == 0
+            assert calls == [("off", "node2")]
+        finally:
+            listener.close()
     finally:
         shutil.rmtree(directory)
 

@@ -22,7 +22,9 @@ directory, no environment, no user site on ``sys.path``) as root.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 import sys
 
 AGENT = "fence_clusapi_lab"
@@ -95,8 +97,27 @@ def parse_options(argv: list[str], stdin_text: str) -> dict[str, str]:
     return options
 
 
+def check_socket(path: str) -> None:
+    """Refuse a socket that is not root's, or in a directory others could swap it in.
+
+    ``socket=`` comes from the CIB, which the ``haclient`` group may write: pointed at a
+    socket of theirs, the agent (root) would take their word that a node was fenced.
+
+    Raises:
+        ValueError: what is wrong with ``path``.
+        OSError: it cannot be looked at (e.g. it does not exist).
+    """
+    info = os.lstat(path)
+    if not stat.S_ISSOCK(info.st_mode) or info.st_uid != 0:
+        raise ValueError(f"{path} is not a socket owned by root")
+    parent = os.lstat(os.path.dirname(path))
+    if not stat.S_ISDIR(parent.st_mode) or parent.st_uid != 0 or parent.st_mode & 0o022:
+        raise ValueError(f"{os.path.dirname(path)} is not root's, or others can write it")
+
+
 def request(path: str, action: str, node: str) -> tuple[int, str]:
     """Ask the lab listening on ``path`` to do ``action`` to ``node``: (exit code, output)."""
+    check_socket(path)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(TIMEOUT)
         conn.connect(path)

@@ -106,10 +106,13 @@ class FenceListener:
         _, uid, _ = _UCRED.unpack(raw)
         if uid != 0:  # the directory's mode already keeps others out; this is the lock's bolt
             conn.sendall(_reply(1, f"refused: peer uid {uid} is not root\n"))
+            conn.shutdown(socket.SHUT_WR)
+            # Unread bytes at close would reset the connection before the peer reads why:
+            # swallow (a bounded amount of) what it sent, unparsed.
+            with contextlib.suppress(OSError):
+                _receive(conn)
             return
-        data = b""
-        while len(data) <= MAX_MESSAGE and (chunk := conn.recv(4096)):
-            data += chunk
+        data = _receive(conn)
         try:
             message = json.loads(data)
             action, node = message["action"], message["node"]
@@ -123,6 +126,14 @@ class FenceListener:
         except Exception as exc:
             code, out = 1, f"{action} {node} failed: {exc}\n"
         conn.sendall(_reply(code, out))
+
+
+def _receive(conn: socket.socket) -> bytes:
+    """What the peer sends until it shuts its side down, at most MAX_MESSAGE bytes and a bit."""
+    data = b""
+    while len(data) <= MAX_MESSAGE and (chunk := conn.recv(4096)):
+        data += chunk
+    return data
 
 
 def _reply(code: int, out: str) -> bytes:
