@@ -45,7 +45,7 @@ from ._errors import PropertyError
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, MutableMapping, Sequence
+    from collections.abc import Mapping, MutableMapping
 
 __all__ = ("PropertyItem", "PropertyTable", "PropertyValue", "prop")
 
@@ -85,7 +85,6 @@ _SUPPORTED_FORMATS: Final = frozenset(
 # could keep them, but a value both backends cannot store exactly is refused on both, so the
 # contract is one (issue 13 finding 9: Pacemaker cut "a\x01secret" to "a" and reported success).
 NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_NOT_XML_FIX: Final = "remove control characters other than tab and newline from the value"
 
 
 def unstorable(value: str) -> str | None:
@@ -94,12 +93,18 @@ def unstorable(value: str) -> str | None:
     return None if bad is None else bad.group()
 
 
-def _string_problem(value: str) -> str | None:
-    """What is wrong with a string value for a property, or None (shared by rows and unknowns)."""
+def _check_text(table: str, name: str, value: str) -> None:
+    """A string value, or one MULTI_SZ entry: refused if it holds what a cluster configuration
+    cannot store (a NUL in an entry would also end the list early)."""
     bad = unstorable(value)
-    if bad is None:
-        return None
-    return f"contains the character {bad!r}, which a cluster configuration cannot store"
+    if bad is not None:
+        raise property_error(
+            table,
+            name,
+            f"holds {value!r}, with the character {bad!r}, which a cluster configuration "
+            "cannot store",
+            "remove control characters other than tab and newline from the value",
+        )
 
 
 def _camel(attribute: str) -> str:
@@ -160,8 +165,7 @@ class PropertyItem:
         if fmt in _STRING_FORMATS:
             if not isinstance(value, str):
                 raise self._error(table, f"must be a str, not {value!r}", "pass a string")
-            if (problem := _string_problem(value)) is not None:
-                raise self._error(table, problem, _NOT_XML_FIX)
+            _check_text(table, self.name, value)
             return value
         if fmt is PropertyFormat.MULTI_SZ:
             if isinstance(value, str) or not isinstance(value, (list, tuple)):
@@ -175,7 +179,8 @@ class PropertyItem:
                     f"holds an empty or non-string entry: {value!r}",
                     "pass non-empty strings only (MULTI_SZ cannot hold empty ones)",
                 )
-            _check_entries(table, self.name, strings)
+            for entry in strings:
+                _check_text(table, self.name, entry)
             return strings
         # BINARY: the only format left (see _SUPPORTED_FORMATS).
         if not isinstance(value, (bytes, bytearray, memoryview)):
@@ -673,13 +678,6 @@ def _same(stored: object, value: PropertyValue) -> bool:
 _UNKNOWN_INT_RANGE: Final = (-(2**63), 2**64 - 1)
 
 
-def _check_entries(table: str, name: str, strings: Sequence[str]) -> None:
-    """A MULTI_SZ's entries: each one storable (a NUL would also end the list early)."""
-    for entry in strings:
-        if (problem := _string_problem(entry)) is not None:
-            raise property_error(table, name, f"holds {entry!r}, which {problem}", _NOT_XML_FIX)
-
-
 def _check_unknown(table: str, name: str, value: object) -> PropertyValue:
     """An unknown property is passed through if some CLUSPROP format can store it."""
     if isinstance(value, int):
@@ -690,8 +688,7 @@ def _check_unknown(table: str, name: str, value: object) -> PropertyValue:
             )
         return int(value)  # a bool is a DWORD 0/1 once stored
     if isinstance(value, str):
-        if (problem := _string_problem(value)) is not None:
-            raise property_error(table, name, problem, _NOT_XML_FIX)
+        _check_text(table, name, value)
         return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
@@ -703,7 +700,8 @@ def _check_unknown(table: str, name: str, value: object) -> PropertyValue:
                 f"holds an empty entry: {value!r}",
                 "pass non-empty strings only (MULTI_SZ cannot hold empty ones)",
             )
-        _check_entries(table, name, value)
+        for entry in value:
+            _check_text(table, name, entry)
         return tuple(value)
     raise property_error(
         table,
