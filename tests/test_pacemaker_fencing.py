@@ -188,7 +188,7 @@ print(s.recv(4096).decode())
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[PacemakerLab]:
-    reason = PacemakerLab.unavailable()
+    reason = PacemakerLab.unavailable(fencing=True)
     if reason is not None:
         pytest.skip(reason)
     lab = PacemakerLab(nodes=3, fencing=True)

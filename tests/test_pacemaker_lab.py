@@ -85,6 +85,19 @@ def test_unavailable_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "run as root" in str(PacemakerLab.unavailable())
 
 
+def test_fencing_needs_an_overlay_mount(monkeypatch: pytest.MonkeyPatch) -> None:
+    if PacemakerLab.unavailable() is not None:
+        pytest.skip(str(PacemakerLab.unavailable()))
+    monkeypatch.setattr(PacemakerLab, "_overlay_probe", None)
+    monkeypatch.setattr(_lab, "_probe_overlay", lambda: "overlay mount fails: modprobe overlay")
+    assert PacemakerLab.unavailable(fencing=True) == "overlay mount fails: modprobe overlay"
+    assert PacemakerLab.unavailable() is None  # a lab without fencing does not need it
+    lab = PacemakerLab(nodes=3, fencing=True)
+    with pytest.raises(RuntimeError, match="modprobe overlay"):
+        lab.start()
+    assert not any(name in _netns() for name in lab.netns_names)
+
+
 # ---------------------------------------------------------------------- the session's labs
 
 

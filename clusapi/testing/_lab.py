@@ -251,6 +251,8 @@ class PacemakerLab:
 
     #: Cached result of the namespace probe of :meth:`unavailable` ("" when it passed).
     _probe: ClassVar[str | None] = None
+    #: The same for the overlay mount that fencing needs.
+    _overlay_probe: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -296,11 +298,13 @@ class PacemakerLab:
     # ------------------------------------------------------------------ description
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def unavailable(cls, *, fencing: bool = False) -> str | None:
         """Why the lab cannot run here, or None when it can.
 
         The reason names what to do: the ``apt-get install`` line for missing packages, "run as
         root", or the missing namespace tools. The namespace probe runs once per process.
+        With ``fencing``, also whether overlayfs can show the lab's fence agent in a node's
+        /usr/sbin (probed once per process, in a throw-away mount namespace).
         """
         if not sys.platform.startswith("linux"):
             return "the Pacemaker lab needs Linux (network namespaces)"
@@ -338,7 +342,13 @@ class PacemakerLab:
                 else "the Pacemaker lab needs ip netns / unshare (network and mount namespaces), "
                 f"which fail here: {probe.stderr.strip()}"
             )
-        return cls._probe or None
+        if cls._probe:
+            return cls._probe
+        if fencing:
+            if cls._overlay_probe is None:
+                cls._overlay_probe = _probe_overlay()
+            return cls._overlay_probe or None
+        return None
 
     @property
     def node_names(self) -> tuple[str, ...]:
@@ -678,7 +688,7 @@ class PacemakerLab:
         """
         if self._started:
             raise RuntimeError(f"lab {self._id} was started already; make a new PacemakerLab")
-        reason = self.unavailable()
+        reason = self.unavailable(fencing=self._fencing)
         if reason is not None:
             raise RuntimeError(reason)
         self._started = True
@@ -1191,6 +1201,29 @@ def _settled_empty(status: ET.Element) -> bool:
         not others(status.iter("resource"), "id")
         and not others(status.iterfind("failures/failure"), "op_key")
         and not others(status.iterfind("node_history/node/resource_history"), "id")
+    )
+
+
+def _probe_overlay() -> str:
+    """ "" if a read-only overlay on /usr/sbin mounts here (in a mount namespace that dies with
+    the probe), else why not."""
+    with tempfile.TemporaryDirectory() as empty:
+        probe = subprocess.run(
+            [
+                *("unshare", "--mount", "--propagation", "private"),
+                *("mount", "-t", "overlay", "-o", f"ro,lowerdir={empty}:/usr/sbin"),
+                *("clusapi-probe", "/usr/sbin"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={"PATH": _PATH},
+        )
+    if probe.returncode == 0:
+        return ""
+    return (
+        "PacemakerLab(fencing=True) shows its fence agent in each node's /usr/sbin through an "
+        f"overlay mount, which fails here: {probe.stderr.strip()} (load it: modprobe overlay)"
     )
 
 
