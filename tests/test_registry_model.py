@@ -31,6 +31,7 @@ from clusapi._registry import (
     SubtreeSnapshot,
     failed_command_of,
     matches_registration,
+    split_key_path,
 )
 from clusapi._win32 import Win32Error
 
@@ -212,6 +213,28 @@ def test_malformed_paths_are_invalid_parameter_everywhere(tree: RegistryTree, ba
 
 def test_longest_key_name_is_accepted(tree: RegistryTree):
     assert tree.create_key("x" * 255)
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("A\\\\B", "empty component"),
+        ("A\\", "empty component"),
+        ("\\A", "empty component"),
+        ("A\\b\0c", "NUL"),
+        ("A\\" + "x" * 256, "255"),
+        (5, "must be a str"),
+    ],
+)
+def test_split_key_path_is_the_one_rule_and_says_what_to_do(path: object, words: str):
+    # The same rule checks a registry checkpoint's path when it is added (issue 13 finding 8).
+    with pytest.raises(InvalidParameterError) as info:
+        split_key_path(path, "checkpoint")
+    assert info.value.winerror == W.ERROR_INVALID_PARAMETER
+    assert words in str(info.value)
+    assert info.value.fix
+    assert split_key_path("A\\b", "checkpoint") == ("A", "b")
+    assert split_key_path("") == ()
 
 
 # ------------------------------------------------------------------------------------ keys
