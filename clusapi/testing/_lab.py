@@ -64,7 +64,9 @@ Pitfalls this module deals with, found while building the recipe it follows
 * **Killing a node.** :meth:`PacemakerLab.kill9` SIGKILLs every process in the node's network
   namespace at once, daemons and agents alike, like a power cut: the node's mount namespace
   (with its /run and /dev/shm) vanishes with them, as after a reboot. Its CIB and logs stay in
-  ``lab.base``. With stonith disabled the survivors simply assume the node is down.
+  ``lab.base``. With stonith disabled the survivors simply assume the node is down; with
+  fencing they fence it first (see :attr:`PacemakerLab.fence_history`), and a node started
+  again before that fence is shot by it, as a real cluster would: wait for the fence.
 * **Root only.** ``ip netns add`` and Pacemaker's switch to the ``hacluster`` user need real
   root; see :meth:`PacemakerLab.unavailable`.
 """
