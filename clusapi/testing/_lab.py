@@ -66,7 +66,7 @@ Pitfalls this module deals with, found while building the recipe it follows
   (with its /run and /dev/shm) vanishes with them, as after a reboot. Its CIB and logs stay in
   ``lab.base``. With stonith disabled the survivors simply assume the node is down; with
   fencing they fence it first (see :attr:`PacemakerLab.fence_history`), and a node started
-  again before that fence is shot by it, as a real cluster would: wait for the fence.
+  again before that fence may be shot by it, as on a real cluster: wait for the fence.
 * **Root only.** ``ip netns add`` and Pacemaker's switch to the ``hacluster`` user need real
   root; see :meth:`PacemakerLab.unavailable`.
 """
