@@ -16,6 +16,8 @@ from clusapi import GroupState, ResourceState, Win32Error as W
 from tests.contract._driver import DUMMY, names, refused
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from tests.contract._driver import Driver
 
 pytestmark = pytest.mark.asyncio
@@ -207,16 +209,59 @@ async def test_values_a_cluster_configuration_cannot_store_are_refused(driver: D
     ] == commons
 
 
-async def test_newline_and_tab_round_trip_exactly(driver: Driver) -> None:
+async def test_newline_and_tab_are_kept_exactly_or_refused(driver: Driver) -> None:
+    # Issue 13 finding 9: Pacemaker returned a newline as the two characters "\n" while the
+    # call reported success. A value is stored exactly or refused whole, never altered: the
+    # reference runtime keeps it (tests/test_validation_before_change.py pins that); Pacemaker
+    # 2.1's own XML writer turns a newline into "\n" and a tab into four spaces, so a backend
+    # on it may refuse such a value with PropertyError (ERROR_INVALID_PARAMETER) instead.
     cluster = driver.cluster
     group, res = await prepared(cluster)
     value = "line1\nline2\tx"
-    await res.set_private_properties(fake=value)
-    await res.set_common_properties(description=value)
-    await group.set_common_properties(description=value)
-    assert (await res.private_properties())["fake"] == value
-    assert (await res.common_properties()).description == value
-    assert (await group.common_properties()).description == value
-    # Read back through fresh handles too: nothing is cached on the handle.
-    again = await cluster.open_resource("r1")
-    assert (await again.private_properties())["fake"] == value
+    changes: list[tuple[str, Callable[[], Awaitable[object]], Callable[[], Awaitable[object]]]]
+    changes = [
+        (
+            "'fake'",
+            lambda: res.set_private_properties(fake=value),
+            lambda: _private(cluster, "fake"),
+        ),
+        (
+            "'Description'",
+            lambda: res.set_common_properties(description=value),
+            lambda: _description(res),
+        ),
+        (
+            "'Description'",
+            lambda: group.set_common_properties(description=value),
+            lambda: _description(group),
+        ),
+    ]
+    for name, change, read in changes:
+        before = await read()
+        exc = await _error_of(change)
+        if exc is None:
+            assert await read() == value, f"{driver.name}: {name} was stored altered"
+            continue
+        assert type(exc) is clusapi.PropertyError, f"{driver.name}: {exc}"
+        assert exc.winerror == W.ERROR_INVALID_PARAMETER, f"{driver.name}: {exc}"
+        assert name in str(exc), f"{driver.name}: the message does not name {name}: {exc}"
+        assert await read() == before, f"{driver.name}: a refused {name} was changed"
+    if driver.name == "reference":  # it can keep every character XML can
+        assert await _private(cluster, "fake") == value
+
+
+async def _error_of(call: Callable[[], Awaitable[object]]) -> clusapi.ClusterError | None:
+    try:
+        await call()
+    except clusapi.ClusterError as exc:
+        return exc
+    return None
+
+
+async def _private(cluster: clusapi.Cluster, name: str) -> object:
+    # Through a fresh handle: nothing is cached on a handle.
+    return (await (await cluster.open_resource("r1")).private_properties()).get(name)
+
+
+async def _description(handle: clusapi.Resource | clusapi.Group) -> str:
+    return (await handle.common_properties()).description
