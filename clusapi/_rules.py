@@ -150,9 +150,11 @@ def require_name(kind: str, name: object) -> str:
 
 
 def check_text(what: str, value: str) -> str:
-    """A caller's string value (a property, a database value): refused if it holds a
-    character an XML document cannot (a C0 control other than tab, LF and CR, a lone
-    surrogate, U+FFFE, U+FFFF), so that no backend stores less than it was given.
+    """A caller's string value outside a property table (a resource type's display name):
+    refused if it holds a character an XML document cannot (a C0 control other than tab, LF
+    and CR, a lone surrogate, U+FFFE, U+FFFF), so that no backend stores less than it was
+    given. Property tables check their string rows by the same rule
+    (:func:`clusapi._properties.unstorable`); the cluster database, a registry, does not.
 
     Raises:
         InvalidParameterError: ERROR_INVALID_PARAMETER naming ``what`` and the character.
