@@ -382,18 +382,21 @@ _EVENT_PAYLOADS: Final[Mapping[str, type | tuple[type, ...]]] = {
     "lost": type(None),
     "deadlocked": type(None),
 }
-#: The states a host reports (an instance is never INITIALIZING, UNKNOWN or INHERITED there).
-_REPORTED_STATES: Final = frozenset(
-    {
-        ResourceState.ONLINE,
-        ResourceState.OFFLINE,
-        ResourceState.FAILED,
-        ResourceState.ONLINE_PENDING,
-        ResourceState.OFFLINE_PENDING,
-        ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE,
-        ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE,
-    }
-)
+_ONLINE_OPS: Final = frozenset({"online"})
+#: The states a host reports, each with the requests during which it may (the host reports a
+#: state only from an entry point; FAILED also when the resource fails on its own, see
+#: :meth:`RemoteHost._check_status`). An instance is never INITIALIZING, UNKNOWN or
+#: INHERITED there.
+_STATUS_OPS: Final[Mapping[ResourceState, frozenset[str]]] = {
+    ResourceState.ONLINE_PENDING: _ONLINE_OPS,
+    ResourceState.ONLINE: _ONLINE_OPS,
+    ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE: _ONLINE_OPS,
+    ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE: _ONLINE_OPS,
+    ResourceState.OFFLINE_PENDING: frozenset({"offline"}),
+    ResourceState.OFFLINE: frozenset({"open", "offline", "terminate", "close"}),
+    ResourceState.FAILED: frozenset({"online", "offline", "terminate", "fail", "close"}),
+}
+_REPORTED_STATES: Final = frozenset(_STATUS_OPS)
 
 
 #: The requests whose host method raises what the resource raised; the others raise only
@@ -1155,10 +1158,9 @@ class RemoteHost:
         if kind not in _EVENT_PAYLOADS or not isinstance(payload, _EVENT_PAYLOADS[kind]):
             raise ValueError(f"a {kind!r} event with a {type(payload).__name__}")
         if isinstance(payload, ResourceStatus):
-            if payload.state not in _REPORTED_STATES:
-                raise ValueError(f"a status report of state {payload.state.name}")
             if child.written_off:
                 return
+            self._check_status(child, payload.state)
             self._state = payload.state
             waiter = child.progress
             if waiter is not None and payload.state in _PENDING and not waiter.resolved:
@@ -1180,6 +1182,22 @@ class RemoteHost:
             child.written_off = True
             self.deadlocked = True
             _kill(child)
+
+    def _check_status(self, child: _Child, state: ResourceState) -> None:
+        """Raise ValueError unless the child's host could report ``state`` now: during a
+        request that makes it (a resource that says it is Online, or pending, while no Online
+        runs would leave its group so, with no deadline to end it), or FAILED while it is
+        Online or pending (a failure it found on its own: SignalFailure, a worker)."""
+        if state not in _STATUS_OPS:
+            raise ValueError(f"a status report of state {state.name}")
+        if any(w.op in _STATUS_OPS[state] for w in child.waiters.values()):
+            return
+        if state is ResourceState.FAILED and self._state in (ResourceState.ONLINE, *_PENDING):
+            return
+        raise ValueError(
+            f"a status report of state {state.name} while it is {self._state.name} and no "
+            "request that makes it runs"
+        )
 
     def _apply_registry(self, change: RegistryChange) -> None:
         tree = self._tree

@@ -83,6 +83,8 @@ def _hostile_frame(mode: str, argument: str) -> bytes:
         return encode(Event("registry", RegistryChange("set", types.REGISTRY_KEY)))
     if mode == "unknown-event":
         return encode(Event("reboot-the-node"))
+    if mode == "status":  # a valid report, at a time the host would not make it
+        return encode(Event("status", ResourceStatus("res", ResourceState[argument], 0, 0.0)))
     if mode == "status-of-another-state":
         return encode(Event("status", ResourceStatus("res", ResourceState.INITIALIZING, 0, 0.0)))
     if mode == "status-payload-of-wrong-type":
@@ -168,6 +170,8 @@ async def test_nothing_the_child_writes_runs_code_in_the_parent(tmp_path, mode):
     "mode",
     [
         "registry-set-without-name",
+        "status:ONLINE_PENDING",  # no Online runs: nothing would end that pending state
+        "status:OFFLINE",  # it is Online, and no Offline runs
         "unknown-event",
         "status-of-another-state",
         "status-payload-of-wrong-type",
@@ -280,8 +284,9 @@ async def test_decode_builds_nothing_outside_the_protocol():
     assert str(reply.value) == str(error)
 
 
+@pytest.mark.parametrize("mode", ["registry-set-without-name", "status:ONLINE_PENDING"])
 @pytest.mark.virtual_time(autojump_threshold=0.05)
-async def test_an_invalid_message_fails_only_that_resource_in_a_cluster():
+async def test_an_invalid_message_fails_only_that_resource_in_a_cluster(mode):
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
         cluster = env.cluster
         await cluster.create_resource_type(types.Steady)
@@ -294,7 +299,7 @@ async def test_an_invalid_message_fails_only_that_resource_in_a_cluster():
         await good.online("N1")
         await lone.online("N1")
         with pytest.raises(ClusterError):
-            await wild.control(USER_HOSTILE, b"registry-set-without-name")
+            await wild.control(USER_HOSTILE, mode.encode())
         await env.advance(2)
         assert await wild.state() is ResourceState.FAILED
         assert any("protocol error" in e.message for e in env.log)

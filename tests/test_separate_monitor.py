@@ -471,8 +471,20 @@ async def test_virtual_time_does_not_make_deadlines_fire_early():
     assert_gone(pid)
 
 
-def _a_monitor_is_starting(env) -> bool:
-    """Whether some node is starting a monitor process (its instance not open yet)."""
+class SlowOpen(types.Steady):
+    """Steady, whose Open takes half a second (real time, in its monitor process) and cannot
+    be cut short (as an Open waiting for a thread or a device)."""
+
+    type_name = "Separate Slow Open"
+
+    async def open(self) -> None:
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(0.5)
+        await super().open()
+
+
+def _opening(env) -> bool:
+    """Whether some node is opening an instance in a monitor process that runs."""
     return any(
         isinstance(host, RemoteHost)
         and host.state is ResourceState.INITIALIZING
@@ -482,32 +494,66 @@ def _a_monitor_is_starting(env) -> bool:
     )
 
 
-# Needs, in clusapi/_reference/_runtime.py, ReferenceRuntime._online_on: after a failed
-# `await host.open()`, remove the host only if it is still the node's
-# (`if node.hosts.get(res.id) is host: del node.hosts[res.id]`): closing the cluster clears
-# node.hosts meanwhile. Remove this mark with that change.
-@pytest.mark.xfail(
-    strict=True, raises=KeyError, reason="the fix is in clusapi/_reference (issue 13, low)"
-)
+async def _close_during_a_failover(env, type_name: str, starting, before_crash=None) -> None:
+    """Crash the group's node, wait until ``starting(env)`` (its failover has begun to open
+    the resource on N2), then return: the caller's block ends and the cluster closes."""
+    cluster = env.cluster
+    group = await cluster.create_group("lone")
+    await group.set_preferred_owners(["N1", "N2"])
+    await group.create_resource("wild", type_name, separate_monitor=True)
+    await group.online("N1")
+    if before_crash is not None:
+        before_crash()
+    env.crash_node("N1")
+    for _ in range(1000):  # N2 takes the group over after the node timeout
+        if starting(env):
+            return
+        await anyio.sleep(0.05)
+    raise AssertionError("the failover did not start")
+
+
 @pytest.mark.virtual_time(autojump_threshold=0.05)
-async def test_closing_a_cluster_while_a_failover_starts_a_monitor_raises_nothing():
+async def test_closing_a_cluster_while_a_failover_opens_a_separate_monitor_raises_nothing():
+    # Closing ended the monitor process while its Open ran; Open returned as if all was well
+    # and the failover went on to Online a closed host: InvalidStateError out of the cluster.
     async with open_reference_cluster(
         nodes=("N1", "N2"), heartbeat_interval=0.25, node_timeout=1.0
     ) as env:
-        cluster = env.cluster
-        await cluster.create_resource_type(STEADY)
-        group = await cluster.create_group("lone")
-        await group.set_preferred_owners(["N1", "N2"])
-        await group.create_resource("wild", "Separate Steady", separate_monitor=True)
-        await group.online("N1")
-        env.crash_node("N1")
-        # N2 takes the group over after the node timeout; its monitor process takes real
-        # time to start: close the cluster right then.
-        for _ in range(1000):
-            if _a_monitor_is_starting(env):
-                break
-            await anyio.sleep(0.05)
-        assert _a_monitor_is_starting(env)
-    # Closing the cluster ended it: no monitor process is left running.
+        await env.cluster.create_resource_type("tests.test_separate_monitor:SlowOpen")
+        await _close_during_a_failover(env, "Separate Slow Open", _opening)
     for node in env._runtime.nodes:
-        assert not node.hosts
+        assert not node.hosts  # and no monitor process is left running
+
+
+# ReferenceRuntime._online_on removed the host of a failed Open with `del node.hosts[...]`,
+# although closing the cluster may have cleared node.hosts by then: KeyError.
+@pytest.mark.virtual_time(autojump_threshold=0.05)
+async def test_an_open_that_fails_after_the_cluster_closed_raises_nothing(monkeypatch):
+    closed = anyio.Event()
+    real_close = RemoteHost.close
+
+    async def close(self: RemoteHost) -> None:
+        closed.set()
+        await real_close(self)
+
+    async def open_until_closed(self: RemoteHost) -> None:
+        # What RemoteHost.open does when its Open fails while close() ends the process: it
+        # waits, shielded, until the process is gone (_stop), then raises. Here it resumes
+        # only after closing the cluster has dropped the node's hosts (for real, that order
+        # is one of several).
+        with anyio.CancelScope(shield=True):
+            await closed.wait()
+        raise ClusterError(Win32Error.ERROR_RESMON_CREATE_FAILED, "closed while it opened")
+
+    def patch() -> None:
+        monkeypatch.setattr(RemoteHost, "open", open_until_closed)
+        monkeypatch.setattr(RemoteHost, "close", close)
+
+    def has_a_host(env) -> bool:  # the crashed node's were dropped: N2's
+        return any(node.hosts for node in env._runtime.nodes)
+
+    async with open_reference_cluster(
+        nodes=("N1", "N2"), heartbeat_interval=0.25, node_timeout=1.0
+    ) as env:
+        await env.cluster.create_resource_type(STEADY)
+        await _close_during_a_failover(env, "Separate Steady", has_a_host, before_crash=patch)
