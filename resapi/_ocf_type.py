@@ -246,10 +246,13 @@ def _parameter(element: ET.Element) -> _Parameter:
         if text is None or lowered in _TRUE | _FALSE:
             kind, default = bool, None if text is None else lowered in _TRUE
     elif ocf_type == "integer":
-        try:
-            value = None if text is None or not text.strip() else int(text)
-        except ValueError:
-            value = -1 - 2**40  # not a number: keep the parameter a string
+        stripped = (text or "").strip()
+        if not stripped:
+            value = None
+        elif re.fullmatch(r"[+-]?[0-9]{1,12}", stripped):  # decimal only, as Pacemaker reads it
+            value = int(stripped)
+        else:
+            value = -1 - 2**40  # not a decimal number: keep the parameter a string
         if value is None or _INT32[0] <= value <= _INT32[1]:
             kind, default = int, value
     description = _text(element.find("shortdesc")) or _text(element.find("longdesc"))

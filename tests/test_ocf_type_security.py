@@ -187,3 +187,21 @@ def _nobody() -> tuple[int, int]:
 
     entry = pwd.getpwnam("nobody")
     return entry.pw_uid, entry.pw_gid
+
+
+def test_an_integer_default_is_read_as_decimal_only() -> None:
+    def default(text: str) -> tuple[type, object]:
+        meta = parse_meta_data(
+            META_DATA.replace(
+                "PARAMETERS",
+                f'<parameter name="n"><content type="integer" default="{text}"/></parameter>',
+            ).replace("ACTIONS", "")
+        )
+        (parameter,) = meta.parameters
+        return parameter.kind, parameter.default
+
+    assert default("010") == (int, 10)
+    assert default(" -5 ") == (int, -5)
+    # Python's int() takes these; an agent's shell does not: the parameter stays a string.
+    for text in ("0x10", "1_000", "\u0661\u0662", "1e3"):
+        assert default(text) == (str, text)
