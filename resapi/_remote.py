@@ -825,13 +825,20 @@ class RemoteHost:
 
         Raises:
             _Lost: the process died, or was killed (deadline, deadlock) before replying.
-            ClusterError: what the child's host raised.
+            ClusterError: what the child's host raised; ERROR_INVALID_DATA if the request cannot
+                be sent (too large, or holding what the protocol cannot carry).
         """
         if child.gone:
             raise _Lost(f"the monitor process of resource {self._name!r} is gone", deadlock=False)
-        waiter = _Waiter(
-            next(self._ids), op, label, self._deadline() if deadline is None else deadline
-        )
+        request_id = next(self._ids)
+        try:
+            frame = encode(Request(request_id, op, args))
+        except (TypeError, ValueError) as exc:  # e.g. a local registry past MAX_FRAME
+            raise make_error(
+                Win32Error.ERROR_INVALID_DATA,
+                f"{label} of resource {self._name!r} cannot be sent to its monitor process: {exc}",
+            ) from None
+        waiter = _Waiter(request_id, op, label, self._deadline() if deadline is None else deadline)
         child.waiters[waiter.id] = waiter
         if progress:
             child.progress = waiter
@@ -839,7 +846,7 @@ class RemoteHost:
         try:
             # If it is dying, the reader settles the waiter once it is reaped.
             with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-                await self._send(child, Request(waiter.id, op, args))
+                await self._send(child, frame)
             await waiter.done.wait()
         except BaseException:
             if not waiter.done.is_set():
@@ -849,7 +856,8 @@ class RemoteHost:
                     hold.deferred = True
                     waiter.hold = hold
                 with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-                    await self._send(child, Request(next(self._ids), "cancel", (waiter.id,)))
+                    cancel = Request(next(self._ids), "cancel", (waiter.id,))
+                    await self._send(child, encode(cancel))
             raise
         finally:
             if child.progress is waiter:
@@ -862,11 +870,11 @@ class RemoteHost:
             raise waiter.value
         raise _Lost(f"request {op} ended with {waiter.outcome}", deadlock=False)
 
-    async def _send(self, child: _Child, request: Request) -> None:
+    async def _send(self, child: _Child, frame: bytes) -> None:
         stdin = child.process.stdin
         assert stdin is not None
         async with child.send_lock:
-            await stdin.send(encode(request))
+            await stdin.send(frame)
 
     def _arm(self, child: _Child, waiter: _Waiter) -> None:
         _TIMERS.cancel(waiter.timer)

@@ -331,3 +331,14 @@ async def test_a_stalled_channel_does_not_hold_up_closing_the_cluster(monkeypatc
         assert await wild.state() is ResourceState.FAILED
         assert any("did not arrive whole within 1 s" in e.message for e in env.log)
     assert time.monotonic() - started < 10  # the attack, the recycling and the close
+
+
+async def test_what_the_protocol_cannot_carry_is_a_clear_error():
+    recorder = Recorder()
+    async with anyio.create_task_group() as tg:
+        host = make_host(tg, recorder, parameters={"Odd": 1 + 2j})  # no property is complex
+        with pytest.raises(ClusterError) as caught:
+            await host.open()
+        assert caught.value.winerror == Win32Error.ERROR_INVALID_DATA
+        assert "cannot be sent to its monitor process" in str(caught.value)
+        assert host.pid is None  # the process it started for that is gone
