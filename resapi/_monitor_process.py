@@ -25,10 +25,11 @@ class (or of the nearest class it derives from) among the API's own :class:`~clu
 classes and resapi's ``CannotComeOnline*`` (an allow-list), its Win32 code, message and fix;
 the parent builds that class again. The parent then checks each message against the protocol
 (:mod:`resapi._remote`): a reply must answer a request in flight with a value of the kind that
-request returns; an event must be one of the kinds below with its payload. A frame too large,
-not arriving whole within a few seconds of its header, not valid JSON or not a valid message is
-a protocol error: the parent kills that monitor process and treats it as crashed (the
-resource fails, the monitor is recycled); nothing else in the cluster is affected.
+request returns; an event must be one of the kinds below with its payload (a status report
+one the host could make then). A frame too large, not arriving whole within a few seconds of
+its first byte, not valid JSON or not a valid message is a protocol error: the parent kills
+that monitor process and treats it as crashed (the resource fails, the monitor is recycled);
+nothing else in the cluster is affected.
 
 * :class:`Request` ``(id, op, args)``, parent → child. The child runs each request in a task
   of its own, so ``terminate`` and ``fail`` overlap the entry point in flight, as in-process;
@@ -137,9 +138,10 @@ __all__ = (
 )
 
 _HEADER: Final = struct.Struct(">I")
-#: Frames larger than this are a corrupt stream, not a message (the largest real ones carry
-#: a copy of the local registry, or a control code's output).
-MAX_FRAME: Final = 64 * 1024 * 1024
+#: Frames larger than this are a corrupt stream, not a message. The largest real ones carry
+#: a copy of the local registry or a control code's output; the bound also caps what one frame
+#: from the child can make the parent hold while it decodes it.
+MAX_FRAME: Final = 16 * 1024 * 1024
 
 #: Outcomes of a :class:`Reply`.
 Outcome = Literal["ok", "error", "cancelled"]

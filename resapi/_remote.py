@@ -38,10 +38,12 @@ the parent's event loop clock is; a virtual clock does not make it fire early):
 The child runs the resource's code, so nothing it sends is trusted (see the protocol in
 :mod:`resapi._monitor_process`): frames are JSON that can build only the protocol's own
 classes; a reply must answer a request in flight with the kind of value that request returns;
-an event must be one the protocol has, with its payload; reports are taken as this resource's.
-A frame that breaks any of this, is too large, or does not arrive whole within
-:data:`FRAME_WAIT` real seconds of its header is a protocol error: the process is killed and
-treated as crashed (logged, the resource failed, the monitor recycled), and nothing else.
+an event must be one the protocol has, with its payload; a status report must be one the
+host could make then (a state only during a request that makes it, FAILED also while Online
+or pending); reports are taken as this resource's. A frame that breaks any of this, is too
+large, or does not arrive whole within :data:`FRAME_WAIT` real seconds of its first byte is a
+protocol error: the process is killed and treated as crashed (logged, the resource failed,
+the monitor recycled), and nothing else.
 
 Nothing is left running: :meth:`RemoteHost.close` asks the child to close the resource, then
 ends its input and kills it if it has not exited within :data:`EXIT_WAIT` s; if the reader task
