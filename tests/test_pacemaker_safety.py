@@ -384,11 +384,17 @@ async def test_a_unique_parameter_left_unset_is_not_reported_with_the_placeholde
         values = await ip.private_properties()
         # Dummy's "state" is unique="1"; its meta-data default is only a placeholder (the
         # agent names the file after the resource), so it is unset here, not that path.
-        assert "state" not in values
+        assert values["state"] is None
         assert values["fake"] == "dummy"  # an ordinary default is still reported
         # Copying the properties to another resource gives it no shared state file.
         other = await group.create_resource("ip2", DUMMY)
         await other.set_private_properties(**values)
-        assert "state" not in await other.private_properties()
+        assert (await other.private_properties())["state"] is None
         await ip.set_private_properties(state="/run/ip.state")
         assert (await ip.private_properties())["state"] == "/run/ip.state"
+        # None unsets it again; None for an ordinary parameter is refused.
+        update = await ip.set_private_properties(state=None)
+        assert update == clusapi.PropertyUpdate(("state",))
+        assert (await ip.private_properties())["state"] is None
+        with pytest.raises(clusapi.PropertyError, match="'fake'"):
+            await ip.set_private_properties(fake=None)

@@ -367,14 +367,30 @@ async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> di
     prim = view.primitive(op.id)
     agent = await be._agent(prim)
     values = rules.private_values(agent.table, _stored(agent, prim.params))
-    # A unique parameter the resource does not set has no value to show: the agent computes
-    # its own per instance (the Dummy's state file is named after the resource), and the
+    # A unique parameter the resource does not set is unset (None): the agent computes its
+    # own value per instance (the Dummy's state file is named after the resource), and the
     # meta-data's default is only a placeholder; copied to another resource, it would make
-    # both share one state file.
+    # both share one state file. None set back leaves it unset (_set_private).
     for item in agent.table.items():
         if item.unique and item.name not in prim.params:
-            values.pop(item.name, None)
+            values[item.name] = None
     return values
+
+
+def _unset(agent: AgentInfo, prim: PrimitiveView, changes: Mapping[str, object]) -> list[str]:
+    """The unique parameters ``changes`` sets to None (unset: removed from the resource, so
+    the agent computes its own value); other Nones are left to the table, which refuses them."""
+    found = []
+    for key, value in changes.items():
+        if value is not None:
+            continue
+        try:
+            item = agent.table.item(key)
+        except ClusterError:
+            continue  # the table names the unknown property
+        if item.unique and not item.required:
+            found.append(key)
+    return found
 
 
 @handles(ops.SetPrivateProperties)
@@ -384,12 +400,20 @@ async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> Pr
         prim = view.primitive(op.id)
         agent = await be._agent(prim)
         store = _stored(agent, prim.params)
+        unset = _unset(agent, prim, op.changes)
         with rules.about(f"resource {prim.id!r}"):
-            written = agent.table.apply(store, op.changes)
+            written = agent.table.apply(
+                store, {k: v for k, v in op.changes.items() if k not in unset}
+            )
+        removed = tuple(
+            name for name in (agent.table.item(k).name for k in unset) if name in prim.params
+        )
         edit = Edit(view)
         element = edit.element("primitive", prim.id)
         for name in written:
             edit.set_nvpair(element, "instance_attributes", name, _text(store[name]))
+        for name in removed:
+            edit.set_nvpair(element, "instance_attributes", name, None)
         await be._write(edit)
     # Pacemaker applies new parameters at once, reloading or restarting the resource.
-    return PropertyUpdate(written)
+    return PropertyUpdate(written + removed)
