@@ -92,13 +92,17 @@ path, so there only agents under the default OCF root resolve; agents given by a
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import hashlib
 import keyword
 import os
 import re
 import selectors
+import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -388,6 +392,46 @@ def instance_name(name: str) -> str:
     return f"{stem}.{digest}"
 
 
+@functools.cache
+def _process_temp() -> str:
+    """A directory of this process's own (0700, a name nobody can guess) in the machine's
+    temporary directory, removed when the process exits."""
+    path = tempfile.mkdtemp(prefix="resapi-ocf-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _private_directory(path: Path) -> None:
+    """Make ``path`` a directory only this user can write (0700), or check that it is one:
+    not a symbolic link, owned by this user, writable by no one else. Agents keep their state
+    and pid files there; one another user could write would let that user fake or redirect
+    them.
+
+    Raises:
+        ClusterError: ERROR_ACCESS_DENIED, naming the directory, if it is not.
+    """
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    else:
+        os.chmod(path, 0o700)  # whatever the umask
+    info = os.lstat(path)
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.geteuid()
+        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        raise make_error(
+            Win32Error.ERROR_ACCESS_DENIED,
+            f"OCF state directory {path} is not a private directory of this user (uid "
+            f"{os.geteuid()}): it is a {stat.filemode(info.st_mode)} owned by uid "
+            f"{info.st_uid}",
+            fix="remove it (someone else may have made it) or give the node a TEMP directory "
+            "only this user can write",
+        )
+
+
 def _kill_group(pid: int) -> None:
     """Kill the process group of an agent (it leads its own session, ``start_new_session``):
     the agent and every process it started that stayed in the group. Safe after the agent was
@@ -414,15 +458,26 @@ class OcfAgentResource(Resource):
 
     def _node_directories(self) -> dict[str, str]:
         """``HA_RSCTMP``, ``HA_VARRUN`` and ``HA_VARLIB`` in the node's own temporary directory
-        (:attr:`~resapi.Resource.temp_directory`), made if missing."""
-        base = Path(self.temp_directory, "ocf")
+        (:attr:`~resapi.Resource.temp_directory`), made if missing, each private to this user.
+
+        A node without a temporary directory of its own (the :mod:`resapi.testing` harness)
+        falls back to the machine's, which others can write: there they live in a directory
+        this process makes (``mkdtemp``), never at a name another user could take first.
+
+        Raises:
+            ClusterError: ERROR_ACCESS_DENIED if one exists and is not private (see
+                :func:`_private_directory`).
+        """
+        temp = self.temp_directory
+        base = Path(_process_temp() if temp == tempfile.gettempdir() else temp, "ocf")
         paths = {
             "HA_RSCTMP": base / "rsctmp",
             "HA_VARRUN": base / "run",
             "HA_VARLIB": base / "lib",
         }
-        for path in paths.values():
-            path.mkdir(parents=True, exist_ok=True)
+        base.parent.mkdir(parents=True, exist_ok=True)  # the node's TEMP, as it is set up
+        for path in (base, *paths.values()):
+            _private_directory(path)
         return {name: str(path) for name, path in paths.items()}
 
     def _environment(

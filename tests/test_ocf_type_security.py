@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import clusapi
+import resapi.testing
 from clusapi import Win32Error
 from resapi._ocf_type import META_DATA_LIMIT, ocf_resource_type, parse_meta_data
 
@@ -205,3 +206,65 @@ def test_an_integer_default_is_read_as_decimal_only() -> None:
     # Python's int() takes these; an agent's shell does not: the parameter stays a string.
     for text in ("0x10", "1_000", "\u0661\u0662", "1e3"):
         assert default(text) == (str, text)
+
+
+@pytest.fixture
+def planted_rsctmp(monkeypatch):
+    """A world-writable temporary directory of its own (as /tmp) for this test, where nobody
+    has made ``ocf/rsctmp`` a symbolic link to a root-only directory; yields that one."""
+    runuser = _runuser()
+    shared = Path(tempfile.mkdtemp(prefix="shared-tmp-"))
+    secret = Path(tempfile.mkdtemp(prefix="root-only-"))  # 0700, root's
+    try:
+        shared.chmod(0o1777)
+        monkeypatch.setattr(tempfile, "tempdir", str(shared))
+        subprocess.run(
+            [runuser, "-u", "nobody", "--", "sh", "-c",
+             f"mkdir {shared}/ocf && ln -s {secret} {shared}/ocf/rsctmp"],
+            check=True,
+        )  # fmt: skip
+        yield secret
+    finally:
+        shutil.rmtree(shared)
+        shutil.rmtree(secret)
+
+
+def _entries(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+@pytest.mark.asyncio
+async def test_agent_state_never_goes_where_another_user_points_it(planted_rsctmp) -> None:
+    # Without a node TEMP of its own (the harness), the agents' HA_RSCTMP used to be
+    # $TMPDIR/ocf/rsctmp, made with mkdir and followed through symbolic links: nobody could
+    # point it at a root-only directory, where root then created and removed state files.
+    dummy = ocf_resource_type("ocf:heartbeat:Dummy")
+    async with resapi.testing.run_resource(dummy, name="web") as h:
+        assert await h.online() is clusapi.ResourceState.ONLINE
+        assert _entries(planted_rsctmp) == [], "root wrote where nobody pointed it"
+        assert await h.is_alive()
+        assert await h.offline() is clusapi.ResourceState.OFFLINE
+    assert _entries(planted_rsctmp) == []
+
+
+def test_a_state_directory_someone_else_owns_is_refused(tmp_path: Path) -> None:
+    from resapi._ocf_type import _private_directory
+
+    runuser = _runuser()
+    shared = Path(tempfile.mkdtemp(prefix="shared-"))
+    try:
+        shared.chmod(0o1777)
+        subprocess.run(
+            [runuser, "-u", "nobody", "--", "sh", "-c",
+             f"mkdir -m 777 {shared}/taken && ln -s {tmp_path} {shared}/link"],
+            check=True,
+        )  # fmt: skip
+        for name in ("taken", "link"):
+            with pytest.raises(clusapi.ClusterError) as caught:
+                _private_directory(shared / name)
+            assert caught.value.winerror == Win32Error.ERROR_ACCESS_DENIED
+            assert str(shared / name) in str(caught.value)
+        _private_directory(shared / "mine")  # made here: 0700, this user's
+        assert (shared / "mine").stat().st_mode & 0o777 == 0o700
+    finally:
+        shutil.rmtree(shared)
