@@ -33,8 +33,11 @@ file under ``$HA_RSCTMP``).
 directory (:attr:`~resapi.Resource.temp_directory`). Under the reference runtime every
 simulated node has its own, made when the cluster starts and removed when it closes, so two
 simulated nodes never see each other's state or pid files, and two clusters (two tests) with
-the same node names never collide. Elsewhere (the :mod:`resapi.testing` harness) it is the
-machine's temporary directory, as on a real node.
+the same node names never collide. Elsewhere (the :mod:`resapi.testing` harness) they are in
+a directory of the process's own (``mkdtemp``) in the machine's temporary directory, never at a
+name another user could take first. Each is made 0700 and checked (a directory, not a
+symbolic link, this user's, writable by no one else) before every action; an agent does not
+run with one that is not (``ERROR_ACCESS_DENIED``).
 
 Entry points and exit codes::
 
