@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import bz2
 import json
 import os
 import shutil
@@ -273,6 +274,14 @@ def test_a_write_replaces_the_cib_file_keeping_its_mode(cib: Path) -> None:
     assert oct(cib.stat().st_mode & 0o777) == "0o600"
     assert "web" in groups_in(cib)
     assert sorted(p.name for p in cib.parent.iterdir()) == ["cib.xml", "link.xml"]
+
+
+@needs_tools
+def test_a_compressed_cib_file_stays_compressed(cib: Path) -> None:
+    packed = cib.with_name("cib.xml.bz2")
+    packed.write_bytes(bz2.compress(cib.read_bytes()))
+    anyio.run(_create_web, packed)
+    assert "web" in group_ids(bz2.decompress(packed.read_bytes()))
 
 
 # -- finding 9: values the CIB cannot keep ---------------------------------------------------

@@ -14,6 +14,7 @@ On any failure the copy is removed and the original is untouched; the error name
 
 from __future__ import annotations
 
+import bz2
 import contextlib
 import errno
 import fcntl
@@ -81,7 +82,9 @@ def _space_left(directory: str, target: str) -> int | None:
 def _copy(source: str, directory: str, name: str) -> str:
     """A copy of ``source`` in ``directory`` with its mode (and owner, if we may), synced."""
     info = os.stat(source)
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
+    # Pacemaker's tools compress a file whose name ends in .bz2: so must the copy's.
+    suffix = ".tmp.bz2" if name.endswith(".bz2") else ".tmp"
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=suffix)
     try:
         # The copy's mode is set on the open file, not from the umask: a CIB may hold
         # passwords (fence device parameters), and a mode wider than the original's would
@@ -106,8 +109,10 @@ def _copy(source: str, directory: str, name: str) -> str:
 def _commit(temp: str, target: str, directory_fd: int) -> None:
     """Check ``temp`` is a whole CIB, sync it, move it over ``target``, sync the directory."""
     try:
-        root = ET.parse(temp).getroot()
-    except ET.ParseError as exc:
+        with open(temp, "rb") as written:
+            data = written.read()
+        root = ET.fromstring(bz2.decompress(data) if temp.endswith(".bz2") else data)
+    except (ET.ParseError, OSError, EOFError, ValueError) as exc:
         raise make_error(
             W.ERROR_INVALID_DATA,
             f"Pacemaker's tools left an invalid copy of the CIB file {target!r} ({exc}); the "
