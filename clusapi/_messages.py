@@ -37,6 +37,8 @@ WIN32_MESSAGES: Final[Mapping[int, str]] = MappingProxyType(
         50: "The request is not supported.",
         # ERROR_SHARING_PAUSED
         70: "The remote server has been paused or is in the process of being started.",
+        # ERROR_DISK_FULL
+        112: "There is not enough space on the disk.",
         # ERROR_INVALID_PARAMETER
         87: "The parameter is incorrect.",
         # ERROR_INSUFFICIENT_BUFFER

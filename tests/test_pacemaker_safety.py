@@ -253,7 +253,7 @@ def test_a_full_disk_leaves_the_cib_file_whole(cib: Path, tmp_path: Path, room: 
     assert result["intact"], result  # byte for byte the file before the write
     assert result["mode"] == "0o640"
     assert result["left"] == ["cib.xml", "filler"]  # the copy was removed
-    assert result["kind"] is not None, result  # a ClusterError, with its Win32 code
+    assert result["kind"] == Win32Error.ERROR_DISK_FULL, result  # a ClusterError with its code
     assert "ENOSPC" in result["message"]
     assert "No space left on device" in result["message"]
     assert "was not changed" in result["message"]

@@ -97,6 +97,7 @@ ALSO_REQUIRED: tuple[tuple[str, int], ...] = (
     ("ERROR_INVALID_FUNCTION", 1),
     ("ERROR_ACCESS_DENIED", 5),
     ("ERROR_NOT_SUPPORTED", 50),
+    ("ERROR_DISK_FULL", 112),  # a saved CIB on a full disk (clusapi.pacemaker)
     ("ERROR_BAD_ARGUMENTS", 160),
     ("ERROR_SERVICE_NEVER_STARTED", 1077),
     ("ERROR_REVISION_MISMATCH", 1306),

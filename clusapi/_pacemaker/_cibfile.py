@@ -61,7 +61,7 @@ def _os_error(path: str, action: str, exc: OSError) -> ClusterError:
 
 def _disk_full(path: str, why: str) -> ClusterError:
     return make_error(
-        W.ERROR_CLUSTER_INVALID_REQUEST,
+        W.ERROR_DISK_FULL,
         f"cannot write the CIB file {path!r}: {why}; the file was not changed",
         fix=f"free space in {os.path.dirname(path) or '.'}, then try again",
     )
