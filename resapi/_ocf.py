@@ -63,6 +63,7 @@ __all__ = (
     "OCF_NOT_RUNNING",
     "OCF_SUCCESS",
     "AgentError",
+    "UnsafeInstallError",
     "agent_name",
     "install",
     "main",
@@ -108,6 +109,18 @@ class AgentError(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+class UnsafeInstallError(AgentError):
+    """``install`` refused: root would run an agent, or code, that someone else can change.
+
+    An :class:`AgentError` (``OCF_ERR_ARGS``) of its own so that callers tell "the type is
+    wrong" from "the place is unsafe" without reading the message (the Pacemaker backend maps
+    this one to ``ERROR_ACCESS_DENIED``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(OCF_ERR_ARGS, reason)
 
 
 # --------------------------------------------------------------------------- the type
@@ -386,8 +399,7 @@ def _refuse_unsafe_code(interpreter: str, script_file: str, entries: list[str]) 
     for where in dict.fromkeys(checked):
         problem = _path_problem(where, _ROOT)
         if problem is not None:
-            raise AgentError(
-                OCF_ERR_ARGS,
+            raise UnsafeInstallError(
                 f"refusing to install an agent that root would run from {where}: {problem}. "
                 "Make it (and every directory above it) owned by root and not writable by "
                 "group or others, or install from a copy that is",
@@ -397,8 +409,7 @@ def _refuse_unsafe_code(interpreter: str, script_file: str, entries: list[str]) 
 def _refuse_unsafe_directory(directory: Path, *, will_create: bool) -> None:
     problem = _path_problem(str(directory), _ROOT, will_create=will_create)
     if problem is not None:
-        raise AgentError(
-            OCF_ERR_ARGS,
+        raise UnsafeInstallError(
             f"refusing to install an agent into {directory}: Pacemaker runs it as root, and "
             f"{problem}. Use an OCF root that only root can write",
         )

@@ -26,6 +26,7 @@ from ._ocf import (
     OCF_NOT_RUNNING,
     OCF_SUCCESS,
     AgentError,
+    UnsafeInstallError,
     agent_name,
     install,
     main,
@@ -81,6 +82,7 @@ __all__ = (
     "OCF_NOT_RUNNING",
     "OCF_SUCCESS",
     "AgentError",
+    "UnsafeInstallError",
     "agent_name",
     "agent_type",
     "install",
@@ -93,6 +95,7 @@ __all__ = (
 # The public home for pickle, docs and tracebacks (what clusapi._util.fixup_module_metadata
 # does for the packages; not imported here, to keep this module's imports small).
 AgentError.__module__ = "resapi.ocf"  # also under `python -m resapi.ocf`
+UnsafeInstallError.__module__ = "resapi.ocf"
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -681,6 +681,7 @@ def test_install_refuses_an_ocf_root_others_can_write(
         error = None
     _unchanged(secret)
     assert error is not None, "install wrote into an OCF root others can write"
+    assert isinstance(error, _ocf.UnsafeInstallError)
     assert error.code == _ocf.OCF_ERR_ARGS
     assert error.reason.startswith(f"refusing to install an agent into {provider}: ")
     assert "owned by uid 65534" in error.reason or "writable by others" in error.reason

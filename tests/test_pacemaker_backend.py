@@ -9,6 +9,7 @@ CIB file itself to check what the backend wrote.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -791,6 +792,26 @@ async def test_a_resapi_type_must_be_installed_where_pacemaker_looks(cib: Path, 
         assert not list(root.rglob("*")) or all(p.is_dir() for p in root.rglob("*"))
         with pytest.raises(clusapi.InvalidParameterError):
             await cluster.create_resource_type(42)
+
+
+@pytest.mark.asyncio
+async def test_an_ocf_root_others_can_write_is_refused_as_access_denied(cib: Path, tmp_path: Path):
+    # As root, install refuses to write an agent that root would run from a directory others
+    # can change (docs/security.md); the backend says so as ERROR_ACCESS_DENIED, not as a
+    # fault of the type.
+    if os.geteuid() != 0:
+        pytest.skip("install's ownership checks apply when root installs: run as root")
+    from tests._scenario_types import Quiet
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    root = shared / "ocf"
+    async with opened(cib, simulate=False, ocf_root=root) as cluster:
+        with pytest.raises(clusapi.ClusterError, match="refusing to install") as refused:
+            await cluster.create_resource_type(Quiet)
+        assert refused.value.winerror == W.ERROR_ACCESS_DENIED
+        assert not list(root.rglob("*")) or all(p.is_dir() for p in root.rglob("*"))
 
 
 # -- what has no counterpart ---------------------------------------------------------------

@@ -188,9 +188,11 @@ class Agents:
 
         Raises:
             InvalidParameterError: for something that is not a resapi type (or its path).
+            ClusterError: ERROR_ACCESS_DENIED when the agent cannot be written, or when
+                root would run it from a place someone else can change (docs/security.md).
         """
         from resapi._resource import Resource
-        from resapi.ocf import AgentError, install
+        from resapi.ocf import AgentError, UnsafeInstallError, install
 
         if isinstance(implementation, type) and issubclass(implementation, Resource):
             path = f"{implementation.__module__}:{implementation.__qualname__}"
@@ -206,6 +208,13 @@ class Agents:
             )
         try:
             target = install(path, provider=RESAPI_PROVIDER, ocf_root=self.ocf_root)
+        except UnsafeInstallError as exc:
+            # Not the type's fault: root would run code or an agent someone else can change.
+            raise make_error(
+                W.ERROR_ACCESS_DENIED,
+                f"cannot install resource type {path!r} as an OCF agent: {exc.reason}",
+                fix="see docs/security.md for what root's agents and code may live in",
+            ) from None
         except AgentError as exc:
             raise make_error(
                 W.ERROR_INVALID_PARAMETER,
