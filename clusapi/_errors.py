@@ -107,7 +107,8 @@ class ClusterError(OSError):
 
     def __reduce__(self) -> tuple[object, ...]:
         # OSError pickles its args, which here are the composed text; rebuild from the parts
-        # instead, so an error crosses a process boundary (separate monitors) unchanged.
+        # instead, so a user's pickle or copy of an error keeps it unchanged. (Separate
+        # monitors no longer pickle: their channel carries errors as typed JSON.)
         # The third element restores what was set after construction (property_name, notes).
         return (
             _rebuild,
