@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from ._common import ResourceCommonProperties
 from ._enums import GroupState, ResourceState
 from ._errors import PropertyError, make_error
+from ._policy import would_create_cycle
 from ._properties import unstorable
-
-# Pure graph policy (no I/O, no runtime state), kept with the rest of the failover rules.
-from ._reference._policy import would_create_cycle
 from ._registry import split_key_path
 from ._win32 import Win32Error
 

@@ -1,4 +1,4 @@
-"""Tests for ``clusapi._reference._policy``: the failover manager's pure rules.
+"""Tests for ``clusapi._policy``: the failover manager's pure rules.
 
 Plain synchronous tests, no event loop: every rule is a function over plain data. Examples come
 from the research notes (../shared/research/clusapi.md §3, §4, §7; resapi.md §5.5-5.7, §9).
@@ -13,9 +13,9 @@ import attrs
 import pytest
 from hypothesis import given, strategies as st
 
-import clusapi._reference._policy
+import clusapi._policy
 from clusapi._enums import FailbackType, GroupState, ResourceState, RestartAction
-from clusapi._reference._policy import (
+from clusapi._policy import (
     PENDING_STATES,
     FailureHistory,
     RestartDecision,
@@ -48,13 +48,13 @@ NEVER = 0xFFFFFFFF
 
 
 def test_doctests_pass():
-    failures, tried = doctest.testmod(clusapi._reference._policy, raise_on_error=False)
+    failures, tried = doctest.testmod(clusapi._policy, raise_on_error=False)
     assert tried > 0
     assert failures == 0
 
 
 def test_all_is_a_tuple_of_the_public_names():
-    module = clusapi._reference._policy
+    module = clusapi._policy
     assert isinstance(module.__all__, tuple)
     assert len(set(module.__all__)) == len(module.__all__)
     for name in module.__all__:
@@ -739,7 +739,7 @@ def test_would_create_cycle_agrees_with_layering(graph, data):
 
 # ------------------------------------------------------------- where it cannot come online
 
-from clusapi._reference._policy import (  # noqa: E402  (appended section)
+from clusapi._policy import (  # noqa: E402  (appended section)
     CANNOT_COME_ONLINE_STATES,
     NodeExclusions,
     failure_decision,

@@ -35,7 +35,7 @@ import attrs
 
 from clusapi._enums import GroupState, NodeState, ResourceState
 from clusapi._errors import make_error
-from clusapi._reference._policy import derive_group_state
+from clusapi._policy import derive_group_state
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:

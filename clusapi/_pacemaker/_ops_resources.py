@@ -12,7 +12,7 @@ from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceCommonProperties
 from clusapi._enums import PropertyFormat, ResourceState
 from clusapi._errors import ClusterError
-from clusapi._reference._policy import can_be_dependent, dependency_closure
+from clusapi._policy import can_be_dependent, dependency_closure
 from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 
 from . import _mapping as mapping

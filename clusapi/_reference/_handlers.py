@@ -42,7 +42,7 @@ from clusapi._values import (
 from clusapi._win32 import Win32Error
 from resapi._resource import Resource
 
-from . import _policy as policy
+from .. import _policy as policy
 from ._model import GroupRecord, K, Registry, ResourceRecord, TypeRecord
 from ._parameters import ParametersView
 from ._runtime import _handles, check_name, object_key_path

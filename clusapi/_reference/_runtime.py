@@ -13,7 +13,7 @@ An Online that raises ``resapi.CannotComeOnlineOnThisNode`` / ``...OnAnyNode`` (
 ``start`` exiting 5 / 6) is not restarted: the node is left out of the resource's possible
 owners for the failover manager's own placements, or the resource stays Failed everywhere,
 until an administrator brings it or its group online, or moves the group
-(:class:`._policy.NodeExclusions`). Each node has its own directory for temporary files (its
+(:class:`clusapi._policy.NodeExclusions`). Each node has its own directory for temporary files (its
 ``TEMP``), made when the cluster starts and removed when it closes.
 """
 
@@ -59,7 +59,7 @@ from resapi._remote import InstanceHost, RemoteHost
 from resapi._resource import NODE_ENVIRONMENT_KEY
 from resapi._watchdog import PendingWatchdog
 
-from . import _policy as policy
+from .. import _policy as policy
 from ._events import EventBus
 from ._loopwatch import LoopWatch
 from ._model import (

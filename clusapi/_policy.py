@@ -1,4 +1,5 @@
-"""The failover manager's rules: pure policy used by the reference runtime (and later by others).
+"""The failover manager's rules: pure policy that both backends use (the reference runtime's
+Failover Manager, and the Pacemaker backend's group states and dependency checks).
 
 Placement, the restart threshold in a sliding period, the failover threshold per period, retry
 after failure, the nodes a resource cannot come online on, failback windows, derived group
