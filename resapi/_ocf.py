@@ -199,6 +199,33 @@ def _entry_problem(
     )
 
 
+def private_directory_problem(path: str, *, create: bool) -> str | None:
+    """Why ``path`` is not a directory private to this user (owned by it, not a link, written
+    by nobody else); None if it is one, "" if it is missing and not ``create``.
+
+    With ``create``, a missing directory is made 0700 (whatever the umask), and one of ours is
+    set to 0700; one someone else made first fails the check. Both directions of the bridge
+    keep their state in such directories (here, and :mod:`resapi._ocf_type`'s agent dirs).
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        if not create:
+            return ""
+        with contextlib.suppress(FileExistsError):  # someone was first: checked below
+            os.mkdir(path, 0o700)
+        info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{path} is not a directory"
+    if info.st_uid != os.geteuid():
+        return f"{path} is owned by uid {info.st_uid}, not this agent's {os.geteuid()}"
+    if info.st_mode & 0o022:
+        return f"{path} is writable by group or others (mode {info.st_mode & 0o7777:04o})"
+    if create and stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)  # ours, and no link (lstat): not umask-dependent
+    return None
+
+
 def _path_problem(
     path: str, owners: frozenset[int], *, shared_ok: bool = False, will_create: bool = False
 ) -> str | None:
@@ -811,23 +838,7 @@ class _Instance:
 
     def _check_dir(self, *, create: bool) -> str | None:
         """None if the directory is ours, "" if it is missing, else what is wrong."""
-        try:
-            info = os.lstat(self.dir)
-        except FileNotFoundError:
-            if not create:
-                return ""
-            with contextlib.suppress(FileExistsError):  # someone was first: checked below
-                os.mkdir(self.dir, 0o700)
-            info = os.lstat(self.dir)
-        if not stat.S_ISDIR(info.st_mode):
-            return f"{self.dir} is not a directory"
-        if info.st_uid != os.geteuid():
-            return f"{self.dir} is owned by uid {info.st_uid}, not this agent's {os.geteuid()}"
-        if info.st_mode & 0o022:
-            return f"{self.dir} is writable by group or others (mode {info.st_mode & 0o7777:04o})"
-        if create and stat.S_IMODE(info.st_mode) != 0o700:
-            os.chmod(self.dir, 0o700)  # ours, and no link (lstat): not umask-dependent
-        return None
+        return private_directory_problem(str(self.dir), create=create)
 
     def _pid_lines(self) -> list[str]:
         return _read_private(self.pid_file, 4096).decode(errors="replace").split()

@@ -105,7 +105,6 @@ import re
 import selectors
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
@@ -123,6 +122,7 @@ from clusapi._win32 import Win32Error
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+from ._ocf import private_directory_problem
 from ._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
 
 __all__ = ("OcfAgentResource", "instance_name", "ocf_resource_type", "parse_meta_data")
@@ -413,23 +413,11 @@ def _private_directory(path: Path) -> None:
     Raises:
         ClusterError: ERROR_ACCESS_DENIED, naming the directory, if it is not.
     """
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    else:
-        os.chmod(path, 0o700)  # whatever the umask
-    info = os.lstat(path)
-    if (
-        not stat.S_ISDIR(info.st_mode)
-        or info.st_uid != os.geteuid()
-        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    ):
+    problem = private_directory_problem(str(path), create=True)
+    if problem:
         raise make_error(
             Win32Error.ERROR_ACCESS_DENIED,
-            f"OCF state directory {path} is not a private directory of this user (uid "
-            f"{os.geteuid()}): it is a {stat.filemode(info.st_mode)} owned by uid "
-            f"{info.st_uid}",
+            f"OCF state directory {path} is not a private directory of this user: {problem}",
             fix="remove it (someone else may have made it) or give the node a TEMP directory "
             "only this user can write",
         )
