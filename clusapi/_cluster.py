@@ -253,7 +253,7 @@ async def open_cluster(name: str | None = None, *, backend: Backend | None = Non
     if backend is not None:
         return Cluster._create(backend=backend)
     # Imported here: clusapi's import stays free of the backend until a real cluster is used.
-    from ._pacemaker._backend import PacemakerBackend
+    from ._backends.pacemaker._backend import PacemakerBackend
 
     local = PacemakerBackend()
     try:

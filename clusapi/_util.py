@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import abc
-import asyncio
 import types
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
-import anyio
-
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Iterable, Mapping
 
-__all__ = ("NoPublicConstructor", "current_clock", "fixup_module_metadata")
+__all__ = ("NoPublicConstructor", "fixup_module_metadata")
 
 _T = TypeVar("_T")
 
@@ -70,16 +67,3 @@ class NoPublicConstructor(abc.ABCMeta):
 
     def _create(cls: type[_T], *args: object, **kwargs: object) -> _T:
         return super().__call__(*args, **kwargs)  # type: ignore[misc, no-any-return]
-
-
-def current_clock() -> Callable[[], float]:
-    """The running event loop's clock, as a cheap callable.
-
-    ``anyio.current_time()`` looks the backend up on every call; the runtime reads the clock
-    on every state change, so it takes the loop's own ``time`` once (on asyncio, including a
-    :class:`~clusapi.testing.VirtualClock` loop) and falls back to anyio elsewhere (trio).
-    """
-    try:
-        return asyncio.get_running_loop().time
-    except RuntimeError:  # not on asyncio (trio): let anyio find the clock each time
-        return anyio.current_time

@@ -11,7 +11,7 @@ it. The mapping of MSCS concepts to Pacemaker, and what has no counterpart, is i
 
 from __future__ import annotations
 
-from ._pacemaker._backend import (
+from ._backends.pacemaker._backend import (
     GroupPlacement as GroupPlacement,
     PacemakerBackend as PacemakerBackend,
 )

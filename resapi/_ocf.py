@@ -380,7 +380,7 @@ def install(
     script = (
         "#!/bin/sh\n"
         # One line whatever the names hold (a newline would end the comment); the Pacemaker
-        # backend reads the path back from this line (clusapi/_pacemaker/_agents.py).
+        # backend reads the path back from this line (clusapi/_backends/pacemaker/_agents.py).
         f"# OCF resource agent for the resapi resource type {cls.type_name!r} "
         f"({path if path.isprintable() else repr(path)}).\n"
         "# Written by `python -m resapi.ocf install`; run it again to update.\n"

@@ -72,10 +72,10 @@ import attrs
 from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
+from clusapi._core._clock import current_clock
 from clusapi._enums import LogLevel, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._registry import RegistryTree
-from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 
 from ._monitor_process import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clusapi._timers import TimerQueue
+from clusapi._core._timers import TimerQueue
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -22,7 +22,7 @@ import pytest
 
 import clusapi
 from clusapi import ClusterChange, GroupState, NodeState, ResourceState, Win32Error
-from clusapi._pacemaker._cib import parse_score
+from clusapi._backends.pacemaker._cib import parse_score
 from clusapi.pacemaker import GroupPlacement, PacemakerBackend
 
 if TYPE_CHECKING:
@@ -924,7 +924,7 @@ async def test_a_port_filters_and_ends_with_the_backend(cib: Path) -> None:
 
 
 def _primitive(**changes: object) -> object:
-    from clusapi._pacemaker._cib import PrimitiveView
+    from clusapi._backends.pacemaker._cib import PrimitiveView
 
     base = PrimitiveView(
         id="r", group="g", standard="ocf", provider="heartbeat", agent_type="Dummy",
@@ -959,13 +959,13 @@ def _primitive(**changes: object) -> object:
     ],
 )
 def test_the_state_mapping(changes: dict[str, object], may_run: bool, expected: ResourceState):
-    from clusapi._pacemaker._cib import _resource_state
+    from clusapi._backends.pacemaker._cib import _resource_state
 
     assert _resource_state(_primitive(**changes), may_run) is expected  # type: ignore[arg-type]
 
 
 def test_a_tools_failure_carries_its_own_message() -> None:
-    from clusapi._pacemaker._runner import tool_error
+    from clusapi._backends.pacemaker._runner import tool_error
 
     xml_out = (
         b'<pacemaker-result api-version="2.25" request="crm_resource --move">\n'
@@ -1332,7 +1332,7 @@ async def test_an_action_under_way_is_a_pending_state(
 def test_the_state_mapping_of_the_other_roles(
     changes: dict[str, object], expected: ResourceState
 ) -> None:
-    from clusapi._pacemaker._cib import _resource_state
+    from clusapi._backends.pacemaker._cib import _resource_state
 
     assert _resource_state(_primitive(**changes), True) is expected  # type: ignore[arg-type]
 

@@ -28,8 +28,8 @@ import pytest
 
 import clusapi
 from clusapi import GroupState, Win32Error
-from clusapi._pacemaker._cib import build_view
-from clusapi._pacemaker._runner import Runner, ToolResult
+from clusapi._backends.pacemaker._cib import build_view
+from clusapi._backends.pacemaker._runner import Runner, ToolResult
 from clusapi.pacemaker import PacemakerBackend
 
 if TYPE_CHECKING:

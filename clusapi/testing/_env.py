@@ -9,22 +9,22 @@ from typing import TYPE_CHECKING, final
 import anyio
 import attrs
 
-from clusapi._cluster import Cluster, open_cluster
-from clusapi._enums import LogLevel
-from clusapi._errors import make_error
-from clusapi._reference import (  # noqa: F401  (importing them registers the operation handlers)
+from clusapi._backends.reference import (  # noqa: F401  (importing them registers the operation handlers)
     _control,
     _handlers,
     _regops,
 )
-from clusapi._reference._runtime import ReferenceRuntime
+from clusapi._backends.reference._runtime import ReferenceRuntime
+from clusapi._cluster import Cluster, open_cluster
+from clusapi._enums import LogLevel
+from clusapi._errors import make_error
 from clusapi._win32 import Win32Error
 from resapi._local import LocalRegistry
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
-    from clusapi._reference._model import ClusterLogEntry
+    from clusapi._backends.reference._model import ClusterLogEntry
     from clusapi._registry import RegistryTree
 
 __all__ = ("ReferenceEnvironment", "open_reference_cluster")

@@ -120,11 +120,11 @@ if TYPE_CHECKING:
 
     from anyio.abc import TaskGroup
 
+    from clusapi._backends.reference._model import ClusterLogEntry
     from clusapi._cluster import Cluster
     from clusapi._group import Group
     from clusapi._key import ClusterKey
     from clusapi._notify import NotifyPort
-    from clusapi._reference._model import ClusterLogEntry
     from clusapi._resource import Resource
     from clusapi._values import Notification
 

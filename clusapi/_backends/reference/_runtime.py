@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
 
+from clusapi import _policy as policy
 from clusapi._common import (
     INHERIT,
     GroupCommonProperties,
     ResourceCommonProperties,
     ResourceTypeCommonProperties,
 )
+from clusapi._core._clock import current_clock
 from clusapi._enums import (
     ClusterChange,
     FailbackType,
@@ -52,14 +54,12 @@ from clusapi._errors import (
 )
 from clusapi._registry import RegistryTree, RegValue
 from clusapi._rules import require_name
-from clusapi._util import current_clock
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
 from resapi._remote import InstanceHost, RemoteHost
 from resapi._resource import NODE_ENVIRONMENT_KEY
 from resapi._watchdog import PendingWatchdog
 
-from .. import _policy as policy
 from ._events import EventBus
 from ._loopwatch import LoopWatch
 from ._model import (

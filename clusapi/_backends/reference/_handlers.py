@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from clusapi import _operations as ops, _rules as rules
+from clusapi import _operations as ops, _policy as policy, _rules as rules
 from clusapi._common import (
     GroupCommonProperties,
     ResourceCommonProperties,
@@ -42,7 +42,6 @@ from clusapi._values import (
 from clusapi._win32 import Win32Error
 from resapi._resource import Resource
 
-from .. import _policy as policy
 from ._model import GroupRecord, K, Registry, ResourceRecord, TypeRecord
 from ._parameters import ParametersView
 from ._runtime import _handles, check_name, object_key_path

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from clusapi._core._timers import TimerQueue
 from clusapi._enums import ResourceState
-from clusapi._timers import TimerQueue
 
 if TYPE_CHECKING:
     from collections.abc import Callable
