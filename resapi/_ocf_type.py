@@ -721,7 +721,7 @@ def _run_bounded(argv: list[str], env: dict[str, str]) -> tuple[int, bytes, byte
     return code, bytes(out), bytes(err)
 
 
-def _properties_class(meta: MetaData, qualname: str) -> type[PropertyTable]:
+def meta_data_properties(meta: MetaData, qualname: str) -> type[PropertyTable]:
     annotations: dict[str, Any] = {}
     namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": f"{qualname}.Properties"}
     taken: set[str] = set()
@@ -801,7 +801,7 @@ def ocf_resource_type(
         "__slots__": (),
         "__doc__": f"The OCF agent {path} as a resource type.",
         "type_name": name,
-        "Properties": _properties_class(meta, qualname),
+        "Properties": meta_data_properties(meta, qualname),
         "agent_path": str(path),
         "agent_provider": provider,
         "agent_type": agent_type,

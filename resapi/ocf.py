@@ -36,6 +36,9 @@ from ._ocf import (
 )
 
 if typing.TYPE_CHECKING:  # (typing.X keeps this module's public names exactly __all__)
+    from clusapi._properties import PropertyTable
+
+    from ._ocf_type import MetaData as MetaData
     from ._resource import Resource
 
 
@@ -73,6 +76,40 @@ def agent_type(
     return ocf_resource_type(spec, ocf_root=ocf_root, type_name=type_name)
 
 
+def parse_meta_data(text: str | bytes) -> MetaData:
+    """Read an OCF agent's ``meta-data`` XML: its parameters, action timeouts and monitors.
+
+    What :func:`agent_type` builds a resource type from, public so that a backend (the
+    Pacemaker backend reads the meta-data ``crm_resource --show-metadata`` prints) reads it the
+    same way.
+
+    Raises:
+        ValueError: the text is not OCF meta-data, or is larger or deeper than the limits in
+            :mod:`resapi._ocf_type`.
+    """
+    from ._ocf_type import parse_meta_data as parse
+
+    return parse(text)
+
+
+def meta_data_properties(meta: MetaData, qualname: str) -> type[PropertyTable]:
+    """The private-property table of an agent with meta-data ``meta``: one property per OCF
+    parameter (required ones required, ``unique`` ones unique), named ``QUALNAME.Properties``.
+    """
+    from ._ocf_type import meta_data_properties as build
+
+    return build(meta, qualname)
+
+
+def agent_spec(cls: object) -> str | None:
+    """``"ocf:PROVIDER:TYPE"`` when ``cls`` is a type made by :func:`agent_type`, else None."""
+    from ._ocf_type import OcfAgentResource
+
+    if isinstance(cls, type) and issubclass(cls, OcfAgentResource):
+        return f"ocf:{cls.agent_provider}:{cls.agent_type}"
+    return None
+
+
 __all__ = (
     "OCF_ERR_ARGS",
     "OCF_ERR_CONFIGURED",
@@ -84,11 +121,14 @@ __all__ = (
     "AgentError",
     "UnsafeInstallError",
     "agent_name",
+    "agent_spec",
     "agent_type",
     "install",
     "main",
     "meta_data",
+    "meta_data_properties",
     "parameters_from_env",
+    "parse_meta_data",
     "run_action",
 )
 

@@ -3,7 +3,7 @@
 A type is named ``ocf:PROVIDER:TYPE``. The list comes from ``crm_resource
 --list-ocf-providers`` and ``--list-agents ocf:PROVIDER``; a type's property table and
 defaults from its meta-data (``crm_resource --show-metadata``), parsed by resapi's OCF bridge
-(:func:`resapi._ocf_type.parse_meta_data`), so both directions of the bridge read meta-data
+(:func:`resapi.ocf.parse_meta_data`), so both directions of the bridge read meta-data
 the same way. A resapi resource type becomes an agent of provider ``resapi`` when it is
 registered (``create_resource_type(EchoServer)`` writes ``OCF_ROOT/resource.d/resapi/
 echo-server`` with :func:`resapi.ocf.install`), and can then be named either
@@ -23,9 +23,12 @@ import attrs
 from clusapi._errors import ClusterError, make_error
 from clusapi._properties import PropertyTable
 from clusapi._win32 import Win32Error
-from resapi._ocf_type import MetaData, _properties_class, parse_meta_data
+from resapi.ocf import meta_data_properties, parse_meta_data
 
 if TYPE_CHECKING:
+    # attrs keeps annotations as strings (future annotations), so this stays type-only.
+    from resapi.ocf import MetaData  # noqa: TC004
+
     from ._runner import Runner
 
 __all__ = ("AgentInfo", "Agents")
@@ -176,7 +179,7 @@ class Agents:
             display_name=_text(root.find("shortdesc")) or agent,
             description=_text(root.find("longdesc")) or _text(root.find("shortdesc")),
             meta=meta,
-            table=_properties_class(meta, qualname),
+            table=meta_data_properties(meta, qualname),
         )
         self._info[agent] = info
         return info

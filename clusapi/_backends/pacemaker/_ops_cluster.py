@@ -292,12 +292,11 @@ async def _create_type(be: PacemakerBackend, op: ops.CreateResourceType) -> Reso
     if isinstance(implementation, str) and split_agent(implementation) is not None:
         agent_name = await be._agents.resolve(implementation)
     else:
-        from resapi._ocf_type import OcfAgentResource
+        from resapi.ocf import agent_spec
 
-        if isinstance(implementation, type) and issubclass(implementation, OcfAgentResource):
-            agent_name = await be._agents.resolve(
-                f"ocf:{implementation.agent_provider}:{implementation.agent_type}"
-            )
+        spec = agent_spec(implementation)
+        if spec is not None:
+            agent_name = await be._agents.resolve(spec)
         else:
             agent_name = await be._agents.install_visible(implementation)
             be._hub.emit(ClusterChange.RESOURCE_TYPE_ADDED, agent_name)
