@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol
 import anyio
 
 from clusapi._core._clock import current_clock
+from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import FailureType, LogLevel, ResourceExitState, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._properties import PropertyTable
-from clusapi._registry import RegistryTree
 from clusapi._win32 import Win32Error
 
 from ._local import LocalRegistry

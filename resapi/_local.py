@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from clusapi._registry import RegistryTree, RegValue
+from clusapi._registry import RegValue
 
 if TYPE_CHECKING:
+    from clusapi._core._registry_tree import RegistryTree
     from clusapi._enums import RegValueType
 
 __all__ = ("LocalRegistry",)

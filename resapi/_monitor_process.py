@@ -99,9 +99,10 @@ import anyio.lowlevel
 import attrs
 
 from clusapi import _errors
+from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import ClusterChange, FailureType, LogLevel, RegValueType, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, PropertyError, make_error
-from clusapi._registry import RegistryTree, RegValue, SubtreeSnapshot
+from clusapi._registry import RegValue, SubtreeSnapshot
 from clusapi._win32 import Win32Error
 
 from ._host import ResourceHost

@@ -73,9 +73,9 @@ from anyio.abc import Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from clusapi._core._clock import current_clock
+from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import LogLevel, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
-from clusapi._registry import RegistryTree
 from clusapi._win32 import Win32Error
 
 from ._monitor_process import (

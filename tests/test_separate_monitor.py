@@ -15,7 +15,8 @@ import anyio
 import pytest
 
 from clusapi import ClusterError, InvalidStateError, ResourceState, Win32Error
-from clusapi._registry import RegistryTree, RegValue
+from clusapi._core._registry_tree import RegistryTree
+from clusapi._registry import RegValue
 from clusapi.testing import open_reference_cluster
 from resapi import NOT_HANDLED, FailureReport, LogEntry, LogLevel, ResourceStatus
 from resapi._remote import RemoteHost

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
     from clusapi._backends.reference._model import ClusterLogEntry
-    from clusapi._registry import RegistryTree
+    from clusapi._core._registry_tree import RegistryTree
 
 __all__ = ("ReferenceEnvironment", "open_reference_cluster")
 

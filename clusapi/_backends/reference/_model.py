@@ -13,8 +13,8 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
+from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
-from clusapi._registry import RegistryTree
 from resapi._remote import InstanceHost
 from resapi._resource import Resource
 from resapi._watchdog import PendingWatchdog

@@ -17,8 +17,8 @@ from clusapi._errors import ClusterError
 from clusapi._registry import RegValue
 
 if TYPE_CHECKING:
+    from clusapi._core._registry_tree import RegistryTree
     from clusapi._properties import PropertyTable
-    from clusapi._registry import RegistryTree
 
 __all__ = ("ParametersView",)
 

@@ -18,12 +18,14 @@ import anyio
 from clusapi import _rules as rules
 from clusapi._enums import ClusterChange, ResourceState
 from clusapi._errors import make_error
-from clusapi._registry import RegistryTree, SubtreeSnapshot, matches_registration
+from clusapi._registry import SubtreeSnapshot, matches_registration
 from clusapi._values import Notification
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+    from clusapi._core._registry_tree import RegistryTree
 
     from ._model import NodeRecord, Registry, ResourceRecord
 

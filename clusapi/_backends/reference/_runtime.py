@@ -38,6 +38,7 @@ from clusapi._common import (
     ResourceTypeCommonProperties,
 )
 from clusapi._core._clock import current_clock
+from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import (
     ClusterChange,
     FailbackType,
@@ -52,7 +53,7 @@ from clusapi._errors import (
     InvalidParameterError,
     make_error,
 )
-from clusapi._registry import RegistryTree, RegValue
+from clusapi._registry import RegValue
 from clusapi._rules import require_name
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
