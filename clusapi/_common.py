@@ -1,4 +1,5 @@
-"""The common properties of groups, resources and resource types, with the MSCS defaults.
+"""The common properties of the cluster, nodes, groups, resources and resource types, with the
+MSCS defaults.
 
 Each is a property table (the same machinery as a resource type's private properties), so the
 defaults, ranges and error messages are declared once. Names are the MSCS property names in
@@ -15,7 +16,9 @@ from ._properties import PropertyTable, prop, property_error
 
 __all__ = (
     "INHERIT",
+    "ClusterCommonProperties",
     "GroupCommonProperties",
+    "NodeCommonProperties",
     "ResourceCommonProperties",
     "ResourceTypeCommonProperties",
 )
@@ -83,3 +86,15 @@ class ResourceTypeCommonProperties(PropertyTable):
     is_alive_poll_interval: int = prop(default=60000, minimum=1, description="ms")
     pending_timeout: int = prop(default=180_000, minimum=10, description="ms")
     deadlock_timeout: int = prop(default=300_000, minimum=30_000, description="ms")
+
+
+class NodeCommonProperties(PropertyTable):
+    """The read-write common properties of a node (research clusapi.md §4.4)."""
+
+    description: str = prop(default="")
+
+
+class ClusterCommonProperties(PropertyTable):
+    """The read-write common properties of the cluster (research clusapi.md §4.4)."""
+
+    description: str = prop(default="")

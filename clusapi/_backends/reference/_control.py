@@ -84,7 +84,9 @@ import attrs
 
 from clusapi import _operations as ops, _rules as rules
 from clusapi._common import (
+    ClusterCommonProperties,
     GroupCommonProperties,
+    NodeCommonProperties,
     ResourceCommonProperties,
     ResourceTypeCommonProperties,
 )
@@ -105,7 +107,7 @@ from clusapi._enums import (
 )
 from clusapi._errors import ClusterError, make_error
 from clusapi._operations import ObjectKind
-from clusapi._properties import PropertyTable, prop, property_error
+from clusapi._properties import PropertyTable, property_error
 from clusapi._proplist import PropertyList, PropertyValueEntry, ValueList, encode_multi_sz
 from clusapi._values import ControlResult
 from clusapi._win32 import Win32Error
@@ -124,22 +126,10 @@ if TYPE_CHECKING:
     from ._model import NodeRecord
     from ._runtime import ReferenceRuntime
 
-__all__ = ("ClusterCommonProperties", "NodeCommonProperties")
+__all__: tuple[str, ...] = ()
 
 W = Win32Error
 _F = ControlFunction
-
-
-class NodeCommonProperties(PropertyTable):
-    """The read-write common properties of a node here (research clusapi.md §4.4)."""
-
-    description: str = prop(default="")
-
-
-class ClusterCommonProperties(PropertyTable):
-    """The read-write common properties of the cluster here (research clusapi.md §4.4)."""
-
-    description: str = prop(default="")
 
 
 class NoPrivateProperties(PropertyTable):
