@@ -15,7 +15,7 @@ of its own, Corosync token 500 ms with ``token_coefficient`` 0, with the lab's f
    directories, seeded CIB, daemons) to a DC with quorum and all nodes online, as ``crm_mon``
    polled every 0.2 s sees it. Goal <= 6 s. The last cluster started is used for the rest.
 2. **Failover**, ``--runs`` times without fencing, then as many with, on the demo's group
-   (``python -m clusapi demo --engine pacemaker``): IPaddr2 ``10.77.0.100/24`` + the demo's echo
+   (``python -m examples.demo --engine pacemaker``): IPaddr2 ``10.77.0.100/24`` + the demo's echo
    service, preferred owners node1, node2, node3, failback allowed; the Cluster API runs the
    tools in node3. Timed from ``lab.kill9(node1)`` (SIGKILL of the owner's Corosync, Pacemaker
    and agents) to (a) the first ``node.state()`` that returns DOWN, (b) the first
@@ -61,13 +61,6 @@ import anyio
 
 import clusapi
 from clusapi import GroupState, NodeState
-from clusapi._demo_pacemaker import (
-    ADDRESS,
-    DEFAULT_PORT,
-    HubClient,
-    create_web_group,
-    drop_address,
-)
 from clusapi.pacemaker import PacemakerBackend
 from clusapi.testing import PacemakerLab
 from clusapi.testing._partition import (
@@ -76,6 +69,13 @@ from clusapi.testing._partition import (
     measure,
     report,
     set_fencing,
+)
+from examples.demo._pacemaker import (
+    ADDRESS,
+    DEFAULT_PORT,
+    HubClient,
+    create_web_group,
+    drop_address,
 )
 
 if TYPE_CHECKING:

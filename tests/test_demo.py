@@ -1,4 +1,5 @@
-"""``python -m clusapi demo``: the whole failover story, run as a user runs it, piped."""
+"""``python -m examples.demo``: the whole failover story, run as a user runs it, piped; and
+``python -m clusapi demo``, which only says where the demo is now."""
 
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_clusapi(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_module(module: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     return subprocess.run(
-        [sys.executable, "-m", "clusapi", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -36,7 +37,7 @@ def summary(out: str) -> dict[str, float]:
 
 @pytest.mark.slow
 def test_demo_runs_piped_without_control_codes_and_reports_plausible_timings():
-    result = run_clusapi("demo")
+    result = run_module("examples.demo")
     out = result.stdout.decode("ascii")  # plain ASCII: works in any terminal encoding
     assert result.returncode == 0, out + result.stderr.decode()
     assert result.stderr == b""
@@ -79,18 +80,45 @@ def test_demo_runs_piped_without_control_codes_and_reports_plausible_timings():
 
 
 def test_help_lists_the_commands():
-    result = run_clusapi("--help", timeout=30)
+    result = run_module("clusapi", "--help", timeout=30)
     assert result.returncode == 0
     assert b"demo" in result.stdout
     assert b"usage: python -m clusapi" in result.stdout
 
 
-@pytest.mark.parametrize("args", [(), ("no-such-command",), ("demo", "--port", "70000")])
+def test_the_demo_help_lists_the_options():
+    result = run_module("examples.demo", "--help", timeout=30)
+    assert result.returncode == 0
+    assert b"usage: python -m examples.demo" in result.stdout
+    for option in (b"--engine", b"--port", b"--plain"):
+        assert option in result.stdout
+
+
+@pytest.mark.parametrize("args", [(), ("no-such-command",)])
 def test_a_bad_command_prints_the_usage_and_exits_2(args: tuple[str, ...]):
-    result = run_clusapi(*args, timeout=30)
+    result = run_module("clusapi", *args, timeout=30)
     assert result.returncode == 2
     assert b"usage: python -m clusapi" in result.stderr
     assert result.stdout == b""
+
+
+def test_a_bad_demo_option_prints_the_usage_and_exits_2():
+    result = run_module("examples.demo", "--port", "70000", timeout=30)
+    assert result.returncode == 2
+    assert b"usage: python -m examples.demo" in result.stderr
+    assert result.stdout == b""
+
+
+@pytest.mark.parametrize("args", [(), ("--engine", "pacemaker", "--port", "7100"), ("--help",)])
+def test_clusapi_demo_says_where_the_demo_is_and_exits_2(args: tuple[str, ...]):
+    # The library does not ship the demo (an application of the source tree); the old
+    # command names the new one instead of running anything.
+    result = run_module("clusapi", "demo", *args, timeout=30)
+    assert result.returncode == 2
+    assert result.stdout == b""
+    err = result.stderr.decode()
+    assert "python -m examples.demo" in err
+    assert "repository root" in err
 
 
 def test_a_taken_port_fails_with_the_reason_and_exit_status_1():
@@ -98,7 +126,7 @@ def test_a_taken_port_fails_with_the_reason_and_exit_status_1():
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        result = run_clusapi("demo", "--port", str(port), timeout=60)
+        result = run_module("examples.demo", "--port", str(port), timeout=60)
     assert result.returncode == 1
     err = result.stderr.decode()
     assert "demo FAILED:" in err

@@ -1,4 +1,4 @@
-"""``python -m clusapi demo --engine pacemaker``: the demo on a real 3-node Pacemaker cluster.
+"""``python -m examples.demo --engine pacemaker``: the demo on a real 3-node Pacemaker cluster.
 
 The end-to-end test runs the command as a user runs it, piped, and checks the story, the
 summary, and that the lab is gone afterwards, by its own look at the machine (the namespaces
@@ -87,7 +87,7 @@ def test_pacemaker_demo_fails_over_and_back_and_leaves_nothing_behind() -> None:
     with (
         tempfile.TemporaryFile() as errors,
         subprocess.Popen(
-            [sys.executable, "-m", "clusapi", "demo", "--engine", "pacemaker"],
+            [sys.executable, "-m", "examples.demo", "--engine", "pacemaker"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -162,7 +162,7 @@ def test_pacemaker_demo_fails_over_and_back_and_leaves_nothing_behind() -> None:
 def test_without_what_it_needs_it_says_what_to_install_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from clusapi.__main__ import main
+    from examples.demo.__main__ import main
 
     reason = "the Pacemaker lab must run as root (run as root: ...)"
     monkeypatch.setattr(PacemakerLab, "unavailable", classmethod(lambda cls: reason))
@@ -171,7 +171,7 @@ def test_without_what_it_needs_it_says_what_to_install_and_exits_1(
         raise AssertionError("the lab must not be started")
 
     monkeypatch.setattr(PacemakerLab, "start", start)
-    assert main(["demo", "--engine", "pacemaker"]) == 1
+    assert main(["--engine", "pacemaker"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "--engine pacemaker cannot run here: " + reason in captured.err
@@ -180,7 +180,7 @@ def test_without_what_it_needs_it_says_what_to_install_and_exits_1(
 
 
 def test_run_demo_reports_the_same_through_its_streams(monkeypatch: pytest.MonkeyPatch) -> None:
-    from clusapi._demo import run_demo
+    from examples.demo import run_demo
 
     monkeypatch.setattr(
         PacemakerLab,
@@ -195,7 +195,7 @@ def test_run_demo_reports_the_same_through_its_streams(monkeypatch: pytest.Monke
 
 def test_an_unknown_engine_is_a_usage_error() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "clusapi", "demo", "--engine", "windows"],
+        [sys.executable, "-m", "examples.demo", "--engine", "windows"],
         cwd=ROOT,
         env=demo_env(),
         capture_output=True,

@@ -1,4 +1,4 @@
-"""``python -m clusapi demo``: a failover and a failback, live, with the timings measured.
+"""``python -m examples.demo``: a failover and a failback, live, with the timings measured.
 
 The demo brings group ``web`` (an address and an echo service behind it) online, starts a
 client of the address, crashes the owner node, restarts it, and ends with the timings of the
@@ -6,9 +6,9 @@ run: detection, failover, the client's outage, failback. Every state change come
 notify port; the status blocks from the ordinary Cluster API calls. It runs on one of two
 *engines*, which differ only in what runs the cluster:
 
-- ``reference`` (:mod:`clusapi._demo_reference`, the default): a 3-node reference cluster in
+- ``reference`` (:mod:`examples.demo._reference`, the default): a 3-node reference cluster in
   this process, on real time;
-- ``pacemaker`` (:mod:`clusapi._demo_pacemaker`): a real 3-node Pacemaker + Corosync cluster
+- ``pacemaker`` (:mod:`examples.demo._pacemaker`): a real 3-node Pacemaker + Corosync cluster
   that the demo starts on this machine in network namespaces and tears down at the end.
 
 This module is the engine-neutral part: the screen, the observer of the notify port, the status
@@ -34,18 +34,13 @@ import anyio
 import attrs
 from anyio.abc import TaskGroup
 
-from ._cluster import Cluster
-from ._enums import ClusterChange, GroupState, NodeState
-from ._errors import ClusterError
+from clusapi import Cluster, ClusterChange, ClusterError, GroupState, NodeState
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
+    from clusapi import Group, Notification, NotifyPort
     from examples.virtual_address import ClientEvent, Reply
-
-    from ._group import Group
-    from ._notify import NotifyPort
-    from ._values import Notification
 
 __all__ = ("DemoError", "run_demo")
 
@@ -576,7 +571,7 @@ def _reason(exc: BaseException) -> tuple[str, bool]:
 
 
 class DemoEngine(Protocol):
-    """What runs the cluster of one demo run (see :mod:`clusapi._demo_reference`)."""
+    """What runs the cluster of one demo run (see :mod:`examples.demo._reference`)."""
 
     #: The demo's first line.
     title: str
@@ -659,10 +654,10 @@ def run_demo(
     live = not plain and out.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
     screen = Screen(out, live=live)
     if engine == "pacemaker":
-        from ._demo_pacemaker import run_pacemaker_demo
+        from ._pacemaker import run_pacemaker_demo
 
         return run_pacemaker_demo(port, screen, err, _main)
-    from ._demo_reference import ReferenceEngine
+    from ._reference import ReferenceEngine
 
     try:
         return anyio.run(_main, ReferenceEngine(port), screen, err, backend="asyncio")

@@ -1,8 +1,8 @@
-"""``python -m clusapi._demo_client HOST PORT ORIGIN``: the Pacemaker demo's client process.
+"""``python -m examples.demo._client HOST PORT ORIGIN``: the Pacemaker demo's client process.
 
 The Pacemaker demo's cluster address lives on the lab's own network, which only the lab's hub
 namespace reaches, so its client runs there, in a process of its own (``ip netns exec <hub>
-python -m clusapi._demo_client ...``). It is the example's :class:`~examples.virtual_address.
+python -m examples.demo._client ...``). It is the example's :class:`~examples.virtual_address.
 EchoClient` (a request every 0.1 s, a new connection 0.1 s after one breaks), and it reports
 what happens as JSON lines on stdout, one object each::
 
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         host, port, origin = args[0], int(args[1]), float(args[2])
     except (IndexError, ValueError):
-        print("usage: python -m clusapi._demo_client HOST PORT ORIGIN", file=sys.stderr)
+        print("usage: python -m examples.demo._client HOST PORT ORIGIN", file=sys.stderr)
         return 2
     # Stopped, or the demo stopped reading: either way, done.
     with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):

@@ -1,9 +1,9 @@
-"""The reference engine of ``python -m clusapi demo``: an in-process cluster on real time.
+"""The reference engine of ``python -m examples.demo``: an in-process cluster on real time.
 
 It starts a 3-node reference cluster on real time (heartbeat every 0.5 s, a node is declared
 down after 2 s without one), creates group ``web`` from the example types of
 ``examples/virtual_address.py`` (a Virtual Address on a loopback TCP port and an Echo Service
-that depends on it), and runs the story of :mod:`clusapi._demo` on it: online, a client,
+that depends on it), and runs the story of :mod:`examples.demo._story` on it: online, a client,
 crash of the owner (``env.crash_node``), failover, restart (``env.restart_node``), failback
 inside the group's failback window.
 """
@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
+from clusapi import FailbackType
+from clusapi.testing import open_reference_cluster
 from examples.virtual_address import (
     EchoClient,
     create_address_and_echo,
     free_port,
     register_types,
 )
+from resapi import LogLevel
 
-from ._demo import GROUP, DemoError, Timings, open_story, outage, stamp, summary
-from ._enums import FailbackType, LogLevel
-from .testing import open_reference_cluster
+from ._story import GROUP, DemoError, Timings, open_story, outage, stamp, summary
 
 if TYPE_CHECKING:
-    from ._demo import Failure, Screen
+    from ._story import Failure, Screen
 
 __all__ = ("ReferenceEngine",)
 

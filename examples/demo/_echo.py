@@ -1,4 +1,4 @@
-"""The echo service of ``python -m clusapi demo --engine pacemaker``, run as an OCF agent.
+"""The echo service of ``python -m examples.demo --engine pacemaker``, run as an OCF agent.
 
 The example's Echo Service (:class:`examples.virtual_address.NodeEchoService`) listens on a
 private loopback port, which the example's Virtual Address finds in the node's local registry
@@ -7,7 +7,7 @@ host daemon of its own (``resapi/_ocf.py``), with a local registry of its own, a
 cluster's address is a real IP address, Pacemaker's ``ocf:heartbeat:IPaddr2``, not a port.
 
 So the Pacemaker demo installs this subclass (``python -m resapi.ocf install
-clusapi._demo_echo:DemoEchoService``, agent ``ocf:resapi:demo-echo-service``): the
+examples.demo._echo:DemoEchoService``, agent ``ocf:resapi:demo-echo-service``): the
 example's greeting (``echo from <node>``), echo and health checks, listening on
 ``Address:Port`` itself. ``Address`` is ``0.0.0.0`` by default: every address the node has,
 the group's IPaddr2 address included once that is up (the resource depends on it), and

@@ -1,6 +1,6 @@
-"""The pacemaker engine of ``python -m clusapi demo --engine pacemaker``: a real cluster.
+"""The pacemaker engine of ``python -m examples.demo --engine pacemaker``: a real cluster.
 
-The same story as the reference engine (:mod:`clusapi._demo_reference`), on a real 3-node
+The same story as the reference engine (:mod:`examples.demo._reference`), on a real 3-node
 Pacemaker + Corosync cluster that the demo starts on this machine and removes at the end:
 
 - **The cluster** is a :class:`~clusapi.testing.PacemakerLab` of 3 nodes, each in a network,
@@ -22,10 +22,10 @@ Pacemaker + Corosync cluster that the demo starts on this machine and removes at
   owner's ``eth0``: what an MSCS IP Address resource is on Linux. The example's Virtual Address
   type cannot be that (it listens on a port of an address that must already exist).
 - **The echo service** is the example's Echo Service, listening on the port itself
-  (:mod:`clusapi._demo_echo`), registered with ``create_resource_type``, which the backend
+  (:mod:`examples.demo._echo`), registered with ``create_resource_type``, which the backend
   installs as the OCF agent ``ocf:resapi:demo-echo-service`` into the lab's OCF root.
 - **The client** must be where the address is reachable: the lab's hub namespace. It runs as
-  a process there (:mod:`clusapi._demo_client`) and reports replies and connection events
+  a process there (:mod:`examples.demo._client`) and reports replies and connection events
   on stdout, stamped on the demo's own timeline.
 - **The crash** is ``lab.kill9(owner)``: SIGKILL of the node's Corosync, Pacemaker daemons and
   agent processes at once. The lab keeps the node's network namespace, and with it the
@@ -59,23 +59,20 @@ import anyio
 import attrs
 from anyio.abc import Process
 
+from clusapi import FailbackType, open_cluster
+from clusapi.pacemaker import PacemakerBackend
+from clusapi.testing import PacemakerLab
 from examples.virtual_address import ClientEvent, Reply
 
-from ._cluster import open_cluster
-from ._demo import GROUP, DemoError, Timings, gap_before, open_story, stamp, summary
-from ._demo_echo import DemoEchoService
-from ._enums import FailbackType
-from .pacemaker import PacemakerBackend
-from .testing import PacemakerLab
-from .testing._lab import INSTALL_HINT
+from ._echo import DemoEchoService
+from ._story import GROUP, DemoError, Timings, gap_before, open_story, stamp, summary
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-    from ._cluster import Cluster
-    from ._demo import DemoEngine, Failure, Screen
-    from ._group import Group
-    from ._values import Notification
+    from clusapi import Cluster, Group, Notification
+
+    from ._story import DemoEngine, Failure, Screen
 
 __all__ = (
     "ADDRESS",
@@ -106,8 +103,10 @@ TOTAL_TIMEOUT: Final = 180.0
 #: A status line costs a few tool runs: redraw it once a second.
 LIVE_INTERVAL: Final = 1.0
 #: Where the demo's modules and the examples import from (the source tree's root).
-_ROOT: Final = str(Path(__file__).resolve().parent.parent)
+_ROOT: Final = str(Path(__file__).resolve().parents[2])
 _AGENT: Final = "ocf:resapi:demo-echo-service"
+#: What the pacemaker engine needs installed (the lab's own hint is private to clusapi.testing).
+INSTALL_HINT: Final = "apt-get install -y pacemaker corosync pacemaker-cli-utils resource-agents"
 _PYTHONPATH: Final = os.environ.get("PYTHONPATH", "")
 
 
@@ -116,7 +115,7 @@ _PYTHONPATH: Final = os.environ.get("PYTHONPATH", "")
 
 @attrs.define(eq=False)
 class HubClient:
-    """The client process in the lab's hub namespace (:mod:`clusapi._demo_client`), as the
+    """The client process in the lab's hub namespace (:mod:`examples.demo._client`), as the
     demo sees it: its replies and connection events, as an ``EchoClient`` keeps them."""
 
     argv: list[str]
@@ -138,7 +137,7 @@ class HubClient:
     ) -> HubClient:
         """A client of ``ADDRESS:port`` in ``lab``'s hub namespace, stamping its replies and
         events with ``time.monotonic() - origin``; :meth:`run` starts it."""
-        argv = [*lab.hub_prefix(), sys.executable, "-m", "clusapi._demo_client"]
+        argv = [*lab.hub_prefix(), sys.executable, "-m", "examples.demo._client"]
         return cls([*argv, ADDRESS, str(port), repr(origin)], on_event)
 
     async def run(self) -> None:
@@ -539,11 +538,11 @@ def unavailable_message() -> str | None:
     if reason is None:
         return None
     return (
-        f"python -m clusapi demo --engine pacemaker cannot run here: {reason}\n"
+        f"python -m examples.demo --engine pacemaker cannot run here: {reason}\n"
         "It starts a real 3-node Pacemaker + Corosync cluster on this machine, one network "
         "namespace per node, so it needs Linux, root, and the packages:\n"
         f"    {INSTALL_HINT}\n"
-        "(python -m clusapi demo, without --engine, runs the same story on the in-process "
+        "(python -m examples.demo, without --engine, runs the same story on the in-process "
         "reference cluster.)\n"
     )
 
