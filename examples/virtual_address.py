@@ -24,7 +24,7 @@ Try it (a 2-node reference cluster on real time: online, move, offline)::
 
     python -m examples.virtual_address
 
-``python -m clusapi demo`` uses the same types for a live crash, failover and failback.
+``python -m examples.demo`` uses the same types for a live crash, failover and failback.
 """
 
 from __future__ import annotations
