@@ -1,44 +1,13 @@
 """The pacemaker engine of ``python -m examples.demo --engine pacemaker``: a real cluster.
 
 The same story as the reference engine (:mod:`examples.demo._reference`), on a real 3-node
-Pacemaker + Corosync cluster that the demo starts on this machine and removes at the end:
-
-- **The cluster** is a :class:`~clusapi.testing.PacemakerLab` of 3 nodes, each in a network,
-  mount and UTS namespace of its own, joined by a bridge in a hub namespace; Corosync's token
-  is 500 ms (``token_coefficient: 0``, so that is the effective timeout; consensus 600 ms),
-  and the seeded CIB elects a DC in seconds.
-- **Fencing** is on (``PacemakerLab(fencing=True)``: ``stonith-enabled=true`` and the lab's
-  fence device, the agent ``fence_clusapi_lab``): before the survivors start the group, the
-  cluster powers the crashed node off for good (the lab kills whatever is left in its
-  namespace and takes its link down), so a node that only looked dead can never run the
-  group beside the new owner. The timeline shows when the fence completed.
-- **The Cluster API** drives it: ``open_cluster(backend=PacemakerBackend(...))`` with the
-  tools run inside node3 (the owner, node1, is the one crashed, so the demo talks through a
-  node that survives). The resource type, the group, its resources and dependency, preferred
-  owners, failback, online, the notify port and every state shown go through the API; only
-  the crash (``lab.kill9``) and the restart (``lab.start_node``) are the lab's, as
-  ``env.crash_node`` and ``env.restart_node`` are the reference environment's.
-- **The address** is Pacemaker's ``ocf:heartbeat:IPaddr2``, ``10.77.0.100/24`` on the
-  owner's ``eth0``: what an MSCS IP Address resource is on Linux. The example's Virtual Address
-  type cannot be that (it listens on a port of an address that must already exist).
-- **The echo service** is the example's Echo Service, listening on the port itself
-  (:mod:`examples.demo._echo`), registered with ``create_resource_type``, which the backend
-  installs as the OCF agent ``ocf:resapi:demo-echo-service`` into the lab's OCF root.
-- **The client** must be where the address is reachable: the lab's hub namespace. It runs as
-  a process there (:mod:`examples.demo._client`) and reports replies and connection events
-  on stdout, stamped on the demo's own timeline.
-- **The crash** is ``lab.kill9(owner)``: SIGKILL of the node's Corosync, Pacemaker daemons and
-  agent processes at once. The lab keeps the node's network namespace, and with it the
-  address IPaddr2 put there, which a machine without power would not answer for; so the demo
-  removes the address from that namespace too (left there, the dead node would answer ARP for
-  it beside the new owner, and at the rejoin Pacemaker would find it active on two nodes).
-- **Failback**: preferred owners node1, node2, node3 (location scores) and
-  ``AutoFailbackType`` ALLOW_FAILBACK (``resource-stickiness`` 0): when node1 rejoins,
-  Pacemaker moves the group back. No failback window: a window maps to a time-based rule on the
-  cluster's wall clock, and the demo must not depend on the hour it runs at.
-- **Teardown** always happens: at the end of the run, on an error, on Ctrl-C (the asyncio
-  runner cancels the run) and on SIGTERM or SIGHUP (turned into the same interrupt); the lab's
-  teardown is idempotent and also registered with :mod:`atexit`.
+Pacemaker + Corosync cluster that the demo starts on this machine and removes at the end: a
+:class:`~clusapi.testing.PacemakerLab` with fencing, driven through the Cluster API
+(``PacemakerBackend``, tools run inside node3); the address is ``ocf:heartbeat:IPaddr2``, the
+echo service is :mod:`examples.demo._echo` installed as an OCF agent, the client is
+:mod:`examples.demo._client` in the lab's hub namespace, the crash is ``lab.kill9``, and the
+teardown always happens (also on Ctrl-C, SIGTERM, SIGHUP). Why each piece is what it is:
+``docs/quickstart.md``, "The same demo on Pacemaker".
 """
 
 from __future__ import annotations
