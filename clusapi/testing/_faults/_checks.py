@@ -68,7 +68,7 @@ def check_timeline(events: Sequence[TimelineEvent]) -> tuple[int, list[str]]:
     return checks, violations
 
 
-# ============================================================================ the resources
+# ============================================================================ counting checks
 
 
 class _Ledger:

@@ -442,6 +442,3 @@ class _StepGenerator:
             condition=condition,
             delay=self._delay(),
         )
-
-
-# ============================================================================ the timeline

@@ -443,28 +443,22 @@ class FaultSimulation:
                         f"I3 at t={now:.3f}: node {node_name}'s cluster database holds "
                         f"App\\{name} = {held!r}, the app committed {expected!r} last"
                     )
+
         # I3b: properties.
+        def reads_back(what: str, got: object, value: Value) -> None:
+            if not ledger.check(got == value):
+                ledger.fail(f"I3: {what} reads {got!r}, set to {value!r}")
+
         for (rname, prop), value in sorted(self.private_model.items()):
             props = await self._resources[rname].private_properties()
             got = props.get(prop[0].upper() + prop[1:])
-            if not ledger.check(got == value):
-                ledger.fail(
-                    f"I3: private property {prop} of {rname!r} reads {got!r}, set to {value!r}"
-                )
+            reads_back(f"private property {prop} of {rname!r}", got, value)
         for (rname, prop), value in sorted(self.common_model.items()):
             common = await self._resources[rname].common_properties()
-            got = getattr(common, prop)
-            if not ledger.check(got == value):
-                ledger.fail(
-                    f"I3: common property {prop} of {rname!r} reads {got!r}, set to {value!r}"
-                )
+            reads_back(f"common property {prop} of {rname!r}", getattr(common, prop), value)
         for (gname, prop), value in sorted(self.group_model.items()):
             gcommon = await self._groups[gname].common_properties()
-            got = getattr(gcommon, prop)
-            if not ledger.check(got == value):
-                ledger.fail(
-                    f"I3: property {prop} of group {gname!r} reads {got!r}, set to {value!r}"
-                )
+            reads_back(f"property {prop} of group {gname!r}", getattr(gcommon, prop), value)
         # I3c: the counter's captured count.
         counter = self._resources.get("g0r0")
         if counter is not None:
@@ -559,6 +553,3 @@ async def _captured_count(counter: Resource) -> int | None:
         if isinstance(count, int):
             return count
     return None
-
-
-# ============================================================================ entry points
