@@ -234,11 +234,7 @@ failed: key 'Resources\\\\abc' has no value 'Missing' in the cluster database \
                 exist.
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path or name.
         """
-        key, canonical = self._key(path)
-        entry = key.values.get(fold(check_value_name(name)))
-        if entry is None:
-            raise self._no_value(canonical, name)
-        return entry[1]
+        return self._value(path, name)[2][1]
 
     def get_key_security(self, path: str) -> bytes | None:
         """The security descriptor stored by :meth:`set_key_security`, or ``None``.
@@ -344,9 +340,7 @@ failed: key 'Resources\\\\abc' has no value 'Missing' in the cluster database \
                 exist.
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path or name.
         """
-        key, canonical = self._key(path)
-        if fold(check_value_name(name)) not in key.values:
-            raise self._no_value(canonical, name)
+        key, canonical, _ = self._value(path, name)
         with self._transaction() as txn:
             self._unset(txn, key, canonical, name)
 
@@ -445,6 +439,15 @@ failed: key 'Resources\\\\abc' has no value 'Missing' in the cluster database \
                 fix="delete its subkeys, or restore('', SubtreeSnapshot()) to empty the tree",
             )
         return parts
+
+    def _value(self, path: str, name: str) -> tuple[_Key, str, tuple[str, RegValue]]:
+        """The key at ``path``, its canonical path and its value ``name`` (stored name, value);
+        ERROR_FILE_NOT_FOUND if either is missing, ERROR_INVALID_PARAMETER if malformed."""
+        key, canonical = self._key(path)
+        entry = key.values.get(fold(check_value_name(name)))
+        if entry is None:
+            raise self._no_value(canonical, name)
+        return key, canonical, entry
 
     def _no_value(self, canonical: str, name: str) -> ClusterError:
         return make_error(
