@@ -9,7 +9,6 @@ from ._common import GroupCommonProperties
 from ._errors import InvalidParameterError
 from ._handle import Handle, name_arg
 from ._node import Node
-from ._operations import ObjectKind
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
@@ -90,8 +89,7 @@ class Group(Handle):
 
     async def rename(self, new_name: str) -> None:
         """Rename the group (``SetClusterGroupName``)."""
-        await self._call(ops.RenameObject(ObjectKind.GROUP, self._id, new_name))
-        self._name = new_name
+        await self._rename(new_name)
 
     async def preferred_owners(self) -> list[Node]:
         """The preferred owners, most preferred first (``CLUSTER_GROUP_ENUM_NODES``)."""
@@ -128,8 +126,7 @@ class Group(Handle):
 
     async def common_properties(self) -> GroupCommonProperties:
         """Failover threshold and period, failback settings, persistent state, description."""
-        values = await self._call(ops.GetCommonProperties(ObjectKind.GROUP, self._id))
-        return GroupCommonProperties.load(values)
+        return GroupCommonProperties.load(await self._common_values())
 
     async def set_common_properties(self, **changes: object) -> PropertyUpdate:
         """Change common properties, e.g. ``failover_threshold=2``.
@@ -141,7 +138,7 @@ class Group(Handle):
             PropertyError: ERROR_INVALID_PARAMETER naming an unknown, read-only or
                 out-of-range property; nothing is changed.
         """
-        return await self._call(ops.SetCommonProperties(ObjectKind.GROUP, self._id, changes))
+        return await self._set_common_values(changes)
 
 
 def _node_name(node: Node | str | None) -> str | None:

@@ -14,10 +14,12 @@ from ._util import NoPublicConstructor
 from ._win32 import Win32Error
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ._backend import Operation
     from ._cluster import Cluster  # noqa: TC004  (import cycle; attrs does not resolve it)
     from ._key import ClusterKey
-    from ._values import ControlResult
+    from ._values import ControlResult, PropertyUpdate
 
 __all__ = ("Handle",)
 
@@ -63,6 +65,18 @@ class Handle(AsyncResource, metaclass=NoPublicConstructor):
                 fix=f"open the {self._kind} again",
             )
         return await self._cluster._execute(operation)
+
+    # The calls every kind of object makes the same way, by its ObjectKind: the public
+    # methods (with their own docstrings and return types) live on Group, Resource, ...
+    async def _common_values(self) -> Mapping[str, object]:
+        return await self._call(ops.GetCommonProperties(ObjectKind(self._kind), self._id))
+
+    async def _set_common_values(self, changes: Mapping[str, object]) -> PropertyUpdate:
+        return await self._call(ops.SetCommonProperties(ObjectKind(self._kind), self._id, changes))
+
+    async def _rename(self, new_name: str) -> None:
+        await self._call(ops.RenameObject(ObjectKind(self._kind), self._id, new_name))
+        self._name = new_name
 
     async def control(
         self, code: int, data: bytes = b"", *, node: str | None = None

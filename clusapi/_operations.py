@@ -102,6 +102,8 @@ class ObjectKind(enum.Enum):
 
 @attrs.frozen
 class GetClusterInfo(Operation[ClusterInfo]):
+    """The cluster's name, version and backend (``GetClusterInformation``)."""
+
     mirrors = "GetClusterInformation"
 
 
@@ -124,6 +126,9 @@ class OpenObject(Operation[ObjectInfo]):
 
 @attrs.frozen
 class RenameObject(Operation[None]):
+    """Give an object a new name; its id stays (``SetClusterGroupName``,
+    ``SetClusterResourceName``)."""
+
     mirrors = "SetCluster*Name"
     kind: ObjectKind
     id: str
@@ -178,6 +183,8 @@ class GetQuorumResource(Operation[ObjectInfo | None]):
 
 @attrs.frozen
 class SetQuorumResource(Operation[None]):
+    """Make resource ``id`` the quorum resource (``SetClusterQuorumResource``)."""
+
     mirrors = "SetClusterQuorumResource"
     id: str
 
@@ -187,30 +194,40 @@ class SetQuorumResource(Operation[None]):
 
 @attrs.frozen
 class GetNodeState(Operation[NodeState]):
+    """A node's state: Up, Down, Paused, Joining (``GetClusterNodeState``)."""
+
     mirrors = "GetClusterNodeState"
     id: str
 
 
 @attrs.frozen
 class PauseNode(Operation[None]):
+    """Pause a node: it stays a member but takes no groups (``PauseClusterNode``)."""
+
     mirrors = "PauseClusterNode"
     id: str
 
 
 @attrs.frozen
 class ResumeNode(Operation[None]):
+    """Resume a paused node (``ResumeClusterNode``)."""
+
     mirrors = "ResumeClusterNode"
     id: str
 
 
 @attrs.frozen
 class EvictNode(Operation[None]):
+    """Remove a node from the cluster (``EvictClusterNode``)."""
+
     mirrors = "EvictClusterNode"
     id: str
 
 
 @attrs.frozen
 class GetNodeGroups(Operation[tuple[ObjectInfo, ...]]):
+    """The groups a node owns (``ClusterNodeEnum`` with ``CLUSTER_NODE_ENUM_GROUPS``)."""
+
     mirrors = "ClusterNodeEnum(CLUSTER_NODE_ENUM_GROUPS)"
     id: str
 
@@ -220,18 +237,24 @@ class GetNodeGroups(Operation[tuple[ObjectInfo, ...]]):
 
 @attrs.frozen
 class CreateGroup(Operation[ObjectInfo]):
+    """Create an empty group named ``name`` (``CreateClusterGroup``)."""
+
     mirrors = "CreateClusterGroup"
     name: str
 
 
 @attrs.frozen
 class DeleteGroup(Operation[None]):
+    """Delete an empty group (``DeleteClusterGroup``)."""
+
     mirrors = "DeleteClusterGroup"
     id: str
 
 
 @attrs.frozen
 class GetGroupState(Operation[GroupStateInfo]):
+    """A group's state and owner node (``GetClusterGroupState``)."""
+
     mirrors = "GetClusterGroupState"
     id: str
 
@@ -248,6 +271,8 @@ class OnlineGroup(Operation[GroupState]):
 
 @attrs.frozen
 class OfflineGroup(Operation[GroupState]):
+    """Take a group offline, dependents first; ``wait``: until done (``OfflineClusterGroup``)."""
+
     mirrors = "OfflineClusterGroup"
     id: str
     wait: bool
@@ -265,6 +290,8 @@ class MoveGroup(Operation[GroupState]):
 
 @attrs.frozen
 class SetPreferredOwners(Operation[None]):
+    """Set a group's preferred owners, most preferred first (``SetClusterGroupNodeList``)."""
+
     mirrors = "SetClusterGroupNodeList"
     id: str
     nodes: tuple[str, ...]
@@ -272,12 +299,17 @@ class SetPreferredOwners(Operation[None]):
 
 @attrs.frozen
 class GetPreferredOwners(Operation[tuple[ObjectInfo, ...]]):
+    """A group's preferred owners, in order (``ClusterGroupEnum`` with
+    ``CLUSTER_GROUP_ENUM_NODES``)."""
+
     mirrors = "ClusterGroupEnum(CLUSTER_GROUP_ENUM_NODES)"
     id: str
 
 
 @attrs.frozen
 class GetGroupResources(Operation[tuple[ObjectInfo, ...]]):
+    """The resources of a group (``ClusterGroupEnum`` with ``CLUSTER_GROUP_ENUM_CONTAINS``)."""
+
     mirrors = "ClusterGroupEnum(CLUSTER_GROUP_ENUM_CONTAINS)"
     id: str
 
@@ -287,6 +319,9 @@ class GetGroupResources(Operation[tuple[ObjectInfo, ...]]):
 
 @attrs.frozen
 class CreateResource(Operation[ObjectInfo]):
+    """Create a resource of type ``type_name`` in ``group``; ``separate_monitor``: in a
+    Resource Monitor process of its own (``CreateClusterResource``)."""
+
     mirrors = "CreateClusterResource"
     group: str
     name: str
@@ -296,18 +331,25 @@ class CreateResource(Operation[ObjectInfo]):
 
 @attrs.frozen
 class DeleteResource(Operation[None]):
+    """Delete an offline resource (``DeleteClusterResource``)."""
+
     mirrors = "DeleteClusterResource"
     id: str
 
 
 @attrs.frozen
 class GetResourceState(Operation[ResourceStateInfo]):
+    """A resource's state, owner node and group (``GetClusterResourceState``)."""
+
     mirrors = "GetClusterResourceState"
     id: str
 
 
 @attrs.frozen
 class OnlineResource(Operation[ResourceState]):
+    """Bring a resource online, its dependencies first; ``wait``: until done
+    (``OnlineClusterResource``)."""
+
     mirrors = "OnlineClusterResource"
     id: str
     wait: bool
@@ -315,6 +357,9 @@ class OnlineResource(Operation[ResourceState]):
 
 @attrs.frozen
 class OfflineResource(Operation[ResourceState]):
+    """Take a resource offline, its dependents first; ``wait``: until done
+    (``OfflineClusterResource``)."""
+
     mirrors = "OfflineClusterResource"
     id: str
     wait: bool
@@ -322,12 +367,16 @@ class OfflineResource(Operation[ResourceState]):
 
 @attrs.frozen
 class FailResource(Operation[None]):
+    """Make a resource fail, to test the failure policy (``FailClusterResource``)."""
+
     mirrors = "FailClusterResource"
     id: str
 
 
 @attrs.frozen
 class ChangeResourceGroup(Operation[None]):
+    """Move a resource into another group (``ChangeClusterResourceGroup``)."""
+
     mirrors = "ChangeClusterResourceGroup"
     id: str
     group: str
@@ -335,6 +384,8 @@ class ChangeResourceGroup(Operation[None]):
 
 @attrs.frozen
 class AddDependency(Operation[None]):
+    """Make resource ``id`` depend on ``provider`` (``AddClusterResourceDependency``)."""
+
     mirrors = "AddClusterResourceDependency"
     id: str
     provider: str
@@ -342,6 +393,8 @@ class AddDependency(Operation[None]):
 
 @attrs.frozen
 class RemoveDependency(Operation[None]):
+    """Remove the dependency of ``id`` on ``provider`` (``RemoveClusterResourceDependency``)."""
+
     mirrors = "RemoveClusterResourceDependency"
     id: str
     provider: str
@@ -349,12 +402,18 @@ class RemoveDependency(Operation[None]):
 
 @attrs.frozen
 class GetDependencies(Operation[tuple[ObjectInfo, ...]]):
+    """The resources ``id`` depends on (``ClusterResourceEnum`` with
+    ``CLUSTER_RESOURCE_ENUM_DEPENDS``)."""
+
     mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_DEPENDS)"
     id: str
 
 
 @attrs.frozen
 class GetDependents(Operation[tuple[ObjectInfo, ...]]):
+    """The resources that depend on ``id`` (``ClusterResourceEnum`` with
+    ``CLUSTER_RESOURCE_ENUM_PROVIDES``)."""
+
     mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_PROVIDES)"
     id: str
 
@@ -370,6 +429,8 @@ class CanBeDependent(Operation[bool]):
 
 @attrs.frozen
 class AddPossibleOwner(Operation[None]):
+    """Add ``node`` to a resource's possible owners (``AddClusterResourceNode``)."""
+
     mirrors = "AddClusterResourceNode"
     id: str
     node: str
@@ -377,6 +438,8 @@ class AddPossibleOwner(Operation[None]):
 
 @attrs.frozen
 class RemovePossibleOwner(Operation[None]):
+    """Remove ``node`` from a resource's possible owners (``RemoveClusterResourceNode``)."""
+
     mirrors = "RemoveClusterResourceNode"
     id: str
     node: str
@@ -384,12 +447,18 @@ class RemovePossibleOwner(Operation[None]):
 
 @attrs.frozen
 class GetPossibleOwners(Operation[tuple[ObjectInfo, ...]]):
+    """A resource's possible owners (``ClusterResourceEnum`` with
+    ``CLUSTER_RESOURCE_ENUM_NODES``)."""
+
     mirrors = "ClusterResourceEnum(CLUSTER_RESOURCE_ENUM_NODES)"
     id: str
 
 
 @attrs.frozen
 class GetPrivateProperties(Operation[Mapping[str, object]]):
+    """A resource's private properties, by property name
+    (``CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES``)."""
+
     mirrors = "CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES"
     id: str
 
@@ -417,6 +486,8 @@ class GetObjectKey(Operation[str]):
 
 @attrs.frozen
 class KeyExists(Operation[bool]):
+    """Whether the key at ``path`` exists (``ClusterRegOpenKey``)."""
+
     mirrors = "ClusterRegOpenKey"
     path: str
 
@@ -440,6 +511,9 @@ class DeleteKey(Operation[None]):
 
 @attrs.frozen
 class SetValue(Operation[None]):
+    """Set value ``name`` of the key at ``path``; ``type``: the REG_* type, or None to infer it
+    (``ClusterRegSetValue``)."""
+
     mirrors = "ClusterRegSetValue"
     path: str
     name: str
@@ -449,6 +523,8 @@ class SetValue(Operation[None]):
 
 @attrs.frozen
 class QueryValue(Operation[tuple[RegValueType, object]]):
+    """The type and data of value ``name`` of the key at ``path`` (``ClusterRegQueryValue``)."""
+
     mirrors = "ClusterRegQueryValue"
     path: str
     name: str
@@ -456,6 +532,8 @@ class QueryValue(Operation[tuple[RegValueType, object]]):
 
 @attrs.frozen
 class DeleteValue(Operation[None]):
+    """Delete value ``name`` of the key at ``path`` (``ClusterRegDeleteValue``)."""
+
     mirrors = "ClusterRegDeleteValue"
     path: str
     name: str
@@ -463,12 +541,16 @@ class DeleteValue(Operation[None]):
 
 @attrs.frozen
 class EnumKeys(Operation[tuple[str, ...]]):
+    """The names of the subkeys of the key at ``path`` (``ClusterRegEnumKey``)."""
+
     mirrors = "ClusterRegEnumKey"
     path: str
 
 
 @attrs.frozen
 class EnumValues(Operation[tuple[tuple[str, RegValueType, object], ...]]):
+    """The values of the key at ``path``: (name, type, data) (``ClusterRegEnumValue``)."""
+
     mirrors = "ClusterRegEnumValue"
     path: str
 
@@ -484,6 +566,9 @@ class CommitBatch(Operation[None]):
 
 @attrs.frozen
 class AddCheckpoint(Operation[None]):
+    """Checkpoint the local-registry subtree ``path`` for resource ``id``
+    (``CLUSCTL_RESOURCE_ADD_REGISTRY_CHECKPOINT``)."""
+
     mirrors = "CLUSCTL_RESOURCE_ADD_REGISTRY_CHECKPOINT"
     id: str
     path: str
@@ -491,6 +576,9 @@ class AddCheckpoint(Operation[None]):
 
 @attrs.frozen
 class DeleteCheckpoint(Operation[None]):
+    """Stop checkpointing subtree ``path`` for resource ``id``
+    (``CLUSCTL_RESOURCE_DELETE_REGISTRY_CHECKPOINT``)."""
+
     mirrors = "CLUSCTL_RESOURCE_DELETE_REGISTRY_CHECKPOINT"
     id: str
     path: str
@@ -498,6 +586,9 @@ class DeleteCheckpoint(Operation[None]):
 
 @attrs.frozen
 class GetCheckpoints(Operation[tuple[str, ...]]):
+    """The checkpointed subtrees of resource ``id``
+    (``CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS``)."""
+
     mirrors = "CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS"
     id: str
 
@@ -529,17 +620,25 @@ class CreateResourceType(Operation[ResourceTypeInfo]):
 
 @attrs.frozen
 class DeleteResourceType(Operation[None]):
+    """Delete a resource type that no resource uses (``DeleteClusterResourceType``)."""
+
     mirrors = "DeleteClusterResourceType"
     name: str
 
 
 @attrs.frozen
 class GetResourceTypeInfo(Operation[ResourceTypeInfo]):
+    """A resource type's display name and poll intervals
+    (``ClusterResourceTypeControl`` with ``GET_COMMON_PROPERTIES``)."""
+
     mirrors = "ClusterResourceTypeControl(GET_COMMON_PROPERTIES)"
     name: str
 
 
 @attrs.frozen
 class GetTypeResources(Operation[tuple[ObjectInfo, ...]]):
+    """The resources of one type (``ClusterResourceTypeEnum`` with
+    ``CLUSTER_RESOURCE_TYPE_ENUM_RESOURCES``)."""
+
     mirrors = "ClusterResourceTypeEnum(CLUSTER_RESOURCE_TYPE_ENUM_RESOURCES)"
     name: str

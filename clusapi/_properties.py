@@ -57,6 +57,8 @@ _T = TypeVar("_T")
 
 
 class _Missing:
+    """The type of the sentinel for "no default" (prints as ``NOTHING``)."""
+
     __slots__ = ()
 
     def __repr__(self) -> str:

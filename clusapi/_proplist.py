@@ -1,41 +1,11 @@
 """The CLUSPROP wire format: property lists and value lists as bytes, parsed and built.
 
 Mirrors the ``CLUSPROP_*`` structures of clusapi.h and the ResUtil helpers that walk and build
-them (research/clusapi.md §5; [MS-CMRP] 2.2.3.10). Everything is little-endian; every entry is
-padded to a multiple of 4 bytes, and the padding is not counted in ``cbLength``::
-
-    PROPERTY_LIST    DWORD count, then count VALUE_LISTs
-    VALUE_LIST       one NAME entry, one or more VALUE entries, an ENDMARK
-    value list       (no names: CLCTL_GET_REQUIRED_DEPENDENCIES output) VALUE entries, ENDMARK
-
-    entry            +--------------+----------------+---------------------+--------------+
-                     | DWORD syntax | DWORD cbLength | BYTE data[cbLength] | 0-3 pad bytes|
-                     +--------------+----------------+---------------------+--------------+
-    ENDMARK          +--------------+
-                     | DWORD 0      |     (no length, no data)
-                     +--------------+
-
-    syntax           (PropertyType << 16) | PropertyFormat      (CLUSPROP_SYNTAX_VALUE)
-    NAME             syntax 0x00040003: the property name, UTF-16-LE, NUL-terminated
-
-One DWORD property ``Port = 7007``, 40 bytes::
-
-    01 00 00 00                                  count = 1
-    03 00 04 00  0a 00 00 00                     NAME, cbLength 10
-    50 00 6f 00 72 00 74 00 00 00  00 00         "Port\\0" + 2 bytes of padding
-    02 00 01 00  04 00 00 00  5f 1b 00 00        LIST_VALUE_DWORD, cbLength 4, 7007
-    00 00 00 00                                  ENDMARK
-
-Value formats: strings (SZ, EXPAND_SZ, EXPANDED_SZ, NAME) are UTF-16-LE with one NUL at the
-end; a MULTI_SZ is each string NUL-terminated plus a final NUL. The service returns an
-EXPAND_SZ property as two values, EXPAND_SZ (as stored) then EXPANDED_SZ (``%VAR%`` expanded);
-clients must not send EXPANDED_SZ.
-
-Parsing is in named constructors (:meth:`PropertyList.from_bytes`, :meth:`ValueList.from_bytes`),
-never in ``__init__``. Entries keep their raw bytes, so ``from_bytes(b).to_bytes() == b`` for
-every well-formed buffer, including multi-value lists and syntaxes this module does not know.
-"Well-formed" includes zero padding: non-zero padding bytes are accepted (Windows ignores them)
-but written back as zeros.
+them (research/clusapi.md §5; [MS-CMRP] 2.2.3.10). Parsing is in named constructors
+(:meth:`PropertyList.from_bytes`, :meth:`ValueList.from_bytes`), never in ``__init__``, and
+``from_bytes(b).to_bytes() == b`` for every well-formed buffer. The layout of an entry, a worked
+example, the value formats and the round-trip rule: docs/cluster-api.md, "The CLUSPROP wire
+format".
 """
 
 from __future__ import annotations
@@ -141,6 +111,8 @@ class _Malformed(Exception):  # internal: becomes a ClusterError at the public b
 
 
 class _BadValue(Exception):  # internal: becomes ERROR_INVALID_PARAMETER naming the property
+    """A value that does not fit its property: what is wrong, and how to fix it."""
+
     def __init__(self, what: str, fix: str) -> None:
         super().__init__(what)
         self.what = what

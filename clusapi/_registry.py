@@ -34,7 +34,6 @@ __all__ = (
 #: ``int`` for DWORD/QWORD, ``bytes`` for BINARY.
 RegData: TypeAlias = str | tuple[str, ...] | int | bytes
 
-_W = Win32Error
 _DWORD_MAX: Final = 0xFFFF_FFFF
 _QWORD_MAX: Final = 2**64 - 1
 #: Longest key-name component the registry accepts (characters).
@@ -49,7 +48,7 @@ _SUPPORTED_TYPES: Final = frozenset(
 
 
 def invalid(message: str, *, fix: str | None = None) -> ClusterError:
-    return make_error(_W.ERROR_INVALID_PARAMETER, message, fix=fix)
+    return make_error(Win32Error.ERROR_INVALID_PARAMETER, message, fix=fix)
 
 
 def reg_name(kind: RegValueType) -> str:

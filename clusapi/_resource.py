@@ -9,7 +9,6 @@ from ._common import ResourceCommonProperties
 from ._group import Group, _flag
 from ._handle import Handle, handle_arg, name_arg
 from ._node import Node
-from ._operations import ObjectKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,8 +82,7 @@ class Resource(Handle):
 
     async def rename(self, new_name: str) -> None:
         """Rename it (``SetClusterResourceName``)."""
-        await self._call(ops.RenameObject(ObjectKind.RESOURCE, self._id, new_name))
-        self._name = new_name
+        await self._rename(new_name)
 
     async def change_group(self, group: Group | str) -> None:
         """Move it, with its whole dependency tree, to another group
@@ -177,8 +175,7 @@ class Resource(Handle):
 
     async def common_properties(self) -> ResourceCommonProperties:
         """Restart and failure settings, poll intervals, pending timeout, ..."""
-        values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE, self._id))
-        return ResourceCommonProperties.load(values)
+        return ResourceCommonProperties.load(await self._common_values())
 
     async def set_common_properties(self, **changes: object) -> PropertyUpdate:
         """Change common properties, e.g. ``restart_threshold=1``.
@@ -189,7 +186,7 @@ class Resource(Handle):
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
         """
-        return await self._call(ops.SetCommonProperties(ObjectKind.RESOURCE, self._id, changes))
+        return await self._set_common_values(changes)
 
     async def private_properties(self) -> Mapping[str, object]:
         """The type-specific properties, by property name, defaults included."""

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, final
 from . import _operations as ops
 from ._common import ResourceTypeCommonProperties
 from ._handle import Handle
-from ._operations import ObjectKind
 
 if TYPE_CHECKING:
     from ._resource import Resource
@@ -35,8 +34,7 @@ class ResourceType(Handle):
 
     async def common_properties(self) -> ResourceTypeCommonProperties:
         """Default poll intervals, pending and deadlock timeouts, description."""
-        values = await self._call(ops.GetCommonProperties(ObjectKind.RESOURCE_TYPE, self._id))
-        return ResourceTypeCommonProperties.load(values)
+        return ResourceTypeCommonProperties.load(await self._common_values())
 
     async def set_common_properties(self, **changes: object) -> PropertyUpdate:
         """Change common properties, e.g. ``looks_alive_poll_interval=2000``.
@@ -46,9 +44,7 @@ class ResourceType(Handle):
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER, naming the property; nothing changes.
         """
-        return await self._call(
-            ops.SetCommonProperties(ObjectKind.RESOURCE_TYPE, self._id, changes)
-        )
+        return await self._set_common_values(changes)
 
     async def delete(self) -> None:
         """Unregister the type (``DeleteClusterResourceType``).

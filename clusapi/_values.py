@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ._enums import ClusterChange, GroupState, NodeState, ResourceState
+from ._enums import ClusterChange, GroupState, ResourceState
 
 __all__ = (
     "ClusterInfo",
@@ -55,14 +55,6 @@ class ResourceStateInfo:
     state: ResourceState
     owner: str | None
     group: str
-
-
-@attrs.frozen
-class NodeStateInfo:
-    """A node's state and id."""
-
-    state: NodeState
-    id: str
 
 
 @attrs.frozen

@@ -26,13 +26,12 @@ from clusapi.testing._faults import (
     SimulationReport,
     SimulationTimings,
     TimelineEvent,
-    _EventStreamChecker,
-    _Ledger,
     check_timeline,
     main,
     replay_command,
     run_fault_schedule,
 )
+from clusapi.testing._faults._checks import _EventStreamChecker, _Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
 

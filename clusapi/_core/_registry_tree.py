@@ -7,78 +7,9 @@ here does I/O or touches an event loop: changes are reported synchronously to on
 listener after they are committed, and the runtime turns them into ``CLUSTER_CHANGE_REGISTRY_*``
 events on its notification ports, filtering with :func:`matches_registration` (§2.7).
 
-Example::
-
-    >>> tree = RegistryTree()
-    >>> tree.create_key("Resources\\\\abc\\\\Parameters")
-    True
-    >>> tree.set_value("Resources\\\\abc\\\\Parameters", "Port", RegValue.from_python(1433))
-    >>> tree.query_value("RESOURCES\\\\ABC\\\\parameters", "port")
-    RegValue(type=<RegValueType.DWORD: 4>, data=1433)
-    >>> tree.commit("Resources", Batch().create_key("abc").condition_exists("Missing"))
-    Traceback (most recent call last):
-    ...
-    clusapi.RegistryEntryNotFoundError: batch command 1 (CONDITION_EXISTS 'Missing') \
-failed: key 'Resources\\\\abc' has no value 'Missing' in the cluster database \
-(ERROR_FILE_NOT_FOUND, 2)
-
-Conventions and the choices behind them (**(u)** marks behaviour the sources leave open):
-
-* **Paths** are backslash-separated and relative to the root of the tree (``""`` is the root):
-  ``"Resources\\\\abc\\\\Parameters"``. A component is 1-255 characters without NUL; a leading,
-  trailing or doubled backslash, or a path that is not a ``str``, is ``ERROR_INVALID_PARAMETER``.
-* **Names** of keys and values compare case-insensitively and keep the case they were created
-  with, as in the Windows registry: writing ``"PORT"`` over ``"Port"`` keeps ``"Port"``. Folding
-  is a per-character upper-case mapping, approximating the registry's one-to-one upcase table
-  (so ``"ß"`` is not ``"SS"``). The value named ``""`` is the key's default value.
-* **Enumeration order**: subkeys in case-insensitive name order (hives store them sorted), values
-  in the order they were first written.
-* **Missing** keys and values are ``ERROR_FILE_NOT_FOUND`` (2), as ``RegOpenKey`` and
-  ``RegQueryValueEx`` report them (§2.8).
-* :meth:`RegistryTree.delete_key` deletes only a key without subkeys, like ``ClusterRegDeleteKey``
-  ("can only delete keys without subkeys"); a key with subkeys is ``ERROR_ACCESS_DENIED`` (5),
-  the code [MS-RRP] ``BaseRegDeleteKey`` documents for that case. :meth:`RegistryTree.delete_tree`
-  deletes a whole subtree (``RegDeleteTree``). The root cannot be deleted.
-* **Change events** (:class:`ChangeListener`) are ``(kind, key_path, value_name)``: one
-  ``REGISTRY_NAME`` per key created (parents first), deleted (children first) or renamed (only
-  :meth:`RegistryTree.restore` renames, to adopt a snapshot's case; ClusAPI has no rename call),
-  one ``REGISTRY_VALUE`` per value set or deleted (setting a value to the data it already has
-  still counts, as in the registry), one ``REGISTRY_ATTRIBUTES`` per security-descriptor change.
-  ``key_path`` is the changed key itself, in its stored case; values inside a deleted key get no
-  events of their own. (u) A non-subtree registration matches only changes *at* the registered
-  key: the creation of a subkey is a change at the subkey, so watching a parent for new
-  children needs ``REGISTRY_SUBTREE``.
-* :attr:`RegistryTree.version` grows by exactly one per change event, so it also counts events;
-  a failed call or batch leaves it (and everything else) as it was.
-
-Write batches follow [MS-CMRP] ``ApiExecuteBatch`` (3.1.4.2.112), the server side of
-``ClusterRegCloseBatch``:
-
-* Everything or nothing: the first failing command undoes the commands before it. The error's
-  ``failed_command`` attribute is the failing command's 0-based index, or ``-1`` when the batch
-  fails before any command runs (bad or missing base key), as ``failedCommandNumber`` does.
-* ``CREATE_KEY`` and ``DELETE_KEY`` names, and (u) ``CONDITION_KEY_[NOT_]EXISTS`` names, are paths
-  relative to the batch's base key. ``CREATE_KEY`` creates the key (and missing parents) or opens
-  an existing one, and makes it the *current key*; value commands and value conditions name a
-  value of the current key, which starts as the base key. ``CREATE_KEY ""`` makes the base key
-  current again.
-* ``DELETE_KEY`` deletes the key with all its values and subkeys, and clears the current key: a
-  value command before the next ``CREATE_KEY`` is ``ERROR_INVALID_PARAMETER``. Deleting a key or a
-  value that does not exist is not an error. ``DELETE_KEY ""`` (the base key itself) is
-  ``ERROR_INVALID_PARAMETER``.
-* Conditions (Windows Server 2016+). The code for a condition that does not hold is not
-  documented, so each reports its natural error (u): ``CONDITION_EXISTS`` and
-  ``CONDITION_KEY_EXISTS`` on something missing, and any comparison of a missing value, are
-  ``ERROR_FILE_NOT_FOUND``; ``CONDITION_NOT_EXISTS`` and ``CONDITION_KEY_NOT_EXISTS`` on something
-  present are ``ERROR_ALREADY_EXISTS``; a comparison that is false is ``ERROR_INVALID_STATE``.
-  ``IS_EQUAL``/``IS_NOT_EQUAL`` compare type and data (a DWORD 5 is not a QWORD 5, since the
-  bytes differ); ``IS_GREATER_THAN``/``IS_LESS_THAN`` compare ``stored <op> given`` and hold only
-  for the same type: integers by number, strings by code point, binary data and MULTI_SZ
-  lexicographically.
-* Any other command (``SET_KEY_SECURITY`` is "reserved for future use"; the read and
-  notification commands are not write commands) is ``ERROR_INVALID_PARAMETER``. Malformed
-  commands are reported at commit time with their index, not when they are added (only the
-  :class:`Batch` helpers that take plain data check it at once, converting it to a RegValue).
+The conventions (paths, case-insensitive names, enumeration order, errors, change events,
+versions) and the write-batch semantics of [MS-CMRP] ``ApiExecuteBatch``: docs/architecture.md,
+"The registry hive's conventions".
 """
 
 from __future__ import annotations
@@ -151,6 +82,8 @@ class ChangeListener(Protocol):
 
 @attrs.define(eq=False)
 class _Key:
+    """One key of the tree (mutable): its stored name, subkeys, values and security descriptor."""
+
     name: str
     #: folded name -> subkey
     subkeys: dict[str, _Key] = attrs.field(factory=dict)
@@ -228,6 +161,21 @@ class RegistryTree:
         >>> tree.version
         3
 
+    Names compare case-insensitively, and a batch is all or nothing::
+
+        >>> tree = RegistryTree()
+        >>> tree.create_key("Resources\\\\abc\\\\Parameters")
+        True
+        >>> tree.set_value("Resources\\\\abc\\\\Parameters", "Port", RegValue.from_python(1433))
+        >>> tree.query_value("RESOURCES\\\\ABC\\\\parameters", "port")
+        RegValue(type=<RegValueType.DWORD: 4>, data=1433)
+        >>> tree.commit("Resources", Batch().create_key("abc").condition_exists("Missing"))
+        Traceback (most recent call last):
+        ...
+        clusapi.RegistryEntryNotFoundError: batch command 1 (CONDITION_EXISTS 'Missing') \
+failed: key 'Resources\\\\abc' has no value 'Missing' in the cluster database \
+(ERROR_FILE_NOT_FOUND, 2)
+
     Not thread-safe: the runtime owns it and calls it from one task at a time. The listener runs
     synchronously after the change is committed; if it raises, the exception propagates to the
     caller (the change stays made, and the remaining events of that change are not delivered).
@@ -286,11 +234,7 @@ class RegistryTree:
                 exist.
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path or name.
         """
-        key, canonical = self._key(path)
-        entry = key.values.get(fold(check_value_name(name)))
-        if entry is None:
-            raise self._no_value(canonical, name)
-        return entry[1]
+        return self._value(path, name)[2][1]
 
     def get_key_security(self, path: str) -> bytes | None:
         """The security descriptor stored by :meth:`set_key_security`, or ``None``.
@@ -396,9 +340,7 @@ class RegistryTree:
                 exist.
             InvalidParameterError: ``ERROR_INVALID_PARAMETER`` for a malformed path or name.
         """
-        key, canonical = self._key(path)
-        if fold(check_value_name(name)) not in key.values:
-            raise self._no_value(canonical, name)
+        key, canonical, _ = self._value(path, name)
         with self._transaction() as txn:
             self._unset(txn, key, canonical, name)
 
@@ -497,6 +439,15 @@ class RegistryTree:
                 fix="delete its subkeys, or restore('', SubtreeSnapshot()) to empty the tree",
             )
         return parts
+
+    def _value(self, path: str, name: str) -> tuple[_Key, str, tuple[str, RegValue]]:
+        """The key at ``path``, its canonical path and its value ``name`` (stored name, value);
+        ERROR_FILE_NOT_FOUND if either is missing, ERROR_INVALID_PARAMETER if malformed."""
+        key, canonical = self._key(path)
+        entry = key.values.get(fold(check_value_name(name)))
+        if entry is None:
+            raise self._no_value(canonical, name)
+        return key, canonical, entry
 
     def _no_value(self, canonical: str, name: str) -> ClusterError:
         return make_error(

@@ -133,6 +133,8 @@ class _IdleJumpSelector(selectors.BaseSelector):
 
 
 class _VirtualTimeEventLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop whose ``time()`` is the virtual clock's; its selector jumps when idle."""
+
     def __init__(self, clock: VirtualClock) -> None:
         self.virtual_clock: Final = clock
         super().__init__(selector=_IdleJumpSelector(clock))

@@ -1,19 +1,12 @@
 """The lab's fence agent, ``fence_clusapi_lab``: Pacemaker's stonith calls it to power a node off.
 
 :class:`~clusapi.testing.PacemakerLab` installs this file (with a ``#!<python> -I`` line in
-front) as ``fence_clusapi_lab`` in a directory that each node sees in ``/usr/sbin``, where
-Pacemaker's fencer looks for ``fence_*`` agents. The agent runs as root inside a node's
-namespaces, so it cannot power another node off by itself; it asks the lab, which listens on
-a Unix socket in its directory (``socket=`` below; mode 0600, root only, peer uid checked).
-The lab does the work with what it knows of its nodes: ``off`` kills every process in the
-target's network namespace (as ``lab.kill9``), takes its link down and drops the addresses
-its resources added; ``on`` brings the link back (the node's daemons start again only when
-the test calls ``lab.start_node``); ``reboot`` is ``off`` then ``on``.
-
-The fence agent API (the ``fence-agents`` conventions Pacemaker speaks): options come as
-``key=value`` lines on stdin (or ``--key=value`` / ``-o action`` / ``-n plug`` arguments),
-``action`` is one of off, on, reboot, status, monitor, list, metadata; the target is ``port``
-(or ``plug``, or ``nodename``). Exit 0 is success; for ``status`` 0 means on and 2 off.
+front) as ``fence_clusapi_lab`` in a directory that each node sees in ``/usr/sbin``. Running as
+root inside a node's namespaces, it cannot power another node off by itself: it asks the lab
+over a Unix socket (``socket=``), and the lab does the work. It speaks the fence agent API
+(``key=value`` options on stdin; off, on, reboot, status, monitor, list, metadata). The whole
+story, what each action does and the socket's checks: docs/pacemaker.md, "The lab's fence
+device".
 
 Standard library only, and no import of clusapi: it runs under ``python -I`` (no working
 directory, no environment, no user site on ``sys.path``) as root.

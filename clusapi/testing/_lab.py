@@ -2,79 +2,17 @@
 
 Each node is a network namespace of its own plus a private mount and UTS namespace, joined to
 the others through a bridge in a *hub* namespace, so the host's own network and files are never
-touched and several labs (other test sessions, CI jobs) run side by side::
-
-    hub netns  cl<id>h:  br0 10.77.0.254/24 ── v1, v2, ... (veth peers)
-    node netns cl<id>n1: eth0 10.77.0.1/24    corosync -f, pacemakerd -f (+ its sub-daemons)
-    node netns cl<id>n2: eth0 10.77.0.2/24    ...
-
-Everything a lab writes lives under its own directory (``lab.base``)::
-
-    n<i>/etc-corosync   bind-mounted at /etc/corosync      (corosync.conf)
-    n<i>/lib-corosync   bind-mounted at /var/lib/corosync
-    n<i>/lib-pacemaker  bind-mounted at /var/lib/pacemaker (cp -a of the package dir: CIB, pengine)
-    n<i>/log-corosync   bind-mounted at /var/log/corosync  (corosync.log)
-    n<i>/log-pacemaker  bind-mounted at /var/log/pacemaker (pacemaker.log)
-    n<i>/*.out          the daemons' stdout/stderr
-    ocf/                the lab's copy of /usr/lib/ocf, bind-mounted at /usr/lib/ocf in every node
-    sbin/               with fencing: fence_clusapi_lab, overlaid on /usr/sbin in every node
-    fence/sock          with fencing: the fence device's socket (directory 0700, root only)
-
-Pitfalls this module deals with, found while building the recipe it follows
-(``pacemaker-lab.md`` in the project's research notes):
-
-* **Abstract Unix sockets belong to a network namespace.** libqb's IPC (corosync's ``cmap``,
-  ``cpg``; Pacemaker's ``cib_rw``, ``crmd``, ...) uses abstract sockets, so two nodes in one
-  network namespace collide, and worse, one node's tools silently talk to the other node's
-  daemons. Hence one network namespace per node, and every CLI call runs inside its node
-  (:meth:`PacemakerLab.run`, :meth:`PacemakerLab.command_prefix`).
-* **/dev/shm per node.** libqb's ring buffers live in /dev/shm; a client must see the same
-  /dev/shm as the daemon it talks to, so each node has a private tmpfs there (and on /run, which
-  holds ``/run/resource-agents``, the agents' ``HA_RSCTMP``, and ``/run/crm``), and the CLI
-  enters the node's mount namespace too, not only its network namespace.
-* **Token tuning.** Corosync 3's effective token timeout is ``token + (nodes - 2) *
-  token_coefficient`` (650 ms by default), so ``token: 1000`` is really 1650 ms on 3 nodes.
-  The lab writes ``token_coefficient: 0`` and ``token: 500`` by default: failure detection in
-  about 0.5 s plus 0.6 s consensus. 300 ms made membership flap on a 2-core machine.
-* **dc-deadtime.** A node with an empty CIB waits 20 s before it elects itself DC; the seeded
-  ``cib.xml`` sets ``dc-deadtime=2s`` (and ``resource-stickiness=100`` as a resource default),
-  so a cold start takes 2-5 s.
-* **Fencing** (``PacemakerLab(fencing=True)``). Without it (the default) the seeded CIB says
-  ``stonith-enabled=false`` and a node that drops out is simply assumed down: after a real
-  partition the majority may start a group before the cut-off node has stopped it (a
-  double-run window, measured in ``docs/pacemaker.md``). With it, the lab installs a fence
-  agent, ``fence_clusapi_lab`` (:mod:`clusapi.testing._fence_agent`), in the lab's ``sbin/``,
-  which each node sees in ``/usr/sbin`` through a read-only overlay (the fencer only runs
-  ``/usr/sbin/fence_*``; the host's /usr/sbin is untouched), and seeds one stonith device,
-  ``lab-fence``, for all nodes, with ``stonith-enabled=true`` and ``stonith-action=off`` (a
-  fenced node stays down until the test starts it again). The agent runs as root in the
-  fencing node's namespaces and asks the lab over a Unix socket (``fence/sock``, root-only) to
-  do the deed: ``off`` kills every process of the target as :meth:`PacemakerLab.kill9` does,
-  takes its link down and drops the addresses its resources added; ``on`` brings the link
-  back; the daemons start again only with :meth:`PacemakerLab.start_node`. The seeded CIB
-  also sets ``startup-fencing=false``: the lab starts its nodes together, and a node that is
-  slow to join on a busy machine must not be shot before it ever ran anything.
-* **Link cuts.** :meth:`PacemakerLab.isolate` takes a node's link down at the bridge (the
-  hub's end of its veth: the node cannot bring it back itself), leaving its processes
-  running; :meth:`PacemakerLab.reconnect` restores it.
-* **Stale history after a rejoin.** Right after a killed node comes back, ``crm_mon`` may show a
-  resource "Started" on two nodes for a moment: the rejoined node's old operation history is
-  still in the status section until the join erases it. Nothing ran twice (the scheduler's
-  log shows one start); pollers must not read that as a double start.
-* **Killing a node.** :meth:`PacemakerLab.kill9` SIGKILLs every process in the node's network
-  namespace at once, daemons and agents alike, like a power cut: the node's mount namespace
-  (with its /run and /dev/shm) vanishes with them, as after a reboot. Its CIB and logs stay in
-  ``lab.base``. With stonith disabled the survivors simply assume the node is down; with
-  fencing they fence it first (see :attr:`PacemakerLab.fence_history`), and a node started
-  again before that fence may be shot by it, as on a real cluster: wait for the fence.
-* **Root only.** ``ip netns add`` and Pacemaker's switch to the ``hacluster`` user need real
-  root; see :meth:`PacemakerLab.unavailable`.
+touched and several labs run side by side. The namespace plumbing is in ``_lab_shell``, the
+node processes in ``_lab_node``, the seeded CIB in ``_lab_cib``, the fence device in
+``_fence_device`` / ``_fence_agent``. The layout of a lab's directory and the pitfalls it deals
+with (abstract sockets, /dev/shm per node, token tuning, dc-deadtime, fencing, link cuts, stale
+history after a rejoin, killing a node, root only): docs/pacemaker.md, "The lab: a real cluster
+on one machine".
 """
 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import pwd
 import secrets
@@ -91,11 +29,30 @@ from typing import TYPE_CHECKING, ClassVar, Final, NamedTuple
 
 from .._errors import make_error
 from .._win32 import Win32Error
-from . import _fence_agent
 from ._fence_device import FenceListener, install_agent
+from ._lab_cib import (
+    active_resources,
+    crm_config,
+    fence_resources,
+    reset_configuration,
+    seed_cib,
+    settled_empty,
+)
+from ._lab_node import LabNode, corosync_conf, launch, reap, stop_nodes
+
+# probe_overlay is a module global here (looked up at call time), so that a test can replace it.
+from ._lab_shell import (
+    PATH,
+    LabCommandError,
+    LabNetwork,
+    check,
+    comm,
+    probe_overlay as _probe_overlay,
+    tail,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
     from types import TracebackType
     from typing import Self
 
@@ -113,62 +70,11 @@ _CLUSTER_TOOLS: Final = (
     "crm_attribute",
 )
 _SYSTEM_TOOLS: Final = ("ip", "unshare", "nsenter", "cp")
-_SUBNET: Final = "10.77.0"
-_HUB_HOST: Final = 254
-_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_PACKAGE_CIB_DIR: Final = Path("/var/lib/pacemaker")
 _PACKAGE_OCF: Final = Path("/usr/lib/ocf")
-_PACKAGE_COROSYNC: Final = Path("/etc/corosync")
 #: Pacemaker's tools read these to talk to a file, a shadow copy or a remote CIB instead of
 #: the node's live one; a test process that has one set must not redirect the lab's calls.
 _CIB_REDIRECTS: Final = ("CIB_file", "CIB_shadow", "CIB_port", "CIB_server", "CIB_user")
 _POLL: Final = 0.2
-
-#: Runs in each node's fresh network namespace (``ip netns exec``) and fresh mount + UTS
-#: namespace (``unshare``): private directories, then "ready", then it just holds the
-#: namespaces open for the daemons until the lab closes its stdin (or the lab's process dies).
-_LAUNCHER: Final = r"""
-set -e
-hostname "$1"
-d="$2"
-mount --bind "$d/etc-corosync" /etc/corosync
-mount --bind "$d/lib-corosync" /var/lib/corosync
-mount --bind "$d/lib-pacemaker" /var/lib/pacemaker
-mount --bind "$d/log-corosync" /var/log/corosync
-mount --bind "$d/log-pacemaker" /var/log/pacemaker
-mount --bind "$3" /usr/lib/ocf
-mount -t tmpfs -o mode=1777 "$4-shm" /dev/shm
-mount -t tmpfs -o mode=755 "$4-run" /run
-mkdir -p /run/lock /run/resource-agents /run/crm
-if [ -n "$5" ]; then
-  mount -t overlay -o ro,lowerdir="$5":/usr/sbin "$4-sbin" /usr/sbin
-fi
-echo ready
-exec cat >/dev/null
-"""
-
-#: The stonith device of a lab with fencing: its id, and the agent it runs.
-FENCE_DEVICE: Final = "lab-fence"
-FENCE_AGENT: Final = _fence_agent.AGENT
-_SEED_RSC_DEFAULTS: Final = """\
-<rsc_defaults>
-  <meta_attributes id="rsc-options">
-    <nvpair id="rsc-options-resource-stickiness" name="resource-stickiness" value="100"/>
-  </meta_attributes>
-</rsc_defaults>"""
-#: cluster properties the DC maintains itself; reset() keeps them.
-_DC_PROPERTIES: Final = frozenset(
-    {"have-watchdog", "dc-version", "cluster-infrastructure", "cluster-name", "last-lrm-refresh"}
-)
-
-
-class LabCommandError(subprocess.CalledProcessError):
-    """A command run in a lab node failed; the message carries its stderr."""
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        detail = (self.stderr or self.stdout or "").strip()
-        return f"{text}: {detail[-2000:]}" if detail else text
 
 
 class FenceEvent(NamedTuple):
@@ -180,38 +86,6 @@ class FenceEvent(NamedTuple):
     action: str
     #: The target's node name.
     node: str
-
-
-class _Node:
-    """One node's processes. ``launcher`` holds its mount + UTS namespaces open."""
-
-    def __init__(self, index: int, directory: Path, netns: str) -> None:
-        self.index = index
-        self.name = f"node{index}"
-        self.dir = directory
-        self.netns = netns
-        #: lab.isolate() cut its link; lab.reconnect() restores it.
-        self.isolated = False
-        #: the fence device powered it off; lab.start_node() (or fencing "on") powers it on.
-        self.powered_off = False
-        self.launcher: subprocess.Popen[bytes] | None = None
-        self.corosync: subprocess.Popen[bytes] | None = None
-        self.pacemakerd: subprocess.Popen[bytes] | None = None
-
-    @property
-    def running(self) -> bool:
-        """The namespaces are held open: commands can run in the node."""
-        return self.launcher is not None and self.launcher.poll() is None
-
-    @property
-    def up(self) -> bool:
-        """The namespaces, corosync and pacemakerd are all alive."""
-        return self.running and all(
-            p is not None and p.poll() is None for p in (self.corosync, self.pacemakerd)
-        )
-
-    def processes(self) -> list[subprocess.Popen[bytes]]:
-        return [p for p in (self.pacemakerd, self.corosync, self.launcher) if p is not None]
 
 
 class PacemakerLab:
@@ -283,11 +157,10 @@ class PacemakerLab:
         self._parent = Path(base) if base is not None else None
         self._id = secrets.token_hex(3)
         self._base: Path | None = None
-        self._hub = f"cl{self._id}h"
         self._nodes = [
-            _Node(i, Path(), f"cl{self._id}n{i}") for i in range(1, nodes + 1)
+            LabNode(i, Path(), f"cl{self._id}n{i}") for i in range(1, nodes + 1)
         ]  # directories are set in _setup(), once the base exists
-        self._netns_made: list[str] = []
+        self._network = LabNetwork(self._id, [node.netns for node in self._nodes])
         self._started = False
         self._closed = False
         self._fencing = fencing
@@ -310,7 +183,7 @@ class PacemakerLab:
         """
         if not sys.platform.startswith("linux"):
             return "the Pacemaker lab needs Linux (network namespaces)"
-        missing = [tool for tool in _CLUSTER_TOOLS if shutil.which(tool, path=_PATH) is None]
+        missing = [tool for tool in _CLUSTER_TOOLS if shutil.which(tool, path=PATH) is None]
         if missing:
             return (
                 f"Pacemaker/Corosync not installed ({', '.join(missing)} missing): {INSTALL_HINT}"
@@ -324,7 +197,7 @@ class PacemakerLab:
                 "run as root: the Pacemaker lab creates network namespaces and mounts, and "
                 "Pacemaker's daemons switch to the hacluster user"
             )
-        missing = [tool for tool in _SYSTEM_TOOLS if shutil.which(tool, path=_PATH) is None]
+        missing = [tool for tool in _SYSTEM_TOOLS if shutil.which(tool, path=PATH) is None]
         if missing:
             return (
                 f"the Pacemaker lab needs ip netns / unshare / nsenter ({', '.join(missing)} "
@@ -336,7 +209,7 @@ class PacemakerLab:
                 capture_output=True,
                 text=True,
                 check=False,
-                env={"PATH": _PATH},
+                env={"PATH": PATH},
             )
             cls._probe = (
                 ""
@@ -381,16 +254,16 @@ class PacemakerLab:
     @property
     def hub_address(self) -> str:
         """The hub's address on the cluster network, ``"10.77.0.254"`` (a client's view)."""
-        return f"{_SUBNET}.{_HUB_HOST}"
+        return self._network.hub_address
 
     @property
     def netns_names(self) -> tuple[str, ...]:
         """The network namespaces this lab creates: the hub's first, then one per node."""
-        return (self._hub, *(node.netns for node in self._nodes))
+        return self._network.names
 
     def address(self, i: int) -> str:
         """Node ``i``'s cluster address, ``"10.77.0.<i>"`` (``i`` is 1-based)."""
-        return f"{_SUBNET}.{self._node(i).index}"
+        return self._node(i).address
 
     def node_running(self, i: int) -> bool:
         """True while node ``i``'s corosync and pacemakerd run (started, not killed or stopped)."""
@@ -404,7 +277,7 @@ class PacemakerLab:
                 f"no {which!r} log in a lab node",
                 fix="ask for 'pacemaker' or 'corosync'",
             )
-        return self._node(i).dir / f"log-{which}" / f"{which}.log"
+        return self._node(i).log_file(which)
 
     @property
     def fencing(self) -> bool:
@@ -465,14 +338,10 @@ class PacemakerLab:
 
     def link_up(self, i: int) -> bool:
         """Whether node ``i``'s link is up: not isolated, not powered off by the fence device."""
-        node = self._node(i)
-        return not (node.isolated or node.powered_off)
+        return self._node(i).link_up
 
-    def _set_link(self, node: _Node) -> None:
-        if self._hub not in self._netns_made:
-            raise RuntimeError(f"lab {self._id} has no network: call lab.start() first")
-        state = "up" if self.link_up(node.index) else "down"
-        _check(["ip", "-n", self._hub, "link", "set", f"v{node.index}", state])
+    def _set_link(self, node: LabNode) -> None:
+        self._network.set_link(node.index, node.link_up)
 
     # ------------------------------------------------------------------ the fence device
 
@@ -501,28 +370,15 @@ class PacemakerLab:
             self._fence_history.append(FenceEvent(time.monotonic(), action, node.name))
         return 0, ""
 
-    def _power_off(self, node: _Node) -> None:
+    def _power_off(self, node: LabNode) -> None:
         """What a power switch does: every process dead, the link down, runtime config gone."""
         node.powered_off = True
         self._set_link(node)  # first: not one more packet from it
-        self._kill_netns(node.netns, signal.SIGKILL)
-        self._reap(node)
+        self._network.kill(node.netns, signal.SIGKILL)
+        reap(node)
         # A machine that lost power comes back without the addresses its resources added
         # (IPaddr2's): left in the namespace, they would answer ARP beside the new owner.
-        own = f"{self.address(node.index)}/24"
-        shown = subprocess.run(
-            ["ip", "-n", node.netns, "-o", "addr", "show", "dev", "eth0"],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={"PATH": _PATH},
-        )
-        for line in shown.stdout.splitlines():
-            fields = line.split()
-            if "inet" in fields:
-                address = fields[fields.index("inet") + 1]
-                if address != own:
-                    _quiet(["ip", "-n", node.netns, "addr", "del", address, "dev", "eth0"])
+        self._network.drop_added_addresses(node.netns, f"{node.address}/24")
 
     def _install_fencing(self) -> None:
         """The agent (in ``sbin/``, which the nodes see in /usr/sbin) and its socket."""
@@ -538,23 +394,10 @@ class PacemakerLab:
         return self.base / "fence" / "sock"
 
     def _seed_crm_config(self) -> str:
-        return _crm_config(self._fencing)
+        return crm_config(self._fencing)
 
     def _seed_resources(self) -> str:
-        if not self._fencing:
-            return "<resources/>"
-        hosts = " ".join(self.node_names)
-        d = FENCE_DEVICE
-        return (
-            f'<resources>\n  <primitive id="{d}" class="stonith" type="{FENCE_AGENT}">\n'
-            f'    <instance_attributes id="{d}-params">\n'
-            f'      <nvpair id="{d}-socket" name="socket" value="{self._fence_socket()}"/>\n'
-            f'      <nvpair id="{d}-hosts" name="pcmk_host_list" value="{hosts}"/>\n'
-            f'      <nvpair id="{d}-check" name="pcmk_host_check" value="static-list"/>\n'
-            "    </instance_attributes>\n"
-            f'    <operations><op id="{d}-monitor" name="monitor" interval="60s"/></operations>\n'
-            "  </primitive>\n</resources>"
-        )
+        return fence_resources(self._fencing, self.node_names, self._fence_socket())
 
     # ------------------------------------------------------------------ commands in a node
 
@@ -564,21 +407,16 @@ class PacemakerLab:
         Raises:
             RuntimeError: node ``i`` is not running (killed or stopped; see start_node()).
         """
-        node = self._node(i)
-        if not node.running or node.launcher is None:
-            raise RuntimeError(
-                f"{node.name} of lab {self._id} is not running; start it with lab.start_node({i})"
-            )
-        return ["nsenter", "-t", str(node.launcher.pid), "-n", "-m", "-u", "--"]
+        return self._node(i).nsenter_prefix(self._id)
 
     def hub_prefix(self) -> list[str]:
         """The argv prefix that runs a command in the hub namespace (a client of the cluster).
 
         The hub reaches every node's address; nodes reach the hub at :attr:`hub_address`.
         """
-        if self._hub not in self._netns_made:
+        if not self._network.exists:
             raise RuntimeError(f"lab {self._id} has no hub namespace: call lab.start() first")
-        return ["ip", "netns", "exec", self._hub]
+        return ["ip", "netns", "exec", self._network.hub]
 
     def run(
         self,
@@ -660,7 +498,7 @@ class PacemakerLab:
                     log = self.log_file(1)
                 raise TimeoutError(
                     f"lab {self._id}: {what} did not hold within {timeout:g} s; "
-                    f"last crm_mon output:\n{last[-3000:]}\n--- tail of {log}:\n{_tail(log, 25)}"
+                    f"last crm_mon output:\n{last[-3000:]}\n--- tail of {log}:\n{tail(log, 25)}"
                 )
             time.sleep(_POLL)
 
@@ -671,7 +509,7 @@ class PacemakerLab:
         processes of its resource agents (e.g. a resapi agent's host daemon), i.e. what
         :meth:`kill9` kills. Empty when the node is down.
         """
-        return {pid: _comm(pid) for pid in self._netns_pids(self._node(i).netns)}
+        return {pid: comm(pid) for pid in self._network.pids(self._node(i).netns)}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -723,8 +561,8 @@ class PacemakerLab:
             raise RuntimeError(f"{node.name} of lab {self._id} is running already")
         with self._lock:
             # A half-dead node (a test killed one daemon by PID) is cleared first, like a reboot.
-            self._kill_netns(node.netns, signal.SIGKILL)
-            self._reap(node)
+            self._network.kill(node.netns, signal.SIGKILL)
+            reap(node)
             if node.powered_off:  # the fence device's "off": the power comes back
                 node.powered_off = False
                 self._set_link(node)
@@ -753,8 +591,8 @@ class PacemakerLab:
         """
         node = self._node(i)
         with self._lock:
-            self._kill_netns(node.netns, signal.SIGKILL)
-            self._reap(node)
+            self._network.kill(node.netns, signal.SIGKILL)
+            reap(node)
 
     def stop_node(self, i: int, timeout: float = 30.0) -> None:
         """Stop node ``i`` gracefully: SIGTERM pacemakerd, wait, then SIGTERM corosync.
@@ -764,7 +602,7 @@ class PacemakerLab:
         """
         node = self._node(i)
         with self._lock:
-            self._stop_nodes([node], timeout)
+            stop_nodes([node], timeout, self._network)
 
     def reset(self, timeout: float = 30.0) -> None:
         """Bring the configuration back to the seeded one, for the next test.
@@ -793,18 +631,18 @@ class PacemakerLab:
         self.run(
             observer,
             ["cibadmin", "--replace", "-o", "configuration", "--xml-pipe"],
-            input=_reset_configuration(current, self._seed_crm_config(), self._seed_resources()),
+            input=reset_configuration(current, self._seed_crm_config(), self._seed_resources()),
         )
         # Fail counts are node attributes kept by attrd: --cleanup clears them (and lets a
         # resource whose stop failed, blocked without fencing, be stopped again).
         self.run(observer, ["crm_resource", "--cleanup"])
         what = "reset: all resources stopped"
-        self.wait(lambda s: not _active_resources(s), left(), observer, what)
+        self.wait(lambda s: not active_resources(s), left(), observer, what)
         # The deleted resources' operation history stays in the status section: --refresh
         # drops it. (`crm_resource --wait` would also tell when all is done, but costs 2 s.)
         self.run(observer, ["crm_resource", "--refresh"])
         what = "reset: no resources, failures or history"
-        self.wait(_settled_empty, left(), observer, what)
+        self.wait(settled_empty, left(), observer, what)
 
     def teardown(self, grace: float = 10.0) -> None:
         """Stop every process the lab started, delete its namespaces and its directory.
@@ -825,16 +663,14 @@ class PacemakerLab:
             self._listener.close()
             self._listener = None
         try:
-            self._stop_nodes([n for n in self._nodes if n.running], grace)
+            stop_nodes([n for n in self._nodes if n.running], grace, self._network)
         except KeyboardInterrupt as exc:
             interrupted = exc
         finally:
             for node in self._nodes:
-                self._kill_netns(node.netns, signal.SIGKILL)
-                self._reap(node)
-            for name in reversed(self._netns_made):
-                _quiet(["ip", "netns", "delete", name])
-            self._netns_made.clear()
+                self._network.kill(node.netns, signal.SIGKILL)
+                reap(node)
+            self._network.delete()
             if self._base is not None and not self._keep:
                 shutil.rmtree(self._base, ignore_errors=True)
             self._closed = True
@@ -861,7 +697,7 @@ class PacemakerLab:
 
     # ------------------------------------------------------------------ internals
 
-    def _node(self, i: int) -> _Node:
+    def _node(self, i: int) -> LabNode:
         if type(i) is not int or not 1 <= i <= self._n:  # no bools, no floats
             raise make_error(
                 Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
@@ -885,150 +721,22 @@ class PacemakerLab:
         base.mkdir()
         self._base = base
         base.chmod(0o755)  # hacluster (alert agents, the CIB's owner) must reach it
-        _check(["cp", "-a", str(_PACKAGE_OCF), str(base / "ocf")])
+        check(["cp", "-a", str(_PACKAGE_OCF), str(base / "ocf")])
         if self._fencing:
             self._install_fencing()
         for node in self._nodes:
             node.dir = base / f"n{node.index}"
-            self._make_node_dir(node.dir)
-        conf = self._corosync_conf()
+            node.make_dir(seed_cib(self._seed_crm_config(), self._seed_resources()))
+        conf = corosync_conf(self._id, self._nodes, self._token_ms)
         for node in self._nodes:
             (node.dir / "etc-corosync" / "corosync.conf").write_text(conf)
-        self._make_network()
+        self._network.create()
 
-    def _make_node_dir(self, d: Path) -> None:
-        d.mkdir()
-        _check(["cp", "-a", str(_PACKAGE_COROSYNC), str(d / "etc-corosync")])
-        # cp -a keeps hacluster:haclient on cib/, pengine/, ...: the daemons insist on it.
-        _check(["cp", "-a", str(_PACKAGE_CIB_DIR), str(d / "lib-pacemaker")])
-        for sub in ("lib-corosync", "log-corosync", "log-pacemaker"):
-            (d / sub).mkdir()
-        hacluster = pwd.getpwnam("hacluster")
-        os.chown(d / "log-pacemaker", hacluster.pw_uid, hacluster.pw_gid)
-        (d / "log-pacemaker").chmod(0o770)
-        cib = d / "lib-pacemaker" / "cib"
-        for old in cib.iterdir():  # a host that ran Pacemaker has its own CIB there
-            old.unlink()
-        seed = cib / "cib.xml"
-        # No cib.xml.sig needed: Pacemaker only warns "No on-disk digest present".
-        seed.write_text(_seed_cib(self._seed_crm_config(), self._seed_resources()))
-        os.chown(seed, hacluster.pw_uid, hacluster.pw_gid)
-        seed.chmod(0o600)
+    def _launch(self, nodes: list[LabNode]) -> None:
+        sbin = self.base / "sbin" if self._fencing else None
+        launch(nodes, lab_id=self._id, ocf_root=self.ocf_root, sbin=sbin)
 
-    def _corosync_conf(self) -> str:
-        nodes = "".join(
-            f"    node {{\n        ring0_addr: {self.address(n.index)}\n"
-            f"        name: {n.name}\n        nodeid: {n.index}\n    }}\n"
-            for n in self._nodes
-        )
-        return (
-            "totem {\n    version: 2\n"
-            f"    cluster_name: cl{self._id}\n"
-            "    transport: knet\n    crypto_cipher: none\n    crypto_hash: none\n"
-            f"    token: {self._token_ms}\n    token_coefficient: 0\n}}\n"
-            f"nodelist {{\n{nodes}}}\n"
-            "quorum {\n    provider: corosync_votequorum\n}\n"
-            "logging {\n    fileline: off\n    to_stderr: no\n    to_logfile: yes\n"
-            "    logfile: /var/log/corosync/corosync.log\n    to_syslog: no\n"
-            "    timestamp: on\n}\n"
-        )
-
-    def _make_network(self) -> None:
-        taken = set(_netns_list())
-        if taken.intersection(self.netns_names):  # 2^24 ids: practically never
-            raise RuntimeError(f"lab id {self._id} collides with existing namespaces")
-        hub = self._hub
-        self._add_netns(hub)
-        _check(["ip", "-n", hub, "link", "set", "lo", "up"])
-        _check(["ip", "-n", hub, "link", "add", "br0", "type", "bridge"])
-        _check(["ip", "-n", hub, "addr", "add", f"{self.hub_address}/24", "dev", "br0"])
-        _check(["ip", "-n", hub, "link", "set", "br0", "up"])
-        for node in self._nodes:
-            ns = node.netns
-            self._add_netns(ns)
-            # Both ends are created straight in their namespaces: no name ever appears in the
-            # host's namespace, so labs cannot collide on interface names.
-            veth = ["ip", "link", "add", "eth0", "netns", ns, "type", "veth"]
-            _check([*veth, "peer", "name", f"v{node.index}", "netns", hub])
-            _check(["ip", "-n", hub, "link", "set", f"v{node.index}", "master", "br0", "up"])
-            _check(["ip", "-n", ns, "link", "set", "lo", "up"])
-            _check(["ip", "-n", ns, "addr", "add", f"{self.address(node.index)}/24", "dev", "eth0"])
-            _check(["ip", "-n", ns, "link", "set", "eth0", "up"])
-
-    def _add_netns(self, name: str) -> None:
-        _check(["ip", "netns", "add", name])
-        self._netns_made.append(name)
-
-    def _launch(self, nodes: list[_Node]) -> None:
-        """Start the launchers, then corosync, then (once its IPC answers) pacemakerd."""
-        env = {"PATH": _PATH, "LC_ALL": "C.UTF-8", "HOME": "/root"}
-        for node in nodes:
-            with open(node.dir / "launcher.out", "ab") as err:
-                launcher = subprocess.Popen(
-                    [
-                        *("ip", "netns", "exec", node.netns),
-                        *("unshare", "--mount", "--uts", "--propagation", "private"),
-                        *("sh", "-c", _LAUNCHER, "sh", node.name, str(node.dir)),
-                        *(str(self.ocf_root), f"cl{self._id}{node.name}"),
-                        str(self.base / "sbin") if self._fencing else "",
-                    ],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                    cwd="/",
-                    env=env,
-                    start_new_session=True,  # a Ctrl-C in the terminal is for the test, not it
-                )
-            node.launcher = launcher
-            assert launcher.stdout is not None
-            ready = launcher.stdout.readline()
-            launcher.stdout.close()
-            if ready.strip() != b"ready":
-                launcher.wait(5)
-                raise RuntimeError(
-                    f"lab {self._id}: {node.name}'s namespaces could not be set up: "
-                    + _tail(node.dir / "launcher.out")
-                )
-        for node in nodes:
-            node.corosync = self._daemon(node, "corosync", env)
-        for node in nodes:
-            self._wait_corosync(node)
-            node.pacemakerd = self._daemon(node, "pacemakerd", env)
-
-    def _daemon(self, node: _Node, name: str, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-        with open(node.dir / f"{name}.out", "ab") as out:
-            # nsenter execs the daemon: the Popen's PID is the daemon's own, in the foreground.
-            return subprocess.Popen(
-                [*self.command_prefix(node.index), name, "-f"],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                cwd="/",
-                env=env,
-                start_new_session=True,
-            )
-
-    def _wait_corosync(self, node: _Node, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        prefix = self.command_prefix(node.index)
-        while True:
-            probe = subprocess.run(
-                [*prefix, "corosync-cfgtool", "-s"], capture_output=True, check=False, cwd="/"
-            )
-            if probe.returncode == 0:
-                return
-            assert node.corosync is not None
-            code = node.corosync.poll()
-            if code is not None or time.monotonic() >= deadline:
-                why = f"exited with {code}" if code is not None else f"no IPC after {timeout:g} s"
-                raise RuntimeError(
-                    f"lab {self._id}: corosync of {node.name} {why}: "
-                    + _tail(node.dir / "corosync.out")
-                    + _tail(self.log_file(node.index, "corosync"))
-                )
-            time.sleep(0.05)
-
-    def _wait_ready(self, observer: _Node, timeout: float) -> None:
+    def _wait_ready(self, observer: LabNode, timeout: float) -> None:
         running = {n.name for n in self._nodes if n.up}
         quorate = 2 * len(running) > self._n
 
@@ -1069,211 +777,7 @@ class PacemakerLab:
 
     def _log_tails(self) -> str:
         return "\n".join(
-            f"--- {node.name} {which}.log:\n{_tail(self.log_file(node.index, which))}"
+            f"--- {node.name} {which}.log:\n{tail(node.log_file(which))}"
             for node in self._nodes
             for which in ("corosync", "pacemaker")
         )
-
-    def _stop_nodes(self, nodes: list[_Node], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        # All pacemakerds first, in parallel: a node shutting down hands its resources to
-        # nodes that are not shutting down, and the DC must still be there to coordinate.
-        for node in nodes:
-            _signal(node.pacemakerd, signal.SIGTERM)
-        for node in nodes:
-            _wait(node.pacemakerd, deadline)
-        for node in nodes:
-            _signal(node.corosync, signal.SIGTERM)
-        for node in nodes:
-            _wait(node.corosync, deadline + 5.0)
-            if node.launcher is not None and node.launcher.stdin is not None:
-                with contextlib.suppress(OSError):
-                    node.launcher.stdin.close()  # its `cat` ends: the launcher exits
-            _wait(node.launcher, time.monotonic() + 2.0)
-        for node in nodes:
-            self._kill_netns(node.netns, signal.SIGKILL)  # leftovers: agents' processes
-            self._reap(node)
-
-    def _reap(self, node: _Node) -> None:
-        """Collect node's Popen objects (none is left a zombie) and forget them."""
-        for proc in node.processes():
-            if proc.poll() is None:
-                _signal(proc, signal.SIGKILL)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(5)
-            if proc.stdin is not None:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()
-        node.launcher = node.corosync = node.pacemakerd = None
-
-    def _kill_netns(self, netns: str, sig: signal.Signals) -> None:
-        if netns not in self._netns_made:
-            return
-        for _ in range(50):  # a dying daemon may still fork a child: repeat until empty
-            pids = self._netns_pids(netns)
-            if not pids:
-                return
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-            time.sleep(0.02)
-
-    def _netns_pids(self, netns: str) -> list[int]:
-        if netns not in self._netns_made:
-            return []
-        result = subprocess.run(
-            ["ip", "netns", "pids", netns], capture_output=True, text=True, check=False
-        )
-        pids = [int(p) for p in result.stdout.split() if p.isdigit()]
-        return [pid for pid in pids if _comm(pid) and not _zombie(pid)]
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _crm_config(fencing: bool) -> str:
-    """The seeded cluster properties (see the module: dc-deadtime, fencing)."""
-    fence = (
-        '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="true"/>\n'
-        '    <nvpair id="opt-stonith-action" name="stonith-action" value="off"/>\n'
-        '    <nvpair id="opt-startup-fencing" name="startup-fencing" value="false"/>\n'
-        if fencing
-        else '    <nvpair id="opt-stonith-enabled" name="stonith-enabled" value="false"/>\n'
-    )
-    return (
-        '<crm_config>\n  <cluster_property_set id="cib-bootstrap-options">\n'
-        f'{fence}    <nvpair id="opt-dc-deadtime" name="dc-deadtime" value="2s"/>\n'
-        "  </cluster_property_set>\n</crm_config>"
-    )
-
-
-def _seed_cib(crm_config: str, resources: str) -> str:
-    return f"""\
-<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" \
-admin_epoch="0">
-  <configuration>
-{crm_config}
-    <nodes/>
-{resources}
-    <constraints/>
-{_SEED_RSC_DEFAULTS}
-  </configuration>
-  <status/>
-</cib>
-"""
-
-
-def _reset_configuration(current: ET.Element, crm_config_xml: str, resources_xml: str) -> str:
-    """The seeded configuration, keeping the node entries and the DC's own properties."""
-    config = ET.Element("configuration")
-    crm_config = ET.fromstring(crm_config_xml)
-    seeded = crm_config.find("cluster_property_set")
-    assert seeded is not None
-    for nvpair in current.iterfind("crm_config/cluster_property_set/nvpair"):
-        if nvpair.get("name") in _DC_PROPERTIES:
-            seeded.append(nvpair)
-    config.append(crm_config)
-    nodes = ET.SubElement(config, "nodes")
-    for node in current.iterfind("nodes/node"):
-        # Only the identity: standby, maintenance and other node attributes go.
-        nodes.append(ET.Element("node", dict(node.attrib)))
-    config.append(ET.fromstring(resources_xml))
-    ET.SubElement(config, "constraints")
-    config.append(ET.fromstring(_SEED_RSC_DEFAULTS))
-    return ET.tostring(config, encoding="unicode")
-
-
-def _active_resources(status: ET.Element) -> list[str]:
-    return [
-        r.get("id", "?")
-        for r in status.iter("resource")
-        if (r.get("active") == "true" or r.get("orphaned") == "true")
-        and r.get("id") != FENCE_DEVICE
-    ]
-
-
-def _settled_empty(status: ET.Element) -> bool:
-    """No resource, failure or operation history left, but the lab's own fence device."""
-
-    def others(elements: Iterable[ET.Element], key: str) -> list[ET.Element]:
-        # A failure's op_key is "<resource>_<operation>_<interval>".
-        return [e for e in elements if e.get(key, "").partition("_")[0] != FENCE_DEVICE]
-
-    return (
-        not others(status.iter("resource"), "id")
-        and not others(status.iterfind("failures/failure"), "op_key")
-        and not others(status.iterfind("node_history/node/resource_history"), "id")
-    )
-
-
-def _probe_overlay() -> str:
-    """ "" if a read-only overlay on /usr/sbin mounts here (in a mount namespace that dies with
-    the probe), else why not."""
-    with tempfile.TemporaryDirectory() as empty:
-        probe = subprocess.run(
-            [
-                *("unshare", "--mount", "--propagation", "private"),
-                *("mount", "-t", "overlay", "-o", f"ro,lowerdir={empty}:/usr/sbin"),
-                *("clusapi-probe", "/usr/sbin"),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            env={"PATH": _PATH},
-        )
-    if probe.returncode == 0:
-        return ""
-    return (
-        "PacemakerLab(fencing=True) shows its fence agent in each node's /usr/sbin through an "
-        f"overlay mount, which fails here: {probe.stderr.strip()} (load it: modprobe overlay)"
-    )
-
-
-def _netns_list() -> list[str]:
-    result = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
-    return [line.split()[0] for line in result.stdout.splitlines() if line.strip()]
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
-
-
-def _signal(proc: subprocess.Popen[bytes] | None, sig: signal.Signals) -> None:
-    if proc is not None and proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(sig)
-
-
-def _wait(proc: subprocess.Popen[bytes] | None, deadline: float) -> None:
-    if proc is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(max(deadline - time.monotonic(), 0.0))
-
-
-def _check(argv: list[str]) -> None:
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, env={"PATH": _PATH})
-    if result.returncode != 0:
-        raise LabCommandError(result.returncode, argv, result.stdout, result.stderr)
-
-
-def _quiet(argv: list[str]) -> None:
-    subprocess.run(argv, capture_output=True, check=False, env={"PATH": _PATH})
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return f"({path} missing)"
-    return "\n".join(text.splitlines()[-lines:])
