@@ -31,9 +31,10 @@ from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
 
 from ._agents import AgentInfo, Agents
+from ._checks import not_supported
 from ._cib import build_view, cib_version
 from ._cibfile import CibFile
-from ._dispatch import HANDLERS, not_supported
+from ._dispatch import HANDLERS, NOT_SUPPORTED
 from ._edit import Edit
 from ._events import EventHub
 from ._runner import Runner, tool_error
@@ -229,6 +230,9 @@ class PacemakerBackend:
             )
         handler = HANDLERS.get(type(operation))
         if handler is None:
+            refusal = NOT_SUPPORTED.get(type(operation))
+            if refusal is not None:
+                raise refusal.error(operation)
             raise not_supported(f"{type(operation).__name__} ({operation.mirrors})")
         lost = ""
         for attempt in range(_ATTEMPTS):
@@ -647,7 +651,3 @@ class PacemakerBackend:
             match = re.search(rb"\d+\.\d+\.\d+\S*", out.stdout)
             self._tool_version = match[0].decode() if match else "0.0.0"
         return self._tool_version
-
-
-# The handlers register themselves with HANDLERS when imported.
-from . import _ops_cluster, _ops_groups, _ops_resources  # noqa: E402, F401

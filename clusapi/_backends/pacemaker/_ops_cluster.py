@@ -1,10 +1,10 @@
-"""The cluster, its nodes and resource types, and what Pacemaker has no counterpart of
-(the cluster database), as PacemakerBackend handlers."""
+"""The cluster, its nodes and resource types, as PacemakerBackend handlers (what has no
+counterpart on Pacemaker is declared in :mod:`._dispatch`)."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceTypeCommonProperties
@@ -16,30 +16,42 @@ from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
 from ._agents import AgentInfo, split_agent
-from ._dispatch import handles, not_supported
+from ._checks import not_supported
 from ._edit import Edit
 
 if TYPE_CHECKING:
-    from clusapi._backend import Operation
-
     from ._backend import PacemakerBackend
     from ._events import PolledNotifications
 
-__all__ = ()
+__all__ = (
+    "create_type",
+    "delete_type",
+    "get_common",
+    "get_info",
+    "get_quorum",
+    "list_objects",
+    "node_groups",
+    "node_state",
+    "notify",
+    "open_object",
+    "pause",
+    "resume",
+    "set_common",
+    "type_get",
+    "type_resources",
+)
 
 W = Win32Error
 
 
-@handles(ops.GetClusterInfo)
-async def _get_info(be: PacemakerBackend, op: ops.GetClusterInfo) -> ClusterInfo:
+async def get_info(be: PacemakerBackend, op: ops.GetClusterInfo) -> ClusterInfo:
     view = await be._snapshot()
     version = await be._version(view)
     numbers = [int(n) for n in re.findall(r"\d+", version)[:3]] + [0, 0, 0]
     return ClusterInfo(view.name, numbers[0], numbers[1], numbers[2], "Pacemaker", version, be.name)
 
 
-@handles(ops.ListObjects)
-async def _list(be: PacemakerBackend, op: ops.ListObjects) -> tuple[ObjectInfo, ...]:
+async def list_objects(be: PacemakerBackend, op: ops.ListObjects) -> tuple[ObjectInfo, ...]:
     if op.kind is ObjectKind.RESOURCE_TYPE:
         return tuple(ObjectInfo(n, n) for n in await be._agents.names())
     view = await be._snapshot()
@@ -52,8 +64,7 @@ async def _list(be: PacemakerBackend, op: ops.ListObjects) -> tuple[ObjectInfo, 
     raise make_error(W.ERROR_INVALID_PARAMETER, f"cannot list objects of kind {op.kind.value!r}")
 
 
-@handles(ops.OpenObject)
-async def _open(be: PacemakerBackend, op: ops.OpenObject) -> ObjectInfo:
+async def open_object(be: PacemakerBackend, op: ops.OpenObject) -> ObjectInfo:
     rules.require_name(op.kind.value, op.name)
     if op.kind is ObjectKind.RESOURCE_TYPE:
         agent = await be._agents.resolve(op.name)
@@ -89,16 +100,7 @@ async def _open(be: PacemakerBackend, op: ops.OpenObject) -> ObjectInfo:
     raise make_error(W.ERROR_INVALID_PARAMETER, f"cannot open an object of kind {op.kind.value!r}")
 
 
-@handles(ops.RenameObject)
-async def _rename(be: PacemakerBackend, op: ops.RenameObject) -> None:
-    raise not_supported(
-        f"renaming a {op.kind.value}: a Pacemaker id names the object for good",
-        fix="create a new one with the new name and move the resources (change_group)",
-    )
-
-
-@handles(ops.GetCommonProperties)
-async def _get_common(be: PacemakerBackend, op: ops.GetCommonProperties) -> dict[str, object]:
+async def get_common(be: PacemakerBackend, op: ops.GetCommonProperties) -> dict[str, object]:
     if op.kind is ObjectKind.RESOURCE_TYPE:
         return mapping.type_common(await be._agents.info(await be._agents.resolve(op.id)))
     view = await be._snapshot()
@@ -109,8 +111,7 @@ async def _get_common(be: PacemakerBackend, op: ops.GetCommonProperties) -> dict
     raise not_supported(f"common properties of a {op.kind.value}")
 
 
-@handles(ops.SetCommonProperties)
-async def _set_common(be: PacemakerBackend, op: ops.SetCommonProperties) -> PropertyUpdate:
+async def set_common(be: PacemakerBackend, op: ops.SetCommonProperties) -> PropertyUpdate:
     if op.kind is ObjectKind.RESOURCE_TYPE:
         agent = await be._agents.info(await be._agents.resolve(op.id))
         checked = mapping.verify(
@@ -143,43 +144,23 @@ async def _set_common(be: PacemakerBackend, op: ops.SetCommonProperties) -> Prop
     return PropertyUpdate(written)
 
 
-@handles(ops.Control)
-async def _control(be: PacemakerBackend, op: ops.Control) -> None:
-    raise not_supported(
-        f"control code {op.code:#010x} to a {op.kind.value}: Pacemaker has no control codes",
-        fix="use the property methods, which map to CIB attributes",
-    )
-
-
-@handles(ops.OpenNotifyPort)
-async def _notify(be: PacemakerBackend, op: ops.OpenNotifyPort) -> PolledNotifications:
+async def notify(be: PacemakerBackend, op: ops.OpenNotifyPort) -> PolledNotifications:
     view = await be._snapshot()
     return be._hub.open(op.filter, view)
 
 
-@handles(ops.GetQuorumResource)
-async def _get_quorum(be: PacemakerBackend, op: ops.GetQuorumResource) -> None:
+async def get_quorum(be: PacemakerBackend, op: ops.GetQuorumResource) -> None:
     return None  # quorum is Corosync's votequorum, not a resource
-
-
-@handles(ops.SetQuorumResource)
-async def _set_quorum(be: PacemakerBackend, op: ops.SetQuorumResource) -> None:
-    raise not_supported(
-        "a quorum resource: Corosync's votequorum decides quorum by node votes",
-        fix="configure quorum devices (corosync-qdevice) in corosync.conf",
-    )
 
 
 # -- nodes ---------------------------------------------------------------------------------
 
 
-@handles(ops.GetNodeState)
-async def _node_state(be: PacemakerBackend, op: ops.GetNodeState) -> NodeState:
+async def node_state(be: PacemakerBackend, op: ops.GetNodeState) -> NodeState:
     return (await be._snapshot()).node(op.id).state
 
 
-@handles(ops.PauseNode)
-async def _pause(be: PacemakerBackend, op: ops.PauseNode) -> None:
+async def pause(be: PacemakerBackend, op: ops.PauseNode) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         node = view.node(op.id)
@@ -197,8 +178,7 @@ async def _pause(be: PacemakerBackend, op: ops.PauseNode) -> None:
         )  # fmt: skip
 
 
-@handles(ops.ResumeNode)
-async def _resume(be: PacemakerBackend, op: ops.ResumeNode) -> None:
+async def resume(be: PacemakerBackend, op: ops.ResumeNode) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         node = view.node(op.id)
@@ -214,51 +194,10 @@ async def _resume(be: PacemakerBackend, op: ops.ResumeNode) -> None:
         )  # fmt: skip
 
 
-@handles(ops.EvictNode)
-async def _evict(be: PacemakerBackend, op: ops.EvictNode) -> None:
-    raise not_supported(
-        "evicting a node: membership is Corosync's nodelist, which Pacemaker's tools do not change",
-        fix="remove the node from corosync.conf on every node (pcs cluster node remove), "
-        "then `crm_node --force --remove NAME`",
-    )
-
-
-@handles(ops.GetNodeGroups)
-async def _node_groups(be: PacemakerBackend, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
+async def node_groups(be: PacemakerBackend, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
     view = await be._snapshot()
     node = view.node(op.id)
     return tuple(ObjectInfo(g.id, g.id) for g in view.groups.values() if g.owner == node.name)
-
-
-# -- cluster database: no counterpart ------------------------------------------------------
-
-
-@handles(
-    ops.GetObjectKey,
-    ops.KeyExists,
-    ops.CreateKey,
-    ops.DeleteKey,
-    ops.SetValue,
-    ops.QueryValue,
-    ops.DeleteValue,
-    ops.EnumKeys,
-    ops.EnumValues,
-    ops.CommitBatch,
-    ops.OpenRegistryPort,
-)
-async def _database(be: PacemakerBackend, op: Operation[Any]) -> None:
-    raise not_supported(
-        f"the cluster database ({op.mirrors}): Pacemaker keeps no registry",
-        fix="keep settings in resource parameters (private properties), which the CIB stores",
-    )
-
-
-@handles(ops.AddCheckpoint, ops.DeleteCheckpoint, ops.GetCheckpoints)
-async def _checkpoints(be: PacemakerBackend, op: Operation[Any]) -> None:
-    raise not_supported(
-        f"registry checkpoints ({op.mirrors}): Pacemaker replicates no node-local registry",
-        fix="keep the state on shared storage or in resource parameters",
-    )
 
 
 # -- resource types ------------------------------------------------------------------------
@@ -274,8 +213,7 @@ def _type_info(be: PacemakerBackend, agent: AgentInfo) -> ResourceTypeInfo:
     )
 
 
-@handles(ops.CreateResourceType)
-async def _create_type(be: PacemakerBackend, op: ops.CreateResourceType) -> ResourceTypeInfo:
+async def create_type(be: PacemakerBackend, op: ops.CreateResourceType) -> ResourceTypeInfo:
     implementation = op.implementation
     for label, value in (
         ("display_name", op.display_name),
@@ -309,8 +247,7 @@ async def _create_type(be: PacemakerBackend, op: ops.CreateResourceType) -> Reso
     return _type_info(be, await be._agents.info(agent_name))
 
 
-@handles(ops.DeleteResourceType)
-async def _delete_type(be: PacemakerBackend, op: ops.DeleteResourceType) -> None:
+async def delete_type(be: PacemakerBackend, op: ops.DeleteResourceType) -> None:
     agent = await be._agents.resolve(op.name)
     view = await be._snapshot()
     users = [p.id for p in view.visible_primitives() if p.agent == agent]
@@ -324,13 +261,11 @@ async def _delete_type(be: PacemakerBackend, op: ops.DeleteResourceType) -> None
     be._hub.emit(ClusterChange.RESOURCE_TYPE_DELETED, agent)
 
 
-@handles(ops.GetResourceTypeInfo)
-async def _type_get(be: PacemakerBackend, op: ops.GetResourceTypeInfo) -> ResourceTypeInfo:
+async def type_get(be: PacemakerBackend, op: ops.GetResourceTypeInfo) -> ResourceTypeInfo:
     return _type_info(be, await be._agents.info(await be._agents.resolve(op.name)))
 
 
-@handles(ops.GetTypeResources)
-async def _type_resources(be: PacemakerBackend, op: ops.GetTypeResources) -> tuple[ObjectInfo, ...]:
+async def type_resources(be: PacemakerBackend, op: ops.GetTypeResources) -> tuple[ObjectInfo, ...]:
     agent = await be._agents.resolve(op.name)
     view = await be._snapshot()
     return tuple(ObjectInfo(p.id, p.id) for p in view.visible_primitives() if p.agent == agent)

@@ -13,20 +13,28 @@ from clusapi._values import GroupStateInfo, ObjectInfo
 from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
-from ._dispatch import handles
 from ._edit import Edit
 
 if TYPE_CHECKING:
     from ._backend import PacemakerBackend
     from ._cib import ClusterView, GroupView
 
-__all__ = ()
+__all__ = (
+    "create_group",
+    "delete_group",
+    "get_preferred",
+    "group_resources",
+    "group_state",
+    "move_group",
+    "offline_group",
+    "online_group",
+    "set_preferred",
+)
 
 W = Win32Error
 
 
-@handles(ops.CreateGroup)
-async def _create_group(be: PacemakerBackend, op: ops.CreateGroup) -> ObjectInfo:
+async def create_group(be: PacemakerBackend, op: ops.CreateGroup) -> ObjectInfo:
     async with be._write_lock:
         view = await be._snapshot()
         name = be._check_new_name(view, "group", op.name)
@@ -40,8 +48,7 @@ async def _create_group(be: PacemakerBackend, op: ops.CreateGroup) -> ObjectInfo
     return ObjectInfo(name, name)
 
 
-@handles(ops.DeleteGroup)
-async def _delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
+async def delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
@@ -54,8 +61,7 @@ async def _delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
         await be._write(edit)
 
 
-@handles(ops.GetGroupState)
-async def _group_state(be: PacemakerBackend, op: ops.GetGroupState) -> GroupStateInfo:
+async def group_state(be: PacemakerBackend, op: ops.GetGroupState) -> GroupStateInfo:
     group = (await be._snapshot()).group(op.id)
     return GroupStateInfo(group.state, group.owner)
 
@@ -73,8 +79,7 @@ def _going(view: ClusterView, group_id: str) -> GroupView | str:
     return view.failure(current.members) or current
 
 
-@handles(ops.OnlineGroup)
-async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState:
+async def online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
@@ -134,8 +139,7 @@ async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState
                 await be._clear(group.id)
 
 
-@handles(ops.OfflineGroup)
-async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupState:
+async def offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupState:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
@@ -159,8 +163,7 @@ async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupSta
         return view.group(group.id).state
 
 
-@handles(ops.MoveGroup)
-async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
+async def move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
@@ -220,8 +223,7 @@ async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
         return view.group(group.id).state  # PARTIAL_ONLINE if part of it was offline
 
 
-@handles(ops.SetPreferredOwners)
-async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> None:
+async def set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.id)
@@ -242,10 +244,7 @@ async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> No
         await be._write(edit)
 
 
-@handles(ops.GetPreferredOwners)
-async def _get_preferred(
-    be: PacemakerBackend, op: ops.GetPreferredOwners
-) -> tuple[ObjectInfo, ...]:
+async def get_preferred(be: PacemakerBackend, op: ops.GetPreferredOwners) -> tuple[ObjectInfo, ...]:
     view = await be._snapshot()
     group = view.group(op.id)
     found = []
@@ -256,8 +255,7 @@ async def _get_preferred(
     return tuple(found)
 
 
-@handles(ops.GetGroupResources)
-async def _group_resources(
+async def group_resources(
     be: PacemakerBackend, op: ops.GetGroupResources
 ) -> tuple[ObjectInfo, ...]:
     group = (await be._snapshot()).group(op.id)

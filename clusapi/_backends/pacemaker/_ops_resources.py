@@ -12,11 +12,10 @@ from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceCommonProperties
 from clusapi._enums import PropertyFormat, ResourceState
 from clusapi._errors import ClusterError
-from clusapi._policy import can_be_dependent, dependency_closure
+from clusapi._policy import can_be_dependent as may_depend, dependency_closure
 from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 
 from . import _mapping as mapping
-from ._dispatch import handles
 from ._edit import Edit, format_ms
 
 if TYPE_CHECKING:
@@ -26,11 +25,28 @@ if TYPE_CHECKING:
     from ._backend import PacemakerBackend
     from ._cib import ClusterView, PrimitiveView
 
-__all__ = ()
+__all__ = (
+    "add_dependency",
+    "add_owner",
+    "can_be_dependent",
+    "change_group",
+    "create_resource",
+    "delete_resource",
+    "dependencies",
+    "dependents",
+    "fail_resource",
+    "get_private",
+    "offline_resource",
+    "online_resource",
+    "possible_owners",
+    "remove_dependency",
+    "remove_owner",
+    "resource_state",
+    "set_private",
+)
 
 
-@handles(ops.CreateResource)
-async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> ObjectInfo:
+async def create_resource(be: PacemakerBackend, op: ops.CreateResource) -> ObjectInfo:
     async with be._write_lock:
         view = await be._snapshot()
         group = view.group(op.group)
@@ -62,8 +78,7 @@ async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> Obje
     return ObjectInfo(name, name)
 
 
-@handles(ops.DeleteResource)
-async def _delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None:
+async def delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -75,8 +90,7 @@ async def _delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None
         await be._write(edit)
 
 
-@handles(ops.GetResourceState)
-async def _resource_state(be: PacemakerBackend, op: ops.GetResourceState) -> ResourceStateInfo:
+async def resource_state(be: PacemakerBackend, op: ops.GetResourceState) -> ResourceStateInfo:
     view = await be._snapshot()
     prim = view.primitive(op.id)
     return ResourceStateInfo(prim.state, view.groups[prim.group].owner, prim.group)
@@ -96,8 +110,7 @@ def _chain(view: ClusterView, prim: PrimitiveView) -> list[str]:
     return [m for m in members if m in needed]
 
 
-@handles(ops.OnlineResource)
-async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> ResourceState:
+async def online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> ResourceState:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -127,8 +140,7 @@ async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> Reso
         return ResourceState.ONLINE
 
 
-@handles(ops.OfflineResource)
-async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> ResourceState:
+async def offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> ResourceState:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -160,8 +172,7 @@ async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> Re
         return view.primitive(prim.id).state
 
 
-@handles(ops.FailResource)
-async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
+async def fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -175,8 +186,7 @@ async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
             await be._change(None, inject=f"{prim.id}_monitor_{interval}@{running}=7")
 
 
-@handles(ops.ChangeResourceGroup)
-async def _change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> None:
+async def change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -209,8 +219,7 @@ def _topological(members: Sequence[str], depends: dict[str, list[str]]) -> list[
     return placed
 
 
-@handles(ops.AddDependency)
-async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
+async def add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -239,8 +248,7 @@ async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
         await be._write(edit)
 
 
-@handles(ops.RemoveDependency)
-async def _remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> None:
+async def remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -256,26 +264,23 @@ async def _remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> 
         await be._write(edit)
 
 
-@handles(ops.GetDependencies)
-async def _dependencies(be: PacemakerBackend, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
+async def dependencies(be: PacemakerBackend, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
     view = await be._snapshot()
     prim = view.primitive(op.id)
     return tuple(ObjectInfo(p, p) for p in view.depends_on(prim.id))
 
 
-@handles(ops.GetDependents)
-async def _dependents(be: PacemakerBackend, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
+async def dependents(be: PacemakerBackend, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
     view = await be._snapshot()
     prim = view.primitive(op.id)
     return tuple(ObjectInfo(d, d) for d in view.dependents(prim.id))
 
 
-@handles(ops.CanBeDependent)
-async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> bool:
+async def can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> bool:
     view = await be._snapshot()
     prim = view.primitive(op.id)
     provider = view.primitive(op.provider)
-    return can_be_dependent(
+    return may_depend(
         dependent=prim.id,
         provider=provider.id,
         group_of={prim.id: prim.group, provider.id: provider.group},
@@ -283,8 +288,7 @@ async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> boo
     )
 
 
-@handles(ops.AddPossibleOwner)
-async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
+async def add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -297,8 +301,7 @@ async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
         await be._write(edit)
 
 
-@handles(ops.RemovePossibleOwner)
-async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> None:
+async def remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> None:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
@@ -317,8 +320,7 @@ async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> No
         await be._write(edit)
 
 
-@handles(ops.GetPossibleOwners)
-async def _possible_owners(
+async def possible_owners(
     be: PacemakerBackend, op: ops.GetPossibleOwners
 ) -> tuple[ObjectInfo, ...]:
     view = await be._snapshot()
@@ -361,8 +363,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-@handles(ops.GetPrivateProperties)
-async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> dict[str, object]:
+async def get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> dict[str, object]:
     view = await be._snapshot()
     prim = view.primitive(op.id)
     agent = await be._agent(prim)
@@ -370,7 +371,7 @@ async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> di
     # A unique parameter the resource does not set is unset (None): the agent computes its
     # own value per instance (the Dummy's state file is named after the resource), and the
     # meta-data's default is only a placeholder; copied to another resource, it would make
-    # both share one state file. None set back leaves it unset (_set_private).
+    # both share one state file. None set back leaves it unset (set_private).
     for item in agent.table.items():
         if item.unique and item.name not in prim.params:
             values[item.name] = None
@@ -393,8 +394,7 @@ def _unset(agent: AgentInfo, prim: PrimitiveView, changes: Mapping[str, object])
     return found
 
 
-@handles(ops.SetPrivateProperties)
-async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> PropertyUpdate:
+async def set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> PropertyUpdate:
     async with be._write_lock:
         view = await be._snapshot()
         prim = view.primitive(op.id)
