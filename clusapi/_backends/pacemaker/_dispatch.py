@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from clusapi._backend import Operation
     from clusapi._errors import ClusterError
 
-    from ._backend import PacemakerBackend
+    from ._session import Session
 
 __all__ = ("HANDLERS", "NOT_SUPPORTED", "Handler", "Refusal")
 
-Handler = Callable[["PacemakerBackend", Any], Awaitable[Any]]
+Handler = Callable[["Session", Any], Awaitable[Any]]
 
 
 @attrs.frozen
