@@ -162,7 +162,7 @@ async def test_a_write_that_keeps_losing_fails_and_is_not_written(
                 await super().run(change, cib_file=kwargs["cib_file"])
             return await super().run(argv, **kwargs)
 
-    monkeypatch.setattr(be, "_runner", Sneaking(cib_file=str(cib)))
+    monkeypatch.setattr(be._session, "runner", Sneaking(cib_file=str(cib)))
     async with await clusapi.open_cluster(backend=be) as cluster:
         with pytest.raises(clusapi.InvalidStateError) as caught:
             await cluster.create_group("lost")

@@ -1,13 +1,11 @@
 """Resource types on Pacemaker: the installed OCF resource agents.
 
-A type is named ``ocf:PROVIDER:TYPE``. The list comes from ``crm_resource
---list-ocf-providers`` and ``--list-agents ocf:PROVIDER``; a type's property table and
-defaults from its meta-data (``crm_resource --show-metadata``), parsed by resapi's OCF bridge
-(:func:`resapi.ocf.parse_meta_data`), so both directions of the bridge read meta-data
-the same way. A resapi resource type becomes an agent of provider ``resapi`` when it is
-registered (``create_resource_type(EchoServer)`` writes ``OCF_ROOT/resource.d/resapi/
-echo-server`` with :func:`resapi.ocf.install`), and can then be named either
-``ocf:resapi:echo-server`` or by its resapi type name (``"Echo Server"``).
+A type is named ``ocf:PROVIDER:TYPE``; its property table and defaults come from its
+meta-data (``crm_resource --show-metadata``), parsed by resapi's OCF bridge
+(:func:`resapi.ocf.parse_meta_data`). A resapi resource type registered with
+``create_resource_type`` becomes an agent of provider ``resapi`` (:func:`resapi.ocf.install`),
+named either ``ocf:resapi:<agent>`` or by its resapi type name. See ``docs/pacemaker.md``
+("Resource types" in "The mapping").
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ("AgentInfo", "Agents")
 
-W = Win32Error
 #: The provider under which resapi types are installed.
 RESAPI_PROVIDER: Final = "resapi"
 #: The line resapi.ocf.install writes into each agent it generates.
@@ -123,7 +120,7 @@ class Agents:
         """
         if not isinstance(name, str) or not name.strip():
             raise make_error(
-                W.ERROR_INVALID_PARAMETER,
+                Win32Error.ERROR_INVALID_PARAMETER,
                 f"resource type name must be a non-empty string, not {name!r}",
                 fix="name an installed OCF agent, e.g. 'ocf:heartbeat:Dummy'",
             )
@@ -140,7 +137,7 @@ class Agents:
             if len(folded) == 1:
                 return folded[0]
         raise make_error(
-            W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+            Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
             f"no resource type named {name!r}: on Pacemaker the resource types are the "
             f"installed OCF agents ({len(names)} found, e.g. 'ocf:heartbeat:Dummy')",
             fix="install the agent on every node (apt-get install resource-agents), or register "
@@ -154,11 +151,13 @@ class Agents:
             return cached
         split = split_agent(agent)
         if split is None:
-            raise make_error(W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND, f"{agent!r} is no OCF agent")
+            raise make_error(
+                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND, f"{agent!r} is no OCF agent"
+            )
         result = await self._runner.run(["crm_resource", "--show-metadata", agent], check=False)
         if result.code != 0:
             raise make_error(
-                W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
                 f"the meta-data of OCF agent {agent!r} could not be read (crm_resource exit "
                 f"{result.code}: {result.stderr.decode(errors='replace').strip()})",
                 fix="check that the agent is installed and runs `meta-data` on this node",
@@ -168,7 +167,7 @@ class Agents:
             root = ET.fromstring(result.stdout)
         except (ValueError, ET.ParseError) as exc:
             raise make_error(
-                W.ERROR_INVALID_DATA,
+                Win32Error.ERROR_INVALID_DATA,
                 f"OCF agent {agent!r} wrote meta-data that is not valid: {exc}",
             ) from None
         qualname = re.sub(r"\W", "_", agent.replace(":", "__"), flags=re.ASCII)
@@ -203,7 +202,7 @@ class Agents:
             path = implementation
         else:
             raise make_error(
-                W.ERROR_INVALID_PARAMETER,
+                Win32Error.ERROR_INVALID_PARAMETER,
                 f"{implementation!r} is not a resapi.Resource subclass, its import path or an "
                 "OCF agent name",
                 fix="pass a resapi.Resource subclass, 'package.module:Class' or "
@@ -214,19 +213,19 @@ class Agents:
         except UnsafeInstallError as exc:
             # Not the type's fault: root would run code or an agent someone else can change.
             raise make_error(
-                W.ERROR_ACCESS_DENIED,
+                Win32Error.ERROR_ACCESS_DENIED,
                 f"cannot install resource type {path!r} as an OCF agent: {exc.reason}",
                 fix="see docs/security.md for what root's agents and code may live in",
             ) from None
         except AgentError as exc:
             raise make_error(
-                W.ERROR_INVALID_PARAMETER,
+                Win32Error.ERROR_INVALID_PARAMETER,
                 f"cannot install resource type {path!r} as an OCF agent: {exc}",
                 fix="pass a complete resapi.Resource subclass or 'package.module:Class'",
             ) from None
         except OSError as exc:
             raise make_error(
-                W.ERROR_ACCESS_DENIED,
+                Win32Error.ERROR_ACCESS_DENIED,
                 f"cannot write the OCF agent for {path!r} under {self.ocf_root}: {exc}",
                 fix="run as root, or pass PacemakerBackend(ocf_root=...) a writable OCF root",
             ) from None
@@ -249,7 +248,7 @@ class Agents:
                 path.unlink(missing_ok=True)
                 self.forget()
             raise make_error(
-                W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
                 f"resource type {agent!r} was written under {self.ocf_root}, but Pacemaker "
                 f"does not see it there ({exc.description})",
                 fix="pass PacemakerBackend(ocf_root=...) the OCF root the cluster nodes read "
@@ -287,7 +286,7 @@ class Agents:
         path = self.bridge_file(agent)
         if path is None:
             raise make_error(
-                W.ERROR_NOT_SUPPORTED,
+                Win32Error.ERROR_NOT_SUPPORTED,
                 f"resource type {agent!r} is an OCF agent installed on the nodes, not one "
                 "registered through clusapi; Pacemaker cannot unregister it",
                 fix="remove the agent with the package manager on every node",
@@ -295,7 +294,9 @@ class Agents:
         try:
             path.unlink()
         except OSError as exc:
-            raise make_error(W.ERROR_ACCESS_DENIED, f"cannot remove {path}: {exc}") from None
+            raise make_error(
+                Win32Error.ERROR_ACCESS_DENIED, f"cannot remove {path}: {exc}"
+            ) from None
         self.forget()
 
 

@@ -3,25 +3,8 @@
 :func:`build_view` parses the XML of ``cibadmin --query`` (the configuration and the raw
 status) and of ``crm_mon -1 --output-as=xml`` run on that same CIB, into a frozen
 :class:`ClusterView`: nodes, groups, their primitives and the constraints, each with the MSCS
-state it maps to. The state mapping (docs/pacemaker.md, "States"):
-
-=====================================================  ==========================
-Pacemaker (crm_mon role, flags, target-role)           ResourceState
-=====================================================  ==========================
-``failed="true"`` or ``blocked="true"``                FAILED
-role Starting                                          ONLINE_PENDING
-role Stopping                                          OFFLINE_PENDING
-role Migrating / Promoting / Demoting                  PENDING
-active (Started, Promoted, Unpromoted), target Stopped OFFLINE_PENDING
-active, otherwise                                      ONLINE
-Stopped, target-role Stopped                           OFFLINE
-Stopped, wants to run, has a fail count                FAILED
-Stopped, wants to run, some node may run it            ONLINE_PENDING
-Stopped, wants to run, no node may run it              OFFLINE
-=====================================================  ==========================
-
-A group's state is derived from its members as MSCS does (Failed > Pending > PartialOnline >
-Online > Offline); its owner is the node its members run on, else the node they last ran on.
+state it maps to. The state mapping, for resources and groups, is the table in
+``docs/pacemaker.md`` ("States").
 """
 
 from __future__ import annotations
@@ -34,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from clusapi._enums import GroupState, NodeState, ResourceState
-from clusapi._errors import make_error
+from clusapi._errors import ClusterError, make_error
 from clusapi._policy import derive_group_state
 from clusapi._win32 import Win32Error
 
@@ -239,6 +222,8 @@ class GroupView:
 
 @attrs.frozen
 class Location:
+    """An ``rsc_location`` constraint (a ban, a preference, a move's; ``rule``: it has rules)."""
+
     id: str
     rsc: str
     node: str | None
@@ -249,6 +234,8 @@ class Location:
 
 @attrs.frozen
 class Order:
+    """An ``rsc_order`` constraint: ``first`` starts before ``then``."""
+
     id: str
     first: str
     then: str
@@ -257,6 +244,8 @@ class Order:
 
 @attrs.frozen
 class Colocation:
+    """An ``rsc_colocation`` constraint: ``rsc`` runs where ``with_rsc`` runs."""
+
     id: str
     rsc: str
     with_rsc: str
@@ -315,22 +304,14 @@ class ClusterView:
         """The group with this id (a handle's), or ERROR_GROUP_NOT_AVAILABLE."""
         group = self.groups.get(group_id)
         if group is None:
-            raise make_error(
-                Win32Error.ERROR_GROUP_NOT_AVAILABLE,
-                f"group {group_id!r} was deleted (it is not in the CIB)",
-                fix="open the group again by name",
-            )
+            raise _deleted(Win32Error.ERROR_GROUP_NOT_AVAILABLE, "group", group_id)
         return group
 
     def primitive(self, resource_id: str) -> PrimitiveView:
         """The resource with this id (a handle's), or ERROR_RESOURCE_NOT_AVAILABLE."""
         prim = self.primitives.get(resource_id)
         if prim is None or prim.placeholder:
-            raise make_error(
-                Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
-                f"resource {resource_id!r} was deleted (it is not in the CIB)",
-                fix="open the resource again by name",
-            )
+            raise _deleted(Win32Error.ERROR_RESOURCE_NOT_AVAILABLE, "resource", resource_id)
         return prim
 
     def node(self, node_id: str) -> NodeView:
@@ -764,3 +745,12 @@ def build_view(cib: bytes, mon_xml: bytes) -> ClusterView:
             owner=owner,
         )
     return attrs.evolve(view, groups=groups, primitives=states)
+
+
+def _deleted(code: Win32Error, kind: str, object_id: str) -> ClusterError:
+    """The error for a handle whose object is no longer in the CIB."""
+    return make_error(
+        code,
+        f"{kind} {object_id!r} was deleted (it is not in the CIB)",
+        fix=f"open the {kind} again by name",
+    )

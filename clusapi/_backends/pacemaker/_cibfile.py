@@ -1,15 +1,10 @@
 """Changing a saved CIB file (``PacemakerBackend(cib_file=...)``) so that no failure leaves it
 torn and no two writers lose each other's change.
 
-Pacemaker's tools rewrite a ``CIB_file`` in place: a write that fails half-way (a full disk)
-leaves the only copy as truncated XML. So every change runs on a copy instead
-(:meth:`CibFile.changing`): under an exclusive ``flock`` of the file's directory (the lock outlives
-the ``os.replace`` that swaps the file, which a lock on the file itself would not), the file is
-copied to a new file in the same directory (``mkstemp``, then the original's mode and owner),
-the tools change the copy, the copy is checked to be a whole ``<cib>`` document, synced,
-and moved over the original with ``os.replace`` (atomic), and the directory is synced.
-On any failure the copy is removed and the original is untouched; the error names the cause
-(``ENOSPC``: "No space left on device").
+Every change runs on a copy (:meth:`CibFile.changing`), under an exclusive ``flock`` of the
+file's directory, that replaces the file atomically (``os.replace``) once it is checked and
+synced; on any failure the original is untouched. The steps are in ``docs/pacemaker.md``
+("Writes": "A saved CIB is never left torn").
 """
 
 from __future__ import annotations
@@ -34,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ("CibFile",)
 
-W = Win32Error
 #: Free space (bytes) below which a tool's failure to write the copy is put down to a full
 #: disk: the copy has to grow, and Pacemaker's tools do not say why a write failed.
 _SLACK: Final = 64 * 1024
@@ -47,9 +41,9 @@ def _os_error(path: str, action: str, exc: OSError) -> ClusterError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return _disk_full(path, why)
     winerror = (
-        W.ERROR_ACCESS_DENIED
+        Win32Error.ERROR_ACCESS_DENIED
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
-        else W.ERROR_CLUSTER_INVALID_REQUEST
+        else Win32Error.ERROR_CLUSTER_INVALID_REQUEST
     )
     return make_error(
         winerror,
@@ -61,7 +55,7 @@ def _os_error(path: str, action: str, exc: OSError) -> ClusterError:
 
 def _disk_full(path: str, why: str) -> ClusterError:
     return make_error(
-        W.ERROR_DISK_FULL,
+        Win32Error.ERROR_DISK_FULL,
         f"cannot write the CIB file {path!r}: {why}; the file was not changed",
         fix=f"free space in {os.path.dirname(path) or '.'}, then try again",
     )
@@ -114,13 +108,13 @@ def _commit(temp: str, target: str, directory_fd: int) -> None:
         root = ET.fromstring(bz2.decompress(data) if temp.endswith(".bz2") else data)
     except (ET.ParseError, OSError, EOFError, ValueError) as exc:
         raise make_error(
-            W.ERROR_INVALID_DATA,
+            Win32Error.ERROR_INVALID_DATA,
             f"Pacemaker's tools left an invalid copy of the CIB file {target!r} ({exc}); the "
             "file was not changed",
         ) from None
     if root.tag != "cib":
         raise make_error(
-            W.ERROR_INVALID_DATA,
+            Win32Error.ERROR_INVALID_DATA,
             f"Pacemaker's tools left a copy of {target!r} whose root is <{root.tag}>; the file "
             "was not changed",
         )

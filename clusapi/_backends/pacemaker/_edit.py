@@ -2,17 +2,10 @@
 
 An :class:`Edit` starts from a copy of the ``<configuration>`` of one :class:`ClusterView`
 and is changed in memory; :meth:`Edit.documents` gives the CIB as read and as edited, which
-the backend turns into one version-checked patch (``crm_diff --cib``, ``cibadmin --patch``):
-every change of one call lands in one update, or none does, and only on the CIB it was computed
-from. ElementTree escapes every attribute value (a newline as ``&#10;``), so names and property
-values are written exactly as given; a character XML cannot hold is refused before anything
-is written.
-
-An empty MSCS group: a Pacemaker group must have at least one primitive, so a group without
-resources holds one stand-in, ``<group>-empty`` (``ocf:pacemaker:Dummy``, target-role Stopped,
-meta attribute ``clusapi-placeholder=true``). Pacemaker never starts it; clusapi does not show
-it; the first resource created in the group replaces it, and deleting the last one puts it
-back. Constraints and meta attributes on the group stay valid throughout.
+the session turns into one version-checked patch (``crm_diff --cib``, ``cibadmin --patch``).
+Values the CIB cannot keep are refused before anything is written, and an empty MSCS group
+holds one stand-in primitive (:meth:`Edit.placeholder`): see ``docs/pacemaker.md`` ("Writes",
+and "An empty group" in "The mapping").
 """
 
 from __future__ import annotations
@@ -33,7 +26,6 @@ if TYPE_CHECKING:
 
     from ._cib import ClusterView
 
-W = Win32Error
 
 __all__ = ("Edit", "check_storable", "format_ms", "score_text")
 
@@ -71,7 +63,7 @@ def check_storable(element: ET.Element, prop: str, value: str) -> str:
 
 
 def _property_error(prop: str, message: str, fix: str | None) -> PropertyError:
-    error = PropertyError(W.ERROR_INVALID_PARAMETER, message, fix=fix)
+    error = PropertyError(Win32Error.ERROR_INVALID_PARAMETER, message, fix=fix)
     error.property_name = prop
     return error
 
@@ -101,6 +93,7 @@ class Edit:
         self._ids = set(view.ids)
         #: Each section as it was, to find which ones the edit changed.
         self._before = {child.tag: ET.tostring(child) for child in self.config}
+        self._written = False
 
     # -- ids ------------------------------------------------------------------------------------
 
@@ -278,6 +271,15 @@ class Edit:
             return any(ref.get("id") == element_id for ref in constraint.iter("resource_ref"))
 
         self.remove_constraints(names_it)
+
+    @property
+    def written(self) -> bool:
+        """Whether the edit was written (:meth:`mark_written`); it is then not written again."""
+        return self._written
+
+    def mark_written(self) -> None:
+        """Record that the edit is in the CIB (the session wrote it)."""
+        self._written = True
 
     @property
     def changed(self) -> bool:

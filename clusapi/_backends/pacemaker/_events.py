@@ -1,25 +1,11 @@
 """Change notifications on Pacemaker: snapshots of the cluster, compared one after another.
 
-Pacemaker tells a client about changes through alerts (scripts run as ``hacluster`` on every
-node) or the CIB's own update stream, neither of which this backend can consume with the
-supported tools alone. So the :class:`EventHub` keeps the last :class:`ClusterView` it saw and
-compares every new one with it, turning each difference into one ``CLUSTER_CHANGE_*`` event:
-
-* a port that waits (``receive``) and finds nothing queued takes a fresh snapshot
-  (``cibadmin --query`` + ``crm_mon``) at most every ``poll_interval`` seconds;
-* every snapshot the backend takes for its own work (a state query, the polls of
-  ``online(wait=True)``) is compared too, so events also queue while nobody waits.
-
-What is compared, per object: its mapped state and owner, plus the ids and call numbers of its
-latest operations in the CIB status (so a resource that restarted between two snapshots still
-yields a RESOURCE_STATE event though its state looks the same), and its configuration. Within
-one comparison the events come nodes first, then resources, then groups, then the cluster;
-one object never gets two events of the same kind from one comparison, so per object no event
-is reordered. Changes that come and go entirely between two snapshots (a flap faster than the
-poll interval) are seen only through the operation history, as one event.
-
-When the cluster stops answering, the ports get one CLUSTER_STATE event (and CLUSTER_RECONNECT
-when it answers again); a port is never ended by it.
+The :class:`EventHub` keeps the last :class:`ClusterView` it saw and compares every new one
+with it (:func:`observe`, :func:`diff`), turning each difference into one ``CLUSTER_CHANGE_*``
+event: a waiting port takes a snapshot at most every ``poll_interval`` seconds, and every
+snapshot the backend takes for its own work is compared too. What is compared, the order of
+the events and what happens when the cluster stops answering: ``docs/pacemaker.md``
+("Notifications").
 """
 
 from __future__ import annotations
@@ -148,6 +134,8 @@ def diff(old: Observed, new: Observed) -> list[tuple[ClusterChange, str, str | N
 
 @attrs.define(eq=False)
 class _Port:
+    """One open notify port: what it listens for, and where its events go."""
+
     filter: ClusterChange
     send: MemoryObjectSendStream[Notification]
 
@@ -197,10 +185,6 @@ class EventHub:
         self._name = "cluster"
         self._polled_at = -math.inf
         self._lock = anyio.Lock()
-
-    @property
-    def listening(self) -> bool:
-        return bool(self._ports)
 
     def open(self, change_filter: ClusterChange, view: ClusterView) -> PolledNotifications:
         """A new port; ``view`` is the baseline if it is the first one."""

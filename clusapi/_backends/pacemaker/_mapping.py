@@ -4,7 +4,7 @@ Each MSCS common property either has a Pacemaker counterpart (a meta attribute, 
 attribute, the ``description``), is derived and read-only here, or has none. Reading returns
 every property of the table (those without a counterpart at their MSCS default); setting one
 without a counterpart to anything other than the value read raises ERROR_NOT_SUPPORTED, and
-nothing is written. The table in docs/pacemaker.md lists each row.
+nothing is written. The table in ``docs/pacemaker.md`` ("The mapping") lists each row.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ __all__ = (
     "verify",
 )
 
-W = Win32Error
 #: resource-stickiness per member that keeps a group where it runs (MSCS PREVENT_FAILBACK):
 #: more than any preferred-owner score clusapi writes (100 per place in the list).
 PREVENT_STICKINESS: Final = 10000
@@ -55,12 +54,11 @@ _WINDOW_SET: Final = "clusapi-failback-window"
 _WINDOW_START: Final = "clusapi-failback-window-start"
 _WINDOW_END: Final = "clusapi-failback-window-end"
 _OCF_DEFAULT_TIMEOUT_MS: Final = 20000
-_NOT_DWORD: Final = -1
 
 
 def _unsupported(label: str, name: str, why: str) -> ClusterError:
     return make_error(
-        W.ERROR_NOT_SUPPORTED,
+        Win32Error.ERROR_NOT_SUPPORTED,
         f"{label}: property {name!r} has no counterpart on Pacemaker ({why})",
         fix="leave it at the value the backend reports; see docs/pacemaker.md",
     )
@@ -394,7 +392,7 @@ def set_resource_common(
     is_alive = merged["IsAlivePollInterval"]
     if is_alive != INHERIT and int(is_alive) == looks_ms:  # type: ignore[call-overload]
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{label}: IsAlivePollInterval equals LooksAlivePollInterval ({looks_ms} ms); "
             "Pacemaker needs different intervals for the two monitors",
             fix="choose different intervals",

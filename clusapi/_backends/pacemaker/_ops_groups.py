@@ -3,7 +3,6 @@ move (the temporary constraint always cleared), preferred owners."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from clusapi import _operations as ops, _rules as rules
@@ -13,51 +12,56 @@ from clusapi._values import GroupStateInfo, ObjectInfo
 from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
-from ._dispatch import handles
-from ._edit import Edit
+from ._checks import check_host, check_idle, check_new_name, no_host, node_named
 
 if TYPE_CHECKING:
-    from ._backend import PacemakerBackend
-    from ._cib import ClusterView, GroupView
+    from ._cib import ClusterView, GroupView, NodeView
+    from ._session import Session
 
-__all__ = ()
+__all__ = (
+    "create_group",
+    "delete_group",
+    "get_preferred",
+    "group_resources",
+    "group_state",
+    "move_group",
+    "offline_group",
+    "online_group",
+    "set_preferred",
+)
 
-W = Win32Error
 
-
-@handles(ops.CreateGroup)
-async def _create_group(be: PacemakerBackend, op: ops.CreateGroup) -> ObjectInfo:
-    async with be._write_lock:
-        view = await be._snapshot()
-        name = be._check_new_name(view, "group", op.name)
-        edit = Edit(view)
+async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
+    async with session.editing() as (view, edit):
+        name = check_new_name(view, "group", op.name)
         group = edit.add_group(name)
         # MSCS's default is PREVENT_FAILBACK: stay where it runs.
         edit.set_nvpair(
             group, "meta_attributes", "resource-stickiness", str(mapping.PREVENT_STICKINESS)
         )
-        await be._write(edit)
     return ObjectInfo(name, name)
 
 
-@handles(ops.DeleteGroup)
-async def _delete_group(be: PacemakerBackend, op: ops.DeleteGroup) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def delete_group(session: Session, op: ops.DeleteGroup) -> None:
+    async with session.editing() as (view, edit):
         group = view.group(op.id)
         rules.check_empty_group(group, group.members)
-        edit = Edit(view)
         edit.remove(edit.element("group", group.id))
         edit.remove_references(group.id)
         if group.placeholder:
             edit.remove_references(group.placeholder)
-        await be._write(edit)
 
 
-@handles(ops.GetGroupState)
-async def _group_state(be: PacemakerBackend, op: ops.GetGroupState) -> GroupStateInfo:
-    group = (await be._snapshot()).group(op.id)
+async def group_state(session: Session, op: ops.GetGroupState) -> GroupStateInfo:
+    group = (await session.current()).group(op.id)
     return GroupStateInfo(group.state, group.owner)
+
+
+def _group_and_node(
+    view: ClusterView, op: ops.OnlineGroup | ops.MoveGroup
+) -> tuple[GroupView, NodeView | None]:
+    """The group of ``op`` and the node it names (None: wherever Pacemaker chooses)."""
+    return view.group(op.id), node_named(view, op.node) if op.node is not None else None
 
 
 def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
@@ -73,46 +77,39 @@ def _going(view: ClusterView, group_id: str) -> GroupView | str:
     return view.failure(current.members) or current
 
 
-@handles(ops.OnlineGroup)
-async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState:
-    async with be._write_lock:
-        view = await be._snapshot()
-        group = view.group(op.id)
-        node = be._node_named(view, op.node) if op.node is not None else None
-        be._check_idle(view, group, "bring it online")
+async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
+    async with session.locked() as view:
+        group, node = _group_and_node(view, op)
+        check_idle(view, group, "bring it online")
         running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
         if node is not None and running_on is not None and running_on != node.name:
             raise make_error(
-                W.ERROR_INVALID_STATE,
+                Win32Error.ERROR_INVALID_STATE,
                 f"group {group.id!r} is running on {running_on!r}; it cannot come online on "
                 f"{node.name!r} too",
                 fix="move the group there instead",
             )
         if not group.members:
             if node is not None:
-                be._check_host(view, group, node)
+                check_host(view, group, node)
             return group.state
-        if be._runs:  # an online clears the fail counts first: they bar no node here
+        if session.runs:  # an online clears the fail counts first: they bar no node here
             if node is not None:
-                be._check_host(view, group, node, failures=False)
+                check_host(view, group, node, failures=False)
             elif running_on is None:
-                be._no_host(view, group, failures=False)
-        await be._cleanup([view.primitives[m] for m in group.members])
-        placed = node is not None and running_on is None and be._runs
+                no_host(view, group, failures=False)
+        await session.cleanup([view.primitives[m] for m in group.members])
+        placed = node is not None and running_on is None and session.runs
         if placed:
             assert node is not None
-            await be._place(group.id, node.name)
+            await session.place(group.id, node.name)
         try:
-            await be._start(group.id, group.members)
-            if not op.wait or not be._runs:
+            await session.start(group.id, group.members)
+            if not op.wait or not session.runs:
                 if placed:
-                    be._pending_clears[group.id] = (
-                        time.monotonic() + be._wait_timeout,
-                        None,
-                        node.name if node else None,
-                    )
+                    session.clear_later(group.id, None, node.name if node else None)
                     placed = False
-                return (await be._snapshot()).group(group.id).state
+                return (await session.current()).group(group.id).state
 
             def online(view: ClusterView) -> bool | str:
                 current = _going(view, group.id)
@@ -127,24 +124,21 @@ async def _online_group(be: PacemakerBackend, op: ops.OnlineGroup) -> GroupState
                     return "no node can run all of its resources"
                 return False
 
-            await be._wait(f"group {group.id!r} did not come online", online)
+            await session.wait(f"group {group.id!r} did not come online", online)
             return GroupState.ONLINE
         finally:
             if placed:
-                await be._clear(group.id)
+                await session.clear(group.id)
 
 
-@handles(ops.OfflineGroup)
-async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupState:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def offline_group(session: Session, op: ops.OfflineGroup) -> GroupState:
+    async with session.editing() as (view, edit):
         group = view.group(op.id)
-        be._check_idle(view, group, "take it offline")
-        edit = Edit(view)
+        check_idle(view, group, "take it offline")
         edit.set_target_role(group.members, "Stopped")
-        await be._write(edit)
-        if not op.wait or not be._runs:
-            return (await be._snapshot()).group(group.id).state
+        await session.write(edit)  # now, before the wait (which still holds the lock)
+        if not op.wait or not session.runs:
+            return (await session.current()).group(group.id).state
 
         def offline(view: ClusterView) -> bool | str:
             current = view.groups.get(group.id)
@@ -155,24 +149,21 @@ async def _offline_group(be: PacemakerBackend, op: ops.OfflineGroup) -> GroupSta
                 return f"{failure} to stop"
             return all(s is ResourceState.OFFLINE for s in _states(view, current))
 
-        view = await be._wait(f"group {group.id!r} did not go offline", offline)
+        view = await session.wait(f"group {group.id!r} did not go offline", offline)
         return view.group(group.id).state
 
 
-@handles(ops.MoveGroup)
-async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
-    async with be._write_lock:
-        view = await be._snapshot()
-        group = view.group(op.id)
-        node = be._node_named(view, op.node) if op.node is not None else None
-        be._require_running(f"moving group {group.id!r}")
-        be._check_idle(view, group, "move it")
+async def move_group(session: Session, op: ops.MoveGroup) -> GroupState:
+    async with session.locked() as view:
+        group, node = _group_and_node(view, op)
+        session.require_running(f"moving group {group.id!r}")
+        check_idle(view, group, "move it")
         origin = group.owner if any(view.primitives[m].nodes for m in group.members) else None
         if origin is None:
             # A stopped Pacemaker group has no owner to hand over: where it starts next is
             # decided when it starts (documented difference).
             raise make_error(
-                W.ERROR_NOT_SUPPORTED,
+                Win32Error.ERROR_NOT_SUPPORTED,
                 f"group {group.id!r} is {group.state.name}: a stopped Pacemaker group has no "
                 "owner to move (no counterpart on Pacemaker)",
                 fix="bring it online on the node you want with `await group.online(node)`",
@@ -180,15 +171,15 @@ async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
         if node is not None:
             if node.name == origin:
                 return group.state  # already there: success, nothing to do (as MSCS)
-            be._check_host(view, group, node)
+            check_host(view, group, node)
         else:
-            be._no_host(view, group, exclude=origin)
+            no_host(view, group, exclude=origin)
         target = node.name if node is not None else None
         wanted = {m for m in group.members if view.primitives[m].wants_to_run}
-        await be._place(group.id, target)
+        await session.place(group.id, target)
         if not op.wait:
-            be._pending_clears[group.id] = (time.monotonic() + be._wait_timeout, origin, target)
-            return (await be._snapshot()).group(group.id).state
+            session.clear_later(group.id, origin, target)
+            return (await session.current()).group(group.id).state
         where = repr(target) if target else "another node"
 
         def moved(view: ClusterView) -> bool | str:
@@ -204,9 +195,9 @@ async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
             return False
 
         try:
-            view = await be._wait(f"group {group.id!r} did not move to {where}", moved)
+            view = await session.wait(f"group {group.id!r} did not move to {where}", moved)
         except ClusterError as exc:
-            await be._clear(group.id)
+            await session.clear(group.id)
             raise make_error(
                 exc.winerror,
                 f"{exc.description}; the move's temporary location constraint was removed, "
@@ -214,21 +205,18 @@ async def _move_group(be: PacemakerBackend, op: ops.MoveGroup) -> GroupState:
                 fix=exc.fix,
             ) from exc
         except BaseException:
-            await be._clear(group.id)
+            await session.clear(group.id)
             raise
-        await be._clear(group.id)
+        await session.clear(group.id)
         return view.group(group.id).state  # PARTIAL_ONLINE if part of it was offline
 
 
-@handles(ops.SetPreferredOwners)
-async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def set_preferred(session: Session, op: ops.SetPreferredOwners) -> None:
+    async with session.editing() as (view, edit):
         group = view.group(op.id)
-        nodes = [be._node_named(view, n) for n in op.nodes]
+        nodes = [node_named(view, n) for n in op.nodes]
         names = [n.name for n in nodes]
         rules.check_preferred_owners(group, names)
-        edit = Edit(view)
         doomed = {p.id for p in view.preferred_owners(group.id)}
         edit.remove_constraints(lambda c: c.get("id") in doomed)
         for place, name in enumerate(names):
@@ -239,14 +227,10 @@ async def _set_preferred(be: PacemakerBackend, op: ops.SetPreferredOwners) -> No
                 node=name,
                 score=str(mapping.PREFERENCE_STEP * (len(names) - place)),
             )
-        await be._write(edit)
 
 
-@handles(ops.GetPreferredOwners)
-async def _get_preferred(
-    be: PacemakerBackend, op: ops.GetPreferredOwners
-) -> tuple[ObjectInfo, ...]:
-    view = await be._snapshot()
+async def get_preferred(session: Session, op: ops.GetPreferredOwners) -> tuple[ObjectInfo, ...]:
+    view = await session.current()
     group = view.group(op.id)
     found = []
     for loc in view.preferred_owners(group.id):
@@ -256,9 +240,6 @@ async def _get_preferred(
     return tuple(found)
 
 
-@handles(ops.GetGroupResources)
-async def _group_resources(
-    be: PacemakerBackend, op: ops.GetGroupResources
-) -> tuple[ObjectInfo, ...]:
-    group = (await be._snapshot()).group(op.id)
+async def group_resources(session: Session, op: ops.GetGroupResources) -> tuple[ObjectInfo, ...]:
+    group = (await session.current()).group(op.id)
     return tuple(ObjectInfo(m, m) for m in group.members)

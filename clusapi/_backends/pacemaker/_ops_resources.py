@@ -12,32 +12,47 @@ from clusapi import _operations as ops, _rules as rules
 from clusapi._common import ResourceCommonProperties
 from clusapi._enums import PropertyFormat, ResourceState
 from clusapi._errors import ClusterError
-from clusapi._policy import can_be_dependent, dependency_closure
+from clusapi._policy import can_be_dependent as may_depend, dependency_closure
 from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 
 from . import _mapping as mapping
-from ._dispatch import handles
-from ._edit import Edit, format_ms
+from ._checks import check_new_name, no_host, node_named
+from ._edit import format_ms
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from ._agents import AgentInfo
-    from ._backend import PacemakerBackend
     from ._cib import ClusterView, PrimitiveView
+    from ._session import Session
 
-__all__ = ()
+__all__ = (
+    "add_dependency",
+    "add_owner",
+    "can_be_dependent",
+    "change_group",
+    "create_resource",
+    "delete_resource",
+    "dependencies",
+    "dependents",
+    "fail_resource",
+    "get_private",
+    "offline_resource",
+    "online_resource",
+    "possible_owners",
+    "remove_dependency",
+    "remove_owner",
+    "resource_state",
+    "set_private",
+)
 
 
-@handles(ops.CreateResource)
-async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> ObjectInfo:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def create_resource(session: Session, op: ops.CreateResource) -> ObjectInfo:
+    async with session.editing() as (view, edit):
         group = view.group(op.group)
-        name = be._check_new_name(view, "resource", op.name)
-        agent = await be._agents.info(await be._agents.resolve(op.type_name))
+        name = check_new_name(view, "resource", op.name)
+        agent = await session.agents.info(await session.agents.resolve(op.type_name))
         rules.check_separate_monitor(name, op.separate_monitor)
-        edit = Edit(view)
         prim = ET.Element(
             "primitive",
             {"id": name, "class": "ocf", "provider": agent.provider, "type": agent.agent_type},
@@ -58,26 +73,20 @@ async def _create_resource(be: PacemakerBackend, op: ops.CreateResource) -> Obje
         )
         for action in ("start", "stop"):
             mapping.ensure_op(edit, name, action, timeout_ms=agent.timeout_ms(action))
-        await be._write(edit)
     return ObjectInfo(name, name)
 
 
-@handles(ops.DeleteResource)
-async def _delete_resource(be: PacemakerBackend, op: ops.DeleteResource) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def delete_resource(session: Session, op: ops.DeleteResource) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
         # A failed resource stays on its node until it is cleaned up: that one is running.
         rules.check_deletable(prim, view.dependents(prim.id), running=bool(prim.nodes))
-        edit = Edit(view)
         edit.take_members(prim.group, [prim.id])
         edit.remove_references(prim.id)
-        await be._write(edit)
 
 
-@handles(ops.GetResourceState)
-async def _resource_state(be: PacemakerBackend, op: ops.GetResourceState) -> ResourceStateInfo:
-    view = await be._snapshot()
+async def resource_state(session: Session, op: ops.GetResourceState) -> ResourceStateInfo:
+    view = await session.current()
     prim = view.primitive(op.id)
     return ResourceStateInfo(prim.state, view.groups[prim.group].owner, prim.group)
 
@@ -96,10 +105,8 @@ def _chain(view: ClusterView, prim: PrimitiveView) -> list[str]:
     return [m for m in members if m in needed]
 
 
-@handles(ops.OnlineResource)
-async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> ResourceState:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceState:
+    async with session.locked() as view:
         prim = view.primitive(op.id)
         if prim.in_transition:
             raise rules.resource_busy(prim)
@@ -107,12 +114,12 @@ async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> Reso
             return prim.state
         group = view.groups[prim.group]
         chain = _chain(view, prim)
-        if be._runs:  # the fail counts are cleared first: they bar no node here
-            be._no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
-        await be._cleanup([view.primitives[m] for m in chain])
-        await be._start(group.id, chain)
-        if not op.wait or not be._runs:
-            return (await be._snapshot()).primitive(prim.id).state
+        if session.runs:  # the fail counts are cleared first: they bar no node here
+            no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
+        await session.cleanup([view.primitives[m] for m in chain])
+        await session.start(group.id, chain)
+        if not op.wait or not session.runs:
+            return (await session.current()).primitive(prim.id).state
 
         def online(view: ClusterView) -> bool | str:
             failure = view.failure(chain)
@@ -123,14 +130,12 @@ async def _online_resource(be: PacemakerBackend, op: ops.OnlineResource) -> Reso
                 return "no node can run it"
             return state is ResourceState.ONLINE
 
-        await be._wait(f"resource {prim.id!r} did not come online", online)
+        await session.wait(f"resource {prim.id!r} did not come online", online)
         return ResourceState.ONLINE
 
 
-@handles(ops.OfflineResource)
-async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> ResourceState:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def offline_resource(session: Session, op: ops.OfflineResource) -> ResourceState:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
         if prim.in_transition:
             raise rules.resource_busy(prim)
@@ -144,11 +149,10 @@ async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> Re
                 if dependent not in down:
                     down.add(dependent)
                     todo.append(dependent)
-        edit = Edit(view)
         edit.set_target_role([m for m in members if m in down], "Stopped")
-        await be._write(edit)
-        if not op.wait or not be._runs:
-            return (await be._snapshot()).primitive(prim.id).state
+        await session.write(edit)  # now, before the wait (which still holds the lock)
+        if not op.wait or not session.runs:
+            return (await session.current()).primitive(prim.id).state
 
         def offline(view: ClusterView) -> bool | str:
             state = view.primitive(prim.id).state
@@ -156,29 +160,25 @@ async def _offline_resource(be: PacemakerBackend, op: ops.OfflineResource) -> Re
                 return "it failed to stop"
             return state is ResourceState.OFFLINE
 
-        view = await be._wait(f"resource {prim.id!r} did not go offline", offline)
+        view = await session.wait(f"resource {prim.id!r} did not go offline", offline)
         return view.primitive(prim.id).state
 
 
-@handles(ops.FailResource)
-async def _fail_resource(be: PacemakerBackend, op: ops.FailResource) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def fail_resource(session: Session, op: ops.FailResource) -> None:
+    async with session.locked() as view:
         prim = view.primitive(op.id)
-        be._require_running(f"failing resource {prim.id!r}")
+        session.require_running(f"failing resource {prim.id!r}")
         running = rules.check_can_fail(prim, prim.nodes[0] if prim.nodes else None)
-        if be._cib_file is None:
-            await be._tool("crm_resource", "--fail", "--resource", prim.id, "--node", running)
+        if session.cib_file is None:
+            await session.tool("crm_resource", "--fail", "--resource", prim.id, "--node", running)
         else:
             monitor = next((o for o in prim.ops if o.name == "monitor" and o.interval_ms), None)
             interval = monitor.interval_ms if monitor else 0
-            await be._change(None, inject=f"{prim.id}_monitor_{interval}@{running}=7")
+            await session.change(None, inject=f"{prim.id}_monitor_{interval}@{running}=7")
 
 
-@handles(ops.ChangeResourceGroup)
-async def _change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def change_group(session: Session, op: ops.ChangeResourceGroup) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
         source = view.groups[prim.group]
         target = view.group(op.group)
@@ -187,10 +187,8 @@ async def _change_group(be: PacemakerBackend, op: ops.ChangeResourceGroup) -> No
         rules.check_same_owner(source, target)
         tree = dependency_closure(prim.id, view.dependency_map(source.id))
         moving = [m for m in source.members if m in tree]
-        edit = Edit(view)
         taken = edit.take_members(source.id, moving)
         edit.add_members(target.id, taken)
-        await be._write(edit)
 
 
 def _topological(members: Sequence[str], depends: dict[str, list[str]]) -> list[str]:
@@ -209,15 +207,12 @@ def _topological(members: Sequence[str], depends: dict[str, list[str]]) -> list[
     return placed
 
 
-@handles(ops.AddDependency)
-async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def add_dependency(session: Session, op: ops.AddDependency) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
         provider = view.primitive(op.provider)
         depends = view.dependency_map(prim.group)
         rules.check_new_dependency(prim, provider, depends)
-        edit = Edit(view)
         edit.add_constraint(
             "rsc_order",
             f"clusapi-order-{provider.id}-then-{prim.id}",
@@ -236,46 +231,38 @@ async def _add_dependency(be: PacemakerBackend, op: ops.AddDependency) -> None:
         # A group starts its members in order: providers must come before their dependents,
         # or the group's own order and the dependency would wait for each other.
         edit.reorder(prim.group, _topological(view.groups[prim.group].members, depends))
-        await be._write(edit)
 
 
-@handles(ops.RemoveDependency)
-async def _remove_dependency(be: PacemakerBackend, op: ops.RemoveDependency) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def remove_dependency(session: Session, op: ops.RemoveDependency) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
         provider = view.primitive(op.provider)
         rules.check_has_dependency(prim, provider, view.depends_on(prim.id))
-        edit = Edit(view)
         edit.remove_constraints(
             lambda c: (c.tag == "rsc_order" and c.get("first") == provider.id
                        and c.get("then") == prim.id)
             or (c.tag == "rsc_colocation" and c.get("rsc") == prim.id
                 and c.get("with-rsc") == provider.id)
         )  # fmt: skip
-        await be._write(edit)
 
 
-@handles(ops.GetDependencies)
-async def _dependencies(be: PacemakerBackend, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
-    view = await be._snapshot()
+async def dependencies(session: Session, op: ops.GetDependencies) -> tuple[ObjectInfo, ...]:
+    view = await session.current()
     prim = view.primitive(op.id)
     return tuple(ObjectInfo(p, p) for p in view.depends_on(prim.id))
 
 
-@handles(ops.GetDependents)
-async def _dependents(be: PacemakerBackend, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
-    view = await be._snapshot()
+async def dependents(session: Session, op: ops.GetDependents) -> tuple[ObjectInfo, ...]:
+    view = await session.current()
     prim = view.primitive(op.id)
     return tuple(ObjectInfo(d, d) for d in view.dependents(prim.id))
 
 
-@handles(ops.CanBeDependent)
-async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> bool:
-    view = await be._snapshot()
+async def can_be_dependent(session: Session, op: ops.CanBeDependent) -> bool:
+    view = await session.current()
     prim = view.primitive(op.id)
     provider = view.primitive(op.provider)
-    return can_be_dependent(
+    return may_depend(
         dependent=prim.id,
         provider=provider.id,
         group_of={prim.id: prim.group, provider.id: provider.group},
@@ -283,30 +270,23 @@ async def _can_be_dependent(be: PacemakerBackend, op: ops.CanBeDependent) -> boo
     )
 
 
-@handles(ops.AddPossibleOwner)
-async def _add_owner(be: PacemakerBackend, op: ops.AddPossibleOwner) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def add_owner(session: Session, op: ops.AddPossibleOwner) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
-        node = be._node_named(view, op.node)
+        node = node_named(view, op.node)
         rules.check_new_possible_owner(prim, node, {n.id for n in view.possible_owners(prim.id)})
         # Exactly the constraints that made it no possible owner: one reading of "a ban".
         lifted = {loc.id for loc in view.bans(prim.id) if loc.node == node.name}
-        edit = Edit(view)
         edit.remove_constraints(lambda c: c.get("id") in lifted)
-        await be._write(edit)
 
 
-@handles(ops.RemovePossibleOwner)
-async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> None:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def remove_owner(session: Session, op: ops.RemovePossibleOwner) -> None:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
-        node = be._node_named(view, op.node)
+        node = node_named(view, op.node)
         rules.check_possible_owner(prim, node, {n.id for n in view.possible_owners(prim.id)})
         if node.name in prim.nodes:
             raise rules.resource_running_on(prim, node)
-        edit = Edit(view)
         edit.add_constraint(
             "rsc_location",
             f"clusapi-ban-{prim.id}-{node.name}",
@@ -314,14 +294,10 @@ async def _remove_owner(be: PacemakerBackend, op: ops.RemovePossibleOwner) -> No
             node=node.name,
             score="-INFINITY",
         )
-        await be._write(edit)
 
 
-@handles(ops.GetPossibleOwners)
-async def _possible_owners(
-    be: PacemakerBackend, op: ops.GetPossibleOwners
-) -> tuple[ObjectInfo, ...]:
-    view = await be._snapshot()
+async def possible_owners(session: Session, op: ops.GetPossibleOwners) -> tuple[ObjectInfo, ...]:
+    view = await session.current()
     return tuple(ObjectInfo(n.id, n.name) for n in view.possible_owners(view.primitive(op.id).id))
 
 
@@ -361,16 +337,15 @@ def _text(value: object) -> str:
     return str(value)
 
 
-@handles(ops.GetPrivateProperties)
-async def _get_private(be: PacemakerBackend, op: ops.GetPrivateProperties) -> dict[str, object]:
-    view = await be._snapshot()
+async def get_private(session: Session, op: ops.GetPrivateProperties) -> dict[str, object]:
+    view = await session.current()
     prim = view.primitive(op.id)
-    agent = await be._agent(prim)
+    agent = await session.agents.info(prim.agent)
     values = rules.private_values(agent.table, _stored(agent, prim.params))
     # A unique parameter the resource does not set is unset (None): the agent computes its
     # own value per instance (the Dummy's state file is named after the resource), and the
     # meta-data's default is only a placeholder; copied to another resource, it would make
-    # both share one state file. None set back leaves it unset (_set_private).
+    # both share one state file. None set back leaves it unset (set_private).
     for item in agent.table.items():
         if item.unique and item.name not in prim.params:
             values[item.name] = None
@@ -393,12 +368,10 @@ def _unset(agent: AgentInfo, prim: PrimitiveView, changes: Mapping[str, object])
     return found
 
 
-@handles(ops.SetPrivateProperties)
-async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> PropertyUpdate:
-    async with be._write_lock:
-        view = await be._snapshot()
+async def set_private(session: Session, op: ops.SetPrivateProperties) -> PropertyUpdate:
+    async with session.editing() as (view, edit):
         prim = view.primitive(op.id)
-        agent = await be._agent(prim)
+        agent = await session.agents.info(prim.agent)
         store = _stored(agent, prim.params)
         unset = _unset(agent, prim, op.changes)
         with rules.about(f"resource {prim.id!r}"):
@@ -408,12 +381,10 @@ async def _set_private(be: PacemakerBackend, op: ops.SetPrivateProperties) -> Pr
         removed = tuple(
             name for name in (agent.table.item(k).name for k in unset) if name in prim.params
         )
-        edit = Edit(view)
         element = edit.element("primitive", prim.id)
         for name in written:
             edit.set_nvpair(element, "instance_attributes", name, _text(store[name]))
         for name in removed:
             edit.set_nvpair(element, "instance_attributes", name, None)
-        await be._write(edit)
     # Pacemaker applies new parameters at once, reloading or restarting the resource.
     return PropertyUpdate(written + removed)

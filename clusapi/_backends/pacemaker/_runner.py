@@ -4,8 +4,7 @@ Every call goes through :class:`Runner`: ``argv`` after an optional prefix (``ns
 run inside a lab node's namespaces, see :meth:`clusapi.testing.PacemakerLab.command_prefix`),
 with ``CIB_file`` set for a saved CIB. A tool that exits non-zero raises the
 :class:`~clusapi.ClusterError` for its exit code (Pacemaker's ``crm_exit_t``), with the tool's
-own message: the ``<status message=...>`` and ``<error>`` lines of ``--output-as=xml``, or its
-stderr.
+own message. See ``docs/pacemaker.md`` ("Choosing a backend").
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ("INSTALL_HINT", "Runner", "ToolResult", "tool_error")
 
-W = Win32Error
 
 #: What to install where the tools are missing (Debian/Ubuntu package names).
 INSTALL_HINT: Final = "apt-get install pacemaker corosync pacemaker-cli-utils resource-agents"
@@ -40,24 +38,24 @@ START_HINT: Final = (
 #: Pacemaker's exit codes (crm_exit_t, ``crm_error -X N``) → the Win32 code a ClusAPI call
 #: would have failed with. Codes not listed are ERROR_CLUSTER_INVALID_REQUEST.
 _EXIT_CODES: Final[Mapping[int, Win32Error]] = {
-    2: W.ERROR_INVALID_PARAMETER,  # CRM_EX_INVALID_PARAM
-    3: W.ERROR_NOT_SUPPORTED,  # CRM_EX_UNIMPLEMENT_FEATURE
-    4: W.ERROR_ACCESS_DENIED,  # CRM_EX_INSUFFICIENT_PRIV
-    5: W.ERROR_NOT_FOUND,  # CRM_EX_NOT_INSTALLED
-    64: W.ERROR_INVALID_PARAMETER,  # CRM_EX_USAGE
-    65: W.ERROR_INVALID_PARAMETER,  # CRM_EX_DATAERR
-    69: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_UNAVAILABLE
-    75: W.ERROR_INVALID_STATE,  # CRM_EX_TEMPFAIL
-    76: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_PROTOCOL
-    77: W.ERROR_ACCESS_DENIED,  # CRM_EX_NOPERM
-    78: W.ERROR_INVALID_PARAMETER,  # CRM_EX_CONFIG: the update does not fit the CIB schema
-    100: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_FATAL
-    102: W.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_DISCONNECT: no daemon answers
-    103: W.ERROR_INVALID_STATE,  # CRM_EX_OLD: someone else changed the CIB first
-    105: W.ERROR_NOT_FOUND,  # CRM_EX_NOSUCH
-    106: W.ERROR_CLUSTER_NO_QUORUM,  # CRM_EX_QUORUM
-    108: W.ERROR_OBJECT_ALREADY_EXISTS,  # CRM_EX_EXISTS
-    124: W.ERROR_TIMEOUT,  # CRM_EX_TIMEOUT
+    2: Win32Error.ERROR_INVALID_PARAMETER,  # CRM_EX_INVALID_PARAM
+    3: Win32Error.ERROR_NOT_SUPPORTED,  # CRM_EX_UNIMPLEMENT_FEATURE
+    4: Win32Error.ERROR_ACCESS_DENIED,  # CRM_EX_INSUFFICIENT_PRIV
+    5: Win32Error.ERROR_NOT_FOUND,  # CRM_EX_NOT_INSTALLED
+    64: Win32Error.ERROR_INVALID_PARAMETER,  # CRM_EX_USAGE
+    65: Win32Error.ERROR_INVALID_PARAMETER,  # CRM_EX_DATAERR
+    69: Win32Error.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_UNAVAILABLE
+    75: Win32Error.ERROR_INVALID_STATE,  # CRM_EX_TEMPFAIL
+    76: Win32Error.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_PROTOCOL
+    77: Win32Error.ERROR_ACCESS_DENIED,  # CRM_EX_NOPERM
+    78: Win32Error.ERROR_INVALID_PARAMETER,  # CRM_EX_CONFIG: the update does not fit the CIB schema
+    100: Win32Error.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_FATAL
+    102: Win32Error.RPC_S_SERVER_UNAVAILABLE,  # CRM_EX_DISCONNECT: no daemon answers
+    103: Win32Error.ERROR_INVALID_STATE,  # CRM_EX_OLD: someone else changed the CIB first
+    105: Win32Error.ERROR_NOT_FOUND,  # CRM_EX_NOSUCH
+    106: Win32Error.ERROR_CLUSTER_NO_QUORUM,  # CRM_EX_QUORUM
+    108: Win32Error.ERROR_OBJECT_ALREADY_EXISTS,  # CRM_EX_EXISTS
+    124: Win32Error.ERROR_TIMEOUT,  # CRM_EX_TIMEOUT
 }
 
 #: The tool ran, but the cluster it talks to is not there.
@@ -98,17 +96,17 @@ def tool_error(argv: Sequence[str], code: int, stdout: bytes, stderr: bytes) -> 
     message = _message(stdout, stderr)
     if code in _UNAVAILABLE:
         return make_error(
-            W.RPC_S_SERVER_UNAVAILABLE,
+            Win32Error.RPC_S_SERVER_UNAVAILABLE,
             f"no Pacemaker cluster answers here ({tool}: {message})",
             fix=START_HINT,
         )
-    winerror = _EXIT_CODES.get(code, W.ERROR_CLUSTER_INVALID_REQUEST)
+    winerror = _EXIT_CODES.get(code, Win32Error.ERROR_CLUSTER_INVALID_REQUEST)
     return make_error(winerror, f"{' '.join(argv[:3])} failed with exit code {code}: {message}")
 
 
 def _not_installed(program: str, why: str) -> ClusterError:
     return make_error(
-        W.RPC_S_SERVER_UNAVAILABLE,
+        Win32Error.RPC_S_SERVER_UNAVAILABLE,
         f"cannot run {program!r}: {why}; Pacemaker's command-line tools are needed to talk to "
         "a Pacemaker cluster",
         fix=INSTALL_HINT,
@@ -178,7 +176,7 @@ class Runner:
             raise _not_installed(full[0], _message(b"", done.stderr))
         if done.returncode in (124, 137) and time.monotonic() - started >= limit:
             raise make_error(
-                W.ERROR_TIMEOUT,
+                Win32Error.ERROR_TIMEOUT,
                 f"{' '.join(argv[:3])} did not finish within {limit:g} s",
                 fix="check that the cluster is healthy (crm_mon -1)",
             )
@@ -187,7 +185,7 @@ class Runner:
             # The prefix could not get there (a lab node whose namespaces are gone): the
             # cluster, as far as this backend can reach it, is not there.
             raise make_error(
-                W.RPC_S_SERVER_UNAVAILABLE,
+                Win32Error.RPC_S_SERVER_UNAVAILABLE,
                 f"cannot reach the cluster through {' '.join(self.prefix)!r}: "
                 f"{_message(b'', result.stderr)}",
                 fix="check the node the command prefix enters (is it running?)",

@@ -1,0 +1,169 @@
+"""Checks the Pacemaker handlers share (on one snapshot), and the error for what has no
+counterpart on Pacemaker. See ``docs/pacemaker.md`` ("The mapping").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Final
+
+from clusapi import _rules as rules
+from clusapi._errors import ClusterError, make_error
+from clusapi._win32 import Win32Error
+
+if TYPE_CHECKING:
+    from ._cib import ClusterView, GroupView, NodeView
+
+__all__ = (
+    "check_host",
+    "check_idle",
+    "check_new_name",
+    "no_host",
+    "node_named",
+    "not_supported",
+)
+
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def not_supported(
+    what: str, fix: str = "see docs/pacemaker.md for what Pacemaker offers"
+) -> ClusterError:
+    """ERROR_NOT_SUPPORTED for what has no counterpart on Pacemaker."""
+    return make_error(
+        Win32Error.ERROR_NOT_SUPPORTED, f"{what} (no counterpart on Pacemaker)", fix=fix
+    )
+
+
+def node_named(view: ClusterView, name: object) -> NodeView:
+    """The node named ``name``, or NodeNotFoundError (ERROR_CLUSTER_NODE_NOT_FOUND)."""
+    node = view.node_by_name(rules.require_name("node", name))
+    if node is None:
+        raise make_error(
+            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+            f"no node named {name!r} in cluster {view.name!r}",
+            fix="list the nodes with `await cluster.nodes()`",
+        )
+    return node
+
+
+def check_new_name(view: ClusterView, kind: str, name: object) -> str:
+    """``name`` for a new group or resource: a Pacemaker id no object uses (groups and
+    resources share one namespace), else ERROR_INVALID_PARAMETER or
+    ERROR_OBJECT_ALREADY_EXISTS."""
+    name = rules.require_name(kind, name)
+    # require_name has kept the length to rules.NAME_MAX, as on every backend.
+    if not _NAME.fullmatch(name):
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            f"{kind} name {name!r} is not a valid Pacemaker id",
+            fix="use letters, digits, '_', '-' and '.', starting with a letter or '_' "
+            f"(at most {rules.NAME_MAX} characters)",
+        )
+    folded = name.casefold()
+    for other in (*view.groups, *(p.id for p in view.visible_primitives())):
+        if other.casefold() == folded:
+            what = "group" if other in view.groups else "resource"
+            raise make_error(
+                Win32Error.ERROR_OBJECT_ALREADY_EXISTS,
+                f"a {what} named {other!r} already exists (on Pacemaker, groups and "
+                "resources share one namespace, and names differ in more than case)",
+                fix=f"choose another name, or open the existing {what}",
+            )
+    if name in view.ids:
+        raise make_error(
+            Win32Error.ERROR_OBJECT_ALREADY_EXISTS,
+            f"the id {name!r} is already used in the CIB (by a constraint or attribute set)",
+            fix="choose another name",
+        )
+    return name
+
+
+def check_idle(view: ClusterView, group: GroupView, what: str) -> None:
+    """ERROR_INVALID_STATE if a member of ``group`` is starting or stopping."""
+    busy = [m for m in group.members if view.primitives[m].in_transition]
+    if busy:
+        raise make_error(
+            Win32Error.ERROR_INVALID_STATE,
+            f"group {group.id!r} is busy: {', '.join(repr(b) for b in busy)} "
+            f"{'is' if len(busy) == 1 else 'are'} starting or stopping",
+            fix=f"wait until its current action ends, then {what}",
+        )
+
+
+def check_host(
+    view: ClusterView, group: GroupView, node: NodeView, *, failures: bool = True
+) -> None:
+    """Whether ``node`` may host ``group`` (up, not paused, a possible owner of every member,
+    not barred by a constraint or, with ``failures``, by fail counts); else the reason, as
+    ERROR_HOST_NODE_NOT_AVAILABLE, ERROR_SHARING_PAUSED or ERROR_HOST_NODE_NOT_RESOURCE_OWNER.
+    """
+    if not node.online:
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+            f"node {node.name!r} is {node.state.name} and cannot host group {group.id!r}",
+            fix="choose a node that is up",
+        )
+    if node.standby:
+        raise make_error(
+            Win32Error.ERROR_SHARING_PAUSED,
+            f"node {node.name!r} is paused (standby); no group is brought online on it",
+            fix="resume the node or choose another",
+        )
+    if view.can_host(node, group.members, group.id, failures=failures):
+        return
+    not_owner = [m for m in group.members if all(n.id != node.id for n in view.possible_owners(m))]
+    if not_owner:
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+            f"node {node.name!r} is not a possible owner of resource(s) "
+            f"{', '.join(map(repr, not_owner))} in group {group.id!r}",
+            fix="add it with `await resource.add_possible_owner(node)`",
+        )
+    failed = [
+        m
+        for m in group.members
+        if view.primitives[m].fail_counts.get(node.name, 0)
+        >= view.primitives[m].migration_threshold
+    ]
+    raise make_error(
+        Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+        f"node {node.name!r} may not run group {group.id!r}: "
+        + (
+            f"resource(s) {', '.join(map(repr, failed))} failed there too often "
+            "(fail count at migration-threshold)"
+            if failed
+            else "a location constraint bars it (crm_resource --ban, or one set outside clusapi)"
+        ),
+        fix="bring the group online on that node (online() clears the fail counts), or "
+        "remove the constraint (crm_resource --clear)",
+    )
+
+
+def no_host(
+    view: ClusterView,
+    group: GroupView,
+    exclude: str | None = None,
+    *,
+    failures: bool = True,
+) -> None:
+    """ERROR_HOST_NODE_NOT_AVAILABLE if the cluster runs no resources, or no node (other than
+    ``exclude``) can host ``group``."""
+    if not view.resources_may_run():
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+            f"cluster {view.name!r} runs no resources now (no quorum, stop-all-resources or "
+            "maintenance-mode)",
+            fix="restore quorum, or clear the cluster option",
+        )
+    if not any(
+        view.can_host(n, group.members, group.id, failures=failures)
+        for n in view.nodes.values()
+        if n.name != exclude
+    ):
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+            f"no {'other ' if exclude else ''}node can host group {group.id!r} (up, not "
+            "paused, a possible owner of every resource)",
+            fix="resume or start a node, or widen the possible owners",
+        )
