@@ -37,7 +37,7 @@ __all__ = (
 
 
 class Good(resapi.Resource):
-    """The trivial resource type of ``tests/test_conformance.py``: no I/O, no awaits."""
+    """The trivial resource type of ``tests/resapi/test_conformance.py``: no I/O, no awaits."""
 
     type_name = "Good"
 

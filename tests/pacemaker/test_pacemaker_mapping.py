@@ -2,11 +2,11 @@
 
 :data:`COVERAGE` maps the first cell of each row of the tables under "## The mapping" and
 "## States" to the tests that assert that row's behaviour on the Pacemaker backend: the saved-CIB
-tests (``tests/test_pacemaker_backend.py``), the live ones (``tests/test_pacemaker_live.py``)
-and the contract suite (``tests/contract/``, each test run on both backends). The tests here
-read the document and the test sources only (no cluster, no Pacemaker tools), and fail when a
-row is added, renamed or dropped without its entry, when a listed test does not exist, or when
-one is skipped unconditionally or marked xfail.
+tests (``tests/pacemaker/test_pacemaker_backend.py``), the live ones
+(``tests/pacemaker/test_pacemaker_live.py``) and the contract suite (``tests/contract/``, each test
+run on both backends). The tests here read the document and the test sources only (no cluster, no
+Pacemaker tools), and fail when a row is added, renamed or dropped without its entry, when a listed
+test does not exist, or when one is skipped unconditionally or marked xfail.
 """
 
 from __future__ import annotations
@@ -17,20 +17,21 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-ROOT: Final = Path(__file__).parent.parent
+ROOT: Final = Path(__file__).parents[2]
 DOC: Final = ROOT / "docs" / "pacemaker.md"
 #: The sections whose (first) table lists the rows to cover.
 SECTIONS: Final = ("The mapping", "States")
 
 
 def backend(*tests: str) -> tuple[str, ...]:
-    """Node ids of saved-CIB tests (``tests/test_pacemaker_backend.py``)."""
-    return tuple(f"tests/test_pacemaker_backend.py::{t}" for t in tests)
+    """Node ids of saved-CIB tests (``tests/pacemaker/test_pacemaker_backend.py``)."""
+    return tuple(f"tests/pacemaker/test_pacemaker_backend.py::{t}" for t in tests)
 
 
 def live(*tests: str) -> tuple[str, ...]:
-    """Node ids of live-cluster tests (``tests/test_pacemaker_live.py``, marker pacemaker)."""
-    return tuple(f"tests/test_pacemaker_live.py::{t}" for t in tests)
+    """Node ids of live-cluster tests (``tests/pacemaker/test_pacemaker_live.py``, marker
+    pacemaker)."""
+    return tuple(f"tests/pacemaker/test_pacemaker_live.py::{t}" for t in tests)
 
 
 def contract(*tests: str) -> tuple[str, ...]:
@@ -380,7 +381,7 @@ COVERAGE: dict[str, tuple[str, ...]] = {
 
 #: Where a covering test may live: the files that run the Pacemaker backend.
 _PACEMAKER_TESTS: Final = re.compile(
-    r"tests/(test_pacemaker_backend\.py|test_pacemaker_live\.py|contract/test_\w+\.py)"
+    r"tests/(pacemaker/test_pacemaker_backend\.py|pacemaker/test_pacemaker_live\.py|contract/test_\w+\.py)"
 )
 _SEPARATOR: Final = re.compile(r"\|[\s:|-]+\|")
 
@@ -589,9 +590,9 @@ def test_the_checks_find_what_they_look_for() -> None:
     }
     marked = ast.parse("pytestmark = [pytest.mark.asyncio, pytest.mark.xfail(reason='x')]")
     assert [m for v in module_marks(marked) for m in disabling_marks(v)] == ["pytest.mark.xfail"]
-    assert existence_problem("tests/test_pacemaker_backend.py::test_nothing_like_it") == (
-        "tests/test_pacemaker_backend.py defines no function test_nothing_like_it"
+    assert existence_problem("tests/pacemaker/test_pacemaker_backend.py::test_nothing_like_it") == (
+        "tests/pacemaker/test_pacemaker_backend.py defines no function test_nothing_like_it"
     )
-    assert existence_problem("tests/test_enums.py::test_x") is not None
+    assert existence_problem("tests/clusapi/test_enums.py::test_x") is not None
     table = "## States\n\nText.\n\n| a | b |\n|---|---|\n| `x` \\| y | 1 |\n| z | 2 |\n\n## Next\n"
     assert table_rows(table, "States") == ["`x` \\| y", "z"]

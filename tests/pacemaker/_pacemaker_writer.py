@@ -1,6 +1,8 @@
-"""One of several concurrent writers for tests/test_pacemaker_safety.py (not a test module).
+"""One of several concurrent writers for tests/pacemaker/test_pacemaker_safety.py (not a test
+module).
 
-Usage: ``python tests/_pacemaker_writer.py TAG COUNT (--cib-file PATH | --prefix JSON-LIST)``
+Usage:
+``python tests/pacemaker/_pacemaker_writer.py TAG COUNT (--cib-file PATH | --prefix JSON-LIST)``
 
 Creates groups ``TAG-0`` ... ``TAG-<COUNT-1>`` through the Pacemaker backend, one
 ``create_group`` call each, and prints one JSON object: the names whose call succeeded

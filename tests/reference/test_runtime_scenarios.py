@@ -1,8 +1,8 @@
 """Failover Manager scenarios on the reference runtime, observed from inside the resources.
 
-Each scenario runs a whole cluster on virtual time (hours pass in milliseconds) and checks what
-the resources saw (``tests/_scenario_types.py`` records every entry point with the time and the
-node) against the MSCS rules in DESIGN.md §4, research clusapi.md §7 and resapi.md §5.5-§5.7.
+Each scenario runs a whole cluster on virtual time (hours pass in milliseconds) and checks what the
+resources saw (``tests/reference/_scenario_types.py`` records every entry point with the time and
+the node) against the MSCS rules in DESIGN.md §4, research clusapi.md §7 and resapi.md §5.5-§5.7.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 import clusapi
 from clusapi import GroupState, NodeState, ResourceState, RestartAction, Win32Error
 from clusapi.testing import VirtualClock, open_reference_cluster
-from tests._scenario_types import (
+from tests.reference._scenario_types import (
     RECORDER,
     Failing,
     Quiet,

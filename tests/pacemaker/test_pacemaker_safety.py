@@ -1,6 +1,6 @@
 """Issue 13 on the Pacemaker backend: no lost or torn writes, nothing stored but what was given.
 
-* Finding 4: concurrent writers (real processes, ``tests/_pacemaker_writer.py``) lose no
+* Finding 4: concurrent writers (real processes, ``tests/pacemaker/_pacemaker_writer.py``) lose no
   acknowledged change, on a CIB file and on a live cluster; a write that keeps losing to
   concurrent changes fails, and is then not in the CIB.
 * Finding 5: a write to a CIB file on a full disk (a 64 KiB tmpfs in a private mount namespace,
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from clusapi.testing import PacemakerLab
 
 W = Win32Error
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).parent / "pacemaker_data"
 WRITER = Path(__file__).parent / "_pacemaker_writer.py"
 DUMMY = "ocf:heartbeat:Dummy"

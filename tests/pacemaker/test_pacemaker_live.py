@@ -356,7 +356,7 @@ async def test_a_port_reports_the_cluster_going_away(pacemaker_lab: PacemakerLab
 
 
 # -- mapping rows only a live cluster shows (which test covers which row:
-#    tests/test_pacemaker_mapping.py) ----------------------------------------------------------
+#    tests/pacemaker/test_pacemaker_mapping.py) ------------------------------------------------
 
 
 @pytest.mark.asyncio

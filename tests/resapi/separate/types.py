@@ -1,4 +1,4 @@
-"""Resource types that run in a separate monitor process (``tests.separate.types:Name``).
+"""Resource types that run in a separate monitor process (``tests.resapi.separate.types:Name``).
 
 They live in an importable module, not in the test file, because the child process imports them
 by path. The test switches their behaviour in the child with the private control code

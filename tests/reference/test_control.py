@@ -748,7 +748,7 @@ async def test_resource_type_codes() -> None:
         )
         ro = await rtype.control(CC.RESOURCE_TYPE_GET_RO_COMMON_PROPERTIES)
         assert ro.data == plist(
-            ("Name", SZ, sz("Widget")), ("DllName", SZ, sz("tests.test_control:Widget"))
+            ("Name", SZ, sz("Widget")), ("DllName", SZ, sz("tests.reference.test_control:Widget"))
         )
         formats = await rtype.control(CC.RESOURCE_TYPE_GET_COMMON_PROPERTY_FMTS)
         assert formats.data == fmts(

@@ -16,7 +16,7 @@ from typing import Final
 
 import pytest
 
-ROOT: Final = Path(__file__).parent.parent
+ROOT: Final = Path(__file__).parents[2]
 DOC: Final = ROOT / "docs" / "security.md"
 SECTION: Final = "## The tests that run the attacks"
 _CITED: Final = re.compile(r"`([^`]+)`")

@@ -22,7 +22,7 @@ import pytest
 
 from clusapi.testing import PacemakerLab
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = "pacemaker corosync pacemaker-cli-utils resource-agents"
 
 

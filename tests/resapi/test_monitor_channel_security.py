@@ -31,10 +31,10 @@ from clusapi.lowlevel import ControlObject, user_control_code
 from clusapi.testing import open_reference_cluster
 from resapi._monitor_process import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
 from resapi._records import ResourceStatus
-from tests.separate import types
-from tests.test_separate_monitor import Recorder, assert_gone, make_host
+from tests.resapi.separate import types
+from tests.resapi.test_separate_monitor import Recorder, assert_gone, make_host
 
-HOSTILE_PATH = "tests.test_monitor_channel_security:Hostile"
+HOSTILE_PATH = "tests.resapi.test_monitor_channel_security:Hostile"
 #: Control code: write the frame named by the data (``b"mode"`` or ``b"mode:argument"``).
 HOSTILE = 0x0040_0010
 #: HOSTILE as a cluster client sends it (CLUSCTL_USER_CODE, routed to the resource).

@@ -34,7 +34,7 @@ from clusapi.testing._faults import (
     run_fault_schedule,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: The CI sample: at least 50 seeds; fewer steps than the benchmark's 200 (measured: about
 #: 6 s of wall time on a 2-core machine).
@@ -347,7 +347,7 @@ class StrictDisk(Recorder):
 
 
 class OpenDisk(Recorder):
-    """A quorum disk whose Arbitrate always wins (as tests/test_quorum.py's Disk)."""
+    """A quorum disk whose Arbitrate always wins (as tests/reference/test_quorum.py's Disk)."""
 
     type_name = "Open Disk"
     resource_class = clusapi.ResourceClass.STORAGE

@@ -129,7 +129,7 @@ ALSO_REQUIRED: tuple[tuple[str, int], ...] = (
     ("ERROR_CLUSTER_NOT_INSTALLED", 5932),
 )
 
-RESEARCH = Path(__file__).resolve().parents[2] / "shared" / "research"
+RESEARCH = Path(__file__).resolve().parents[3] / "shared" / "research"
 _SKIP_REASON = "research files not beside this checkout (../shared/research)"
 
 

@@ -37,7 +37,7 @@ from resapi import _ocf
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ECHO = "examples.echo_server:EchoServer"
 SECRET = f"root-only secret {uuid.uuid4().hex}\n"
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"

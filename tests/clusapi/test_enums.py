@@ -64,7 +64,7 @@ from clusapi._enums import (
     RestartAction,
 )
 
-RESEARCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "research"
+RESEARCH_DIR = Path(__file__).resolve().parents[3] / "shared" / "research"
 
 # ----------------------------------------------------------------------------------------------
 # The transcription. Each entry names the research section it was copied from; aliases (two

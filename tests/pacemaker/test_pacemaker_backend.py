@@ -1,10 +1,10 @@
 """The Pacemaker backend on saved CIB files: every row of docs/pacemaker.md's mapping table.
 
-No cluster runs here: the backend works on a copy of ``tests/pacemaker_data/three-nodes.xml``
-(three nodes up, quorum) through Pacemaker's own tools with ``CIB_file``. With
-``simulate=True``, ``crm_simulate`` carries out each change as the cluster would (every action
-succeeding at once), so states, moves and failures can be followed; each test then reads the
-CIB file itself to check what the backend wrote.
+No cluster runs here: the backend works on a copy of
+``tests/pacemaker/pacemaker_data/three-nodes.xml`` (three nodes up, quorum) through Pacemaker's own
+tools with ``CIB_file``. With ``simulate=True``, ``crm_simulate`` carries out each change as the
+cluster would (every action succeeding at once), so states, moves and failures can be followed; each
+test then reads the CIB file itself to check what the backend wrote.
 """
 
 from __future__ import annotations
@@ -783,7 +783,7 @@ async def test_resource_types_are_the_installed_ocf_agents(cib: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_a_resapi_type_must_be_installed_where_pacemaker_looks(cib: Path, tmp_path: Path):
-    from tests._scenario_types import Quiet  # a complete resapi type
+    from tests.reference._scenario_types import Quiet  # a complete resapi type
 
     root = tmp_path / "ocf"
     async with opened(cib, simulate=False, ocf_root=root) as cluster:
@@ -801,7 +801,7 @@ async def test_an_ocf_root_others_can_write_is_refused_as_access_denied(cib: Pat
     # fault of the type.
     if os.geteuid() != 0:
         pytest.skip("install's ownership checks apply when root installs: run as root")
-    from tests._scenario_types import Quiet
+    from tests.reference._scenario_types import Quiet
 
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -1039,7 +1039,8 @@ async def test_move_of_a_partly_online_group_brings_back_what_was_online(cib: Pa
         assert constraints(cib) == []
 
 
-# -- the rest of the mapping (which test covers which row: tests/test_pacemaker_mapping.py) --
+# -- the rest of the mapping (which test covers which row:
+#    tests/pacemaker/test_pacemaker_mapping.py) ------------------------------------------------
 
 
 def tool(cib: Path, *argv: str) -> str:

@@ -28,8 +28,8 @@ import pytest
 import clusapi
 from clusapi.lowlevel import error_class_for
 
-GUIDE = Path(__file__).resolve().parents[1] / "docs" / "porting-guide.md"
-RESEARCH = Path(__file__).resolve().parents[2] / "shared" / "research"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "porting-guide.md"
+RESEARCH = Path(__file__).resolve().parents[3] / "shared" / "research"
 
 _FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 _SPAN = re.compile(r"`([^`\n]+)`")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.pacemaker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ECHO = "examples.echo_server:EchoServer"
 
 #: Runs inside the node: one round trip with the echo service, printed as "banner|echo".

@@ -11,8 +11,8 @@ import pytest
 import clusapi
 from clusapi import GroupState, ResourceState
 from clusapi.testing import open_reference_cluster
-from tests.separate.types import USER_SET_MODE
-from tests.test_isolation import Steady
+from tests.reference.test_isolation import Steady
+from tests.resapi.separate.types import USER_SET_MODE
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.virtual_time(autojump_threshold=0.05)]
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.virtual_time(autojump_threshold=0
 async def cluster_with_a_separate_resource(env):
     cluster = env.cluster
     await cluster.create_resource_type(Steady)
-    await cluster.create_resource_type("tests.separate.types:Steady")
+    await cluster.create_resource_type("tests.resapi.separate.types:Steady")
     good = await cluster.create_group("good")
     steady = await good.create_resource("steady", "Steady")
     lone = await cluster.create_group("lone")

@@ -30,14 +30,14 @@ from resapi import _ocf
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DTD = Path("/usr/share/resource-agents/ra-api-1.dtd")
 APT_HINT = "apt-get install -y resource-agents libxml2-utils"
 ECHO = "examples.echo_server:EchoServer"
 SLOW = "examples.slow_start:SlowStart"
-HANGING = "tests._ocf_agent_types:HangingOffline"
-FAILING = "tests._ocf_agent_types:FailingOnline"
-FILE_HEALTH = "tests._ocf_agent_types:FileHealth"
+HANGING = "tests.resapi.ocf._ocf_agent_types:HangingOffline"
+FAILING = "tests.resapi.ocf._ocf_agent_types:FailingOnline"
+FILE_HEALTH = "tests.resapi.ocf._ocf_agent_types:FileHealth"
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the agent's daemon uses /proc")
 
@@ -280,7 +280,7 @@ def test_a_type_that_can_no_longer_be_imported_is_not_installed(
     source.write_text(
         textwrap.dedent(
             """
-            from tests._ocf_agent_types import FailingOnline
+            from tests.resapi.ocf._ocf_agent_types import FailingOnline
 
             class Gone(FailingOnline):
                 type_name = "Gone"
@@ -480,8 +480,12 @@ def test_a_failing_online_leaves_nothing_running(install_agent: Callable[..., Ag
 @pytest.mark.parametrize(
     ("type_path", "code", "message"),
     [
-        ("tests._ocf_agent_types:CannotHere", 5, "no license on this node"),
-        ("tests._ocf_agent_types:CannotAnywhere", 6, "the configured volume does not exist"),
+        ("tests.resapi.ocf._ocf_agent_types:CannotHere", 5, "no license on this node"),
+        (
+            "tests.resapi.ocf._ocf_agent_types:CannotAnywhere",
+            6,
+            "the configured volume does not exist",
+        ),
     ],
 )
 def test_cannot_come_online_is_a_hard_or_fatal_error(
@@ -750,7 +754,7 @@ def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path
         shutil.rmtree(root, ignore_errors=True)
     assert result.returncode == 0, (reports, result.stderr)
     assert '<resource-agent name="echo-server"' in result.stdout
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[3]
     readable = subprocess.run(
         ["runuser", "-u", _ocf.CLUSTER_USER, "--", "test", "-x", str(checkout)], check=False
     )

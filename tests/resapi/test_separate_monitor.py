@@ -20,10 +20,10 @@ from clusapi._registry import RegValue
 from clusapi.testing import open_reference_cluster
 from resapi import NOT_HANDLED, FailureReport, LogEntry, LogLevel, ResourceStatus
 from resapi._remote import RemoteHost
-from tests.separate import types
+from tests.resapi.separate import types
 
 ONLINE, OFFLINE, FAILED = ResourceState.ONLINE, ResourceState.OFFLINE, ResourceState.FAILED
-STEADY = "tests.separate.types:Steady"
+STEADY = "tests.resapi.separate.types:Steady"
 
 pytestmark = pytest.mark.asyncio
 
@@ -364,10 +364,13 @@ async def test_a_bad_import_path_is_a_clear_error():
 
     async with anyio.create_task_group() as tg:
         for path, expected in [
-            ("tests.separate.nowhere:Steady", "cannot import module 'tests.separate.nowhere'"),
-            ("tests.separate.types:Nowhere", "has no attribute 'Nowhere'"),
-            ("tests.separate.types:NOT_A_CLASS", "is a int, not a class"),
-            ("tests.separate.types.Steady", "expected 'package.module:Class'"),
+            (
+                "tests.resapi.separate.nowhere:Steady",
+                "cannot import module 'tests.resapi.separate.nowhere'",
+            ),
+            ("tests.resapi.separate.types:Nowhere", "has no attribute 'Nowhere'"),
+            ("tests.resapi.separate.types:NOT_A_CLASS", "is a int, not a class"),
+            ("tests.resapi.separate.types.Steady", "expected 'package.module:Class'"),
         ]:
             tg.start_soon(check, tg, path, expected)
     assert recorder.statuses == []
@@ -390,7 +393,7 @@ async def test_quorum_lost_reaches_the_callback():
     recorder = Recorder()
     lost: list[str] = []
     async with anyio.create_task_group() as tg:
-        host = make_host(tg, recorder, "tests.separate.types:Disk")
+        host = make_host(tg, recorder, "tests.resapi.separate.types:Disk")
         await host.open()
         await host.arbitrate(lambda: lost.append("lost"))
         assert lost == []
@@ -520,7 +523,7 @@ async def test_closing_a_cluster_while_a_failover_opens_a_separate_monitor_raise
     async with open_reference_cluster(
         nodes=("N1", "N2"), heartbeat_interval=0.25, node_timeout=1.0
     ) as env:
-        await env.cluster.create_resource_type("tests.test_separate_monitor:SlowOpen")
+        await env.cluster.create_resource_type("tests.resapi.test_separate_monitor:SlowOpen")
         await _close_during_a_failover(env, "Separate Slow Open", _opening)
     for node in env._runtime.nodes:
         assert not node.hosts  # and no monitor process is left running

@@ -15,7 +15,7 @@ import pytest
 import clusapi
 from clusapi import ClusterChange as C, Win32Error
 from clusapi.testing import open_reference_cluster
-from tests.test_conformance import Good
+from tests.resapi.test_conformance import Good
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -12,7 +12,7 @@ Finding 9 (the shared part): string values an XML configuration cannot hold are 
 the property tables of both backends; tab and newline round-trip exactly.
 
 The low items of the same issue (``receive_within`` and ``key.notifications`` arguments) are
-in tests/test_notifications.py.
+in tests/clusapi/test_notifications.py.
 """
 
 from __future__ import annotations

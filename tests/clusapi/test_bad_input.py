@@ -340,8 +340,8 @@ bad("set_preferred_owners-str", lambda x: x.g1.set_preferred_owners("N1"), bug=B
 bad("add_dependency-str", lambda x: x.c.add_dependency("d"), bug=BUG_DEPENDENCY_ARG_TYPE)
 
 # names no backend takes, and checkpoint paths no registry holds (issue 13 finding 8: these
-# were refused only after the runtime had changed its model; tests/test_validation_before_
-# change.py also compares the cluster database)
+# were refused only after the runtime had changed its model; tests/reference/
+# test_validation_before_change.py also compares the cluster database)
 bad("create_group-nul", lambda x: x.cluster.create_group("a\0b"), "group name", "'\\x00'")
 bad("create_group-256-chars", lambda x: x.cluster.create_group("n" * 256), "group name", "256")
 bad("create_group-newline", lambda x: x.cluster.create_group("a\nb"), "group name", "'\\n'")

@@ -12,7 +12,7 @@ import pytest
 import resapi
 from clusapi import GroupState, ResourceState
 from clusapi.testing import open_reference_cluster
-from tests.test_conformance import Good
+from tests.resapi.test_conformance import Good
 
 
 class Steady(Good):
