@@ -15,7 +15,7 @@ import pytest
 import clusapi
 from clusapi import ClusterChange as C, Win32Error
 from clusapi.testing import open_reference_cluster
-from tests.resapi.test_conformance import Good
+from resapi.testing import HealthyResource
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.virtual_time]
 Event = tuple[C, str]
 
 
-class Plain(Good):
+class Plain(HealthyResource):
     type_name = "Plain"
 
 

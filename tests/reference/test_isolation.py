@@ -12,11 +12,11 @@ import pytest
 import resapi
 from clusapi import GroupState, ResourceState
 from clusapi.testing import open_reference_cluster
-from tests.resapi.test_conformance import Good
+from resapi.testing import HealthyResource
 
 
-class Steady(Good):
-    """The well-behaved neighbour (the conformance tests' Good type)."""
+class Steady(HealthyResource):
+    """The well-behaved neighbour."""
 
     type_name = "Steady"
 

@@ -6,32 +6,13 @@ import anyio
 import pytest
 
 import resapi
-from resapi.testing import ConformanceReport, check_resource
+from resapi.testing import ConformanceReport, HealthyResource, check_resource
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.virtual_time]
 
 
-class Good(resapi.Resource):
-    type_name = "Good"
-
-    def __init__(self, context: resapi.ResourceContext) -> None:
-        super().__init__(context)
-        self.running = False
-
-    async def online(self) -> None:
-        self.running = True
-
-    async def offline(self) -> None:
-        self.running = False
-
-    async def terminate(self) -> None:
-        self.running = False
-
-    async def looks_alive(self) -> bool:
-        return self.running
-
-    async def is_alive(self) -> bool:
-        return self.running
+#: The well-behaved type every broken one below starts from.
+Good = HealthyResource
 
 
 def breach_text(report: ConformanceReport) -> str:
