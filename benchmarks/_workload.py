@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-import resapi
+from resapi.testing import HealthyResource
 
 if TYPE_CHECKING:
     from clusapi import Cluster, Group, Resource
@@ -36,58 +36,27 @@ __all__ = (
 )
 
 
-class Good(resapi.Resource):
-    """The trivial resource type of ``tests/test_conformance.py``: no I/O, no awaits."""
+class Good(HealthyResource):
+    """The trivial resource type: ``resapi.testing.HealthyResource`` (no I/O, no awaits) under
+    the type name the benchmarks register."""
 
     type_name = "Good"
 
-    def __init__(self, context: resapi.ResourceContext) -> None:
-        super().__init__(context)
-        self.running = False
 
-    async def online(self) -> None:
-        self.running = True
-
-    async def offline(self) -> None:
-        self.running = False
-
-    async def terminate(self) -> None:
-        self.running = False
-
-    async def looks_alive(self) -> bool:
-        return self.running
-
-    async def is_alive(self) -> bool:
-        return self.running
-
-
-class CountingGood(resapi.Resource):
+class CountingGood(HealthyResource):
     """``Good`` that also counts its health polls (to check that the polls really ran)."""
 
     type_name = "CountingGood"
     looks_alive_calls = 0
     is_alive_calls = 0
 
-    def __init__(self, context: resapi.ResourceContext) -> None:
-        super().__init__(context)
-        self.running = False
-
-    async def online(self) -> None:
-        self.running = True
-
-    async def offline(self) -> None:
-        self.running = False
-
-    async def terminate(self) -> None:
-        self.running = False
-
     async def looks_alive(self) -> bool:
         CountingGood.looks_alive_calls += 1
-        return self.running
+        return await super().looks_alive()
 
     async def is_alive(self) -> bool:
         CountingGood.is_alive_calls += 1
-        return self.running
+        return await super().is_alive()
 
 
 async def trivial() -> None:

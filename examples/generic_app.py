@@ -14,7 +14,7 @@ about a second)::
 It starts the web server on one node and fetches a page from it, crashes that node, waits
 for the group to come online on the survivor, fetches the page again from the new process
 (a new PID), takes the group offline, and checks that no process it started is left running.
-The core is :func:`run_demo`; ``tests/test_example_generic_app.py`` checks it.
+The core is :func:`run_demo`; ``tests/examples/test_example_generic_app.py`` checks it.
 """
 
 from __future__ import annotations

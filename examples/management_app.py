@@ -16,7 +16,7 @@ take cluster minutes and wall-clock milliseconds)::
     python -m examples.management_app
 
 After every step it compares the view with a fresh query of the whole cluster and says
-whether they agree. ``tests/test_example_management_app.py`` does the same with asserts.
+whether they agree. ``tests/examples/test_example_management_app.py`` does the same with asserts.
 """
 
 from __future__ import annotations

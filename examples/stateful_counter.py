@@ -16,7 +16,8 @@ wall time)::
 
     python -m examples.stateful_counter
 
-The core is :func:`run_demo`; ``tests/test_example_stateful_counter.py`` checks its numbers.
+The core is :func:`run_demo`; ``tests/examples/test_example_stateful_counter.py`` checks its
+numbers.
 """
 
 from __future__ import annotations

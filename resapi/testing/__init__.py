@@ -4,6 +4,8 @@
   and failure signal (record, don't mock).
 - :func:`check_resource` is a conformance kit in the spirit of Pacemaker's ``ocf-tester``: it
   drives the instance through its whole life and reports every breach of the contract.
+- :class:`HealthyResource` and :class:`ScriptedResource` are ready-made types for tests: one
+  that always works, one whose entry points succeed, fail, raise or hang as scripted.
 """
 
 from __future__ import annotations
@@ -17,11 +19,21 @@ from ._conformance import (
     check_resource as check_resource,
 )
 from ._harness import ResourceHarness as ResourceHarness, run_resource as run_resource
+from ._types import (
+    EntryPoint as EntryPoint,
+    HealthyResource as HealthyResource,
+    Outcome as Outcome,
+    ScriptedResource as ScriptedResource,
+)
 
 __all__ = (
     "Breach",
     "ConformanceReport",
+    "EntryPoint",
+    "HealthyResource",
+    "Outcome",
     "ResourceHarness",
+    "ScriptedResource",
     "StepResult",
     "check_resource",
     "run_resource",

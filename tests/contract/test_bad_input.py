@@ -1,7 +1,7 @@
 """Contract: bad input gets the right ClusterError on every backend, and changes nothing.
 
-(``tests/test_bad_input.py`` covers many more cases on the reference runtime alone; these are
-the ones a second backend must answer for itself: unknown names, wrong handle kinds, stale and
+(``tests/clusapi/test_bad_input.py`` covers many more cases on the reference runtime alone; these
+are the ones a second backend must answer for itself: unknown names, wrong handle kinds, stale and
 closed handles, impossible placements.)
 """
 
@@ -210,11 +210,11 @@ async def test_values_a_cluster_configuration_cannot_store_are_refused(driver: D
 
 
 async def test_newline_and_tab_are_kept_exactly_or_refused(driver: Driver) -> None:
-    # Issue 13 finding 9: Pacemaker returned a newline as the two characters "\n" while the
-    # call reported success. A value is stored exactly or refused whole, never altered: the
-    # reference runtime keeps it (tests/test_validation_before_change.py pins that); Pacemaker
-    # 2.1's own XML writer turns a newline into "\n" and a tab into four spaces, so a backend
-    # on it may refuse such a value with PropertyError (ERROR_INVALID_PARAMETER) instead.
+    # Issue 13 finding 9: Pacemaker returned a newline as the two characters "\n" while the call
+    # reported success. A value is stored exactly or refused whole, never altered: the reference
+    # runtime keeps it (tests/reference/test_validation_before_change.py pins that); Pacemaker 2.1's
+    # own XML writer turns a newline into "\n" and a tab into four spaces, so a backend on it may
+    # refuse such a value with PropertyError (ERROR_INVALID_PARAMETER) instead.
     cluster = driver.cluster
     group, res = await prepared(cluster)
     value = "line1\nline2\tx"
