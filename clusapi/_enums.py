@@ -2,7 +2,8 @@
 
 The numbers come from ``../shared/research/clusapi.md`` (§1-§5) and ``resapi.md`` (§2, §3, §7),
 which were read from mingw-w64's ``clusapi.h``/``resapi.h`` and Microsoft's SDK copy; the tests
-in ``tests/test_enums.py`` hold a transcribed copy of those tables and compare member by member.
+in ``tests/clusapi/test_enums.py`` hold a transcribed copy of those tables and compare member
+by member.
 
 Conventions:
 

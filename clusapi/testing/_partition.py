@@ -1,7 +1,7 @@
 """A network partition in a :class:`~clusapi.testing.PacemakerLab`, watched from the outside.
 
-Used by the partition test (``tests/test_pacemaker_fencing.py``) and the failover benchmark
-(``benchmarks/pacemaker_failover.py``): cut the link of the node that runs a group of
+Used by the partition test (``tests/pacemaker/test_pacemaker_fencing.py``) and the failover
+benchmark (``benchmarks/pacemaker_failover.py``): cut the link of the node that runs a group of
 ``ocf:heartbeat:Dummy`` resources, and watch the group's *ground truth* (the Dummy state
 files in each node's private ``/run/resource-agents``, read from the host through
 :meth:`PacemakerLab.node_root`, no process started) every 20 ms until the group runs on the

@@ -2,8 +2,8 @@
 
 Every operation of :mod:`clusapi.lowlevel` is in exactly one of :data:`HANDLERS` (by subject,
 in ``_ops_cluster``, ``_ops_groups`` and ``_ops_resources``) and :data:`NOT_SUPPORTED` (no
-counterpart on Pacemaker: why, and what to do instead); ``tests/test_handlers_pacemaker.py``
-checks it. See ``docs/pacemaker.md`` ("The mapping").
+counterpart on Pacemaker: why, and what to do instead);
+``tests/pacemaker/test_handlers_pacemaker.py`` checks it. See ``docs/pacemaker.md`` ("The mapping").
 """
 
 from __future__ import annotations

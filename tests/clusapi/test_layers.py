@@ -13,7 +13,7 @@ from typing import Final
 
 import pytest
 
-ROOT: Final = pathlib.Path(__file__).resolve().parent.parent
+ROOT: Final = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES: Final = ("clusapi", "resapi")
 
 #: The shared vocabulary: the states, codes, errors, property tables and registry values both
@@ -100,7 +100,7 @@ def layer_of(module: str) -> str:
     ):
         if module == prefix or module.startswith(prefix + "."):
             return layer
-    raise AssertionError(f"{module}: no layer; add it to tests/test_layers.py")
+    raise AssertionError(f"{module}: no layer; add it to tests/clusapi/test_layers.py")
 
 
 def module_name(path: pathlib.Path) -> str:
