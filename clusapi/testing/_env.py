@@ -9,11 +9,6 @@ from typing import TYPE_CHECKING, final
 import anyio
 import attrs
 
-from clusapi._backends.reference import (  # noqa: F401  (importing them registers the operation handlers)
-    _control,
-    _handlers,
-    _regops,
-)
 from clusapi._backends.reference._runtime import ReferenceRuntime
 from clusapi._cluster import Cluster, open_cluster
 from clusapi._enums import LogLevel

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import tempfile
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import anyio
 
@@ -54,13 +54,13 @@ from clusapi._errors import (
     make_error,
 )
 from clusapi._registry import RegValue
-from clusapi._rules import require_name
 from clusapi._win32 import Win32Error
 from resapi._host import ResourceHost
 from resapi._remote import InstanceHost, RemoteHost
 from resapi._resource import NODE_ENVIRONMENT_KEY
 from resapi._watchdog import PendingWatchdog
 
+from ._dispatch import HANDLERS
 from ._events import EventBus
 from ._loopwatch import LoopWatch
 from ._model import (
@@ -71,11 +71,12 @@ from ._model import (
     ResourceRecord,
     TypeRecord,
 )
+from ._names import check_name, object_key_path
 from ._poller import Poller
 from ._registry_sync import RegistrySync
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Callable, Iterator
 
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectSendStream
@@ -87,7 +88,6 @@ if TYPE_CHECKING:
 __all__ = ("ReferenceRuntime",)
 
 T = TypeVar("T")
-W = Win32Error
 #: A separate monitor process that grows past this much resident memory is recycled: a
 #: leaking resource fails alone, and the OS takes its memory back.
 SEPARATE_MONITOR_MEMORY_LIMIT: Final = 1 << 30
@@ -164,7 +164,7 @@ class ReferenceRuntime(RegistrySync):
     ) -> None:
         if not node_names:
             raise InvalidParameterError(
-                W.ERROR_INVALID_PARAMETER,
+                Win32Error.ERROR_INVALID_PARAMETER,
                 "a cluster needs at least one node",
                 fix="pass nodes=('NODE1', 'NODE2')",
             )
@@ -220,7 +220,7 @@ class ReferenceRuntime(RegistrySync):
         for name in node_names:
             if self.nodes.find(check_name("node", name)) is not None:
                 raise make_error(
-                    W.ERROR_CLUSTER_NODE_EXISTS,
+                    Win32Error.ERROR_CLUSTER_NODE_EXISTS,
                     f"node name {name!r} is given twice",
                     fix="give each node a distinct name",
                 )
@@ -306,14 +306,14 @@ class ReferenceRuntime(RegistrySync):
     async def execute(self, operation: Operation[T]) -> T:
         if self._closed:
             raise make_error(
-                W.ERROR_CLUSTER_NODE_DOWN,
+                Win32Error.ERROR_CLUSTER_NODE_DOWN,
                 f"cluster {self.cluster_name!r} is closed",
                 fix="open the cluster again",
             )
-        handler = _HANDLERS.get(type(operation))
+        handler = HANDLERS.get(type(operation))
         if handler is None:
             raise make_error(
-                W.ERROR_NOT_SUPPORTED,
+                Win32Error.ERROR_NOT_SUPPORTED,
                 f"the reference runtime does not implement {type(operation).__name__}",
             )
         result: T = await handler(self, operation)
@@ -339,7 +339,7 @@ class ReferenceRuntime(RegistrySync):
         node = self.nodes.find(check_name("node", name))
         if node is None:
             raise make_error(
-                W.ERROR_CLUSTER_NODE_NOT_FOUND,
+                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
                 f"no node named {name!r} in cluster {self.cluster_name!r}",
                 fix="list the nodes with `await cluster.nodes()`",
             )
@@ -350,7 +350,7 @@ class ReferenceRuntime(RegistrySync):
         node = self.nodes.by_id.get(node_id)
         if node is None:
             raise make_error(
-                W.ERROR_CLUSTER_NODE_NOT_FOUND,
+                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
                 f"node {self.gone.get(node_id, node_id)!r} was evicted",
                 fix="open a node that is still a member",
             )
@@ -360,7 +360,7 @@ class ReferenceRuntime(RegistrySync):
         group = self.groups.by_id.get(group_id)
         if group is None:
             raise make_error(
-                W.ERROR_GROUP_NOT_AVAILABLE,
+                Win32Error.ERROR_GROUP_NOT_AVAILABLE,
                 f"group {self.gone.get(group_id, group_id)!r} was deleted",
                 fix="open the group again by name",
             )
@@ -370,7 +370,7 @@ class ReferenceRuntime(RegistrySync):
         res = self.resources.by_id.get(resource_id)
         if res is None:
             raise make_error(
-                W.ERROR_RESOURCE_NOT_AVAILABLE,
+                Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
                 f"resource {self.gone.get(resource_id, resource_id)!r} was deleted",
                 fix="open the resource again by name",
             )
@@ -381,7 +381,7 @@ class ReferenceRuntime(RegistrySync):
         if rtype is None:
             known = ", ".join(repr(t.name) for t in self.types.values()) or "none"
             raise make_error(
-                W.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
                 f"no resource type named {name!r} (registered: {known})",
                 fix="register it with `await cluster.create_resource_type(...)`",
             )
@@ -701,7 +701,7 @@ class ReferenceRuntime(RegistrySync):
         node = self.find_node(name)
         if not node.alive:
             raise make_error(
-                W.ERROR_CLUSTER_NODE_ALREADY_DOWN,
+                Win32Error.ERROR_CLUSTER_NODE_ALREADY_DOWN,
                 f"node {node.name!r} is down",
                 fix="restart it first",
             )
@@ -801,7 +801,7 @@ class ReferenceRuntime(RegistrySync):
         node = self.find_node(name)
         if node.alive:
             raise make_error(
-                W.ERROR_CLUSTER_NODE_ALREADY_UP,
+                Win32Error.ERROR_CLUSTER_NODE_ALREADY_UP,
                 f"node {node.name!r} is running",
                 fix="crash it first",
             )
@@ -957,20 +957,20 @@ class ReferenceRuntime(RegistrySync):
     def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
         if not node.up:
             raise make_error(
-                W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
                 f"node {node.name!r} is {node.state.name} and cannot host group {group.name!r}",
                 fix="choose a node that is up",
             )
         if node.paused:
             raise make_error(
-                W.ERROR_SHARING_PAUSED,
+                Win32Error.ERROR_SHARING_PAUSED,
                 f"node {node.name!r} is paused; no group is brought online on it",
                 fix="resume the node or choose another",
             )
         for res in self._group_resources(group):
             if res.possible_owners is not None and node.id not in res.possible_owners:
                 raise make_error(
-                    W.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+                    Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
                     f"node {node.name!r} is not a possible owner of resource {res.name!r} in "
                     f"group {group.name!r}",
                     fix="add it with `await resource.add_possible_owner(node)`",
@@ -999,7 +999,7 @@ class ReferenceRuntime(RegistrySync):
         if host is None:
             if node.task_group is None:  # the node's processes just died or were stopped
                 raise make_error(
-                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
                     f"node {node.name!r} is not running a Resource Monitor",
                     fix="wait until it is up again",
                 )
@@ -1222,7 +1222,7 @@ class ReferenceRuntime(RegistrySync):
             if running:
                 # Bringing it online elsewhere would run those twice: that is a move.
                 raise make_error(
-                    W.ERROR_INVALID_STATE,
+                    Win32Error.ERROR_INVALID_STATE,
                     f"group {group.name!r} is running on {owner.name!r} "
                     f"({', '.join(repr(n) for n in running)}); it cannot come online on "
                     f"{self.nodes.by_id[node_id].name!r} too",
@@ -1238,7 +1238,7 @@ class ReferenceRuntime(RegistrySync):
             best = self._best_node(group)
             if best is None:
                 raise make_error(
-                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
                     f"no node can host group {group.name!r} (preferred ∩ possible owners ∩ up, "
                     f"not paused is empty){self._exclusion_note(group)}",
                     fix="resume or restart a node, or widen the possible owners",
@@ -1251,7 +1251,7 @@ class ReferenceRuntime(RegistrySync):
         if failed:
             names = ", ".join(repr(r.name) for r in failed)
             raise make_error(
-                W.ERROR_RESOURCE_FAILED,
+                Win32Error.ERROR_RESOURCE_FAILED,
                 f"group {group.name!r} did not come {what}: resource(s) {names} failed",
                 fix="read the cluster log for the reason; the failure policy may retry",
             )
@@ -1299,7 +1299,7 @@ class ReferenceRuntime(RegistrySync):
             best = self._best_node(group, exclude=exclude)
             if best is None:
                 raise make_error(
-                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
                     f"no other node can host group {group.name!r}{self._exclusion_note(group)}",
                     fix="resume or restart a node, or widen the possible owners",
                 )
@@ -1324,7 +1324,7 @@ class ReferenceRuntime(RegistrySync):
         async with group.lock:
             if not target.can_host:  # it went down or was paused while this waited
                 raise make_error(
-                    W.ERROR_HOST_NODE_NOT_AVAILABLE,
+                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
                     f"node {target.name!r} can no longer host group {group.name!r}",
                     fix="move it again; the best node is chosen when none is given",
                 )
@@ -1533,35 +1533,6 @@ class ReferenceRuntime(RegistrySync):
         res.properties["PersistentState"] = value
 
 
-def check_name(kind: str, name: object) -> str:
-    """A caller's object name, checked: a non-empty str without backslashes."""
-    name = require_name(kind, name)
-    if "\\" in name:
-        raise make_error(
-            W.ERROR_INVALID_PARAMETER,
-            f"{kind} name {name!r} contains a backslash",
-            fix="cluster database key names cannot contain '\\'",
-        )
-    return name
-
-
-def object_key_path(kind: str, ident: str) -> str:
-    """Where an object's key lives in the cluster database (as under HKLM\\Cluster)."""
-    return (
-        {
-            "node": "Nodes",
-            "group": "Groups",
-            "resource": "Resources",
-            "resource type": "ResourceTypes",
-        }[kind]
-        + "\\"
-        + ident
-    )
-
-
-# -- property helpers ----------------------------------------------------------------------
-
-
 def _restart_still_due(
     res: ResourceRecord, generation: int, group: GroupRecord, node: NodeRecord
 ) -> bool:
@@ -1610,24 +1581,3 @@ def _effective(res: ResourceRecord, name: str) -> int:
 
 def _signed(value: int) -> int:
     return value - (1 << 32) if value >= 1 << 31 else value
-
-
-# -- operation handlers -------------------------------------------------------------------
-
-_Handler = "Callable[[ReferenceRuntime, Any], Awaitable[Any]]"
-_HANDLERS: dict[type[object], Callable[[ReferenceRuntime, Any], Awaitable[Any]]] = {}
-
-
-def _handles(
-    op_type: type[Operation[T]],
-) -> Callable[
-    [Callable[[ReferenceRuntime, Any], Awaitable[T]]],
-    Callable[[ReferenceRuntime, Any], Awaitable[T]],
-]:
-    def register(
-        fn: Callable[[ReferenceRuntime, Any], Awaitable[T]],
-    ) -> Callable[[ReferenceRuntime, Any], Awaitable[T]]:
-        _HANDLERS[op_type] = fn
-        return fn
-
-    return register
