@@ -28,7 +28,7 @@ __all__ = (
     "ClusterLogEntry",
     "GroupRecord",
     "NodeRecord",
-    "Registry",
+    "ObjectIndex",
     "ResourceRecord",
     "TypeRecord",
 )
@@ -134,7 +134,7 @@ class ResourceRecord:
     properties: dict[str, object] = attrs.field(factory=dict)
     #: The private properties: a view of the resource's Parameters key (set by the runtime).
     private: MutableMapping[str, object] = attrs.field(factory=dict)
-    #: Registry checkpoints: subtrees of the node-local registry, in the order added.
+    #: ObjectIndex checkpoints: subtrees of the node-local registry, in the order added.
     checkpoints: list[str] = attrs.field(factory=list)
     state: ResourceState = ResourceState.OFFLINE
     #: The node whose monitor hosts (or last hosted) the instance.
@@ -158,7 +158,7 @@ K = TypeVar("K", NodeRecord, GroupRecord, ResourceRecord)
 
 
 @attrs.define(eq=False)
-class Registry(Generic[K]):
+class ObjectIndex(Generic[K]):
     """Records of one kind by id, and by name case-insensitively, in creation order."""
 
     kind: str

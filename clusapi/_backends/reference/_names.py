@@ -48,6 +48,6 @@ def set_db(rt: ReferenceRuntime, key: str, **values: str) -> None:
     is touched: a value the database refuses leaves both as they were.
     """
     typed = {name: RegValue.from_python(value, name=name) for name, value in values.items()}
-    rt.database.create_key(key)
+    rt.state.database.create_key(key)
     for name, value in typed.items():
-        rt.database.set_value(key, name, value)
+        rt.state.database.set_value(key, name, value)

@@ -35,7 +35,7 @@ from clusapi._values import (
 from clusapi._win32 import Win32Error
 from resapi._resource import Resource
 
-from ._model import GroupRecord, K, Registry, ResourceRecord, TypeRecord
+from ._model import GroupRecord, K, ObjectIndex, ResourceRecord, TypeRecord
 from ._names import check_name, object_key_path, set_db
 
 if TYPE_CHECKING:
@@ -56,26 +56,28 @@ __all__ = ("HANDLERS", "not_quorum_offline", "set_common")
 
 
 async def _get_info(rt: ReferenceRuntime, op: ops.GetClusterInfo) -> ClusterInfo:
-    return ClusterInfo(rt.cluster_name, 1, 0, 1, "clusapi-resapi reference runtime", "", rt.name)
+    return ClusterInfo(
+        rt.state.cluster_name, 1, 0, 1, "clusapi-resapi reference runtime", "", rt.name
+    )
 
 
 async def _list(rt: ReferenceRuntime, op: ops.ListObjects) -> tuple[ObjectInfo, ...]:
     if op.kind is ObjectKind.NODE:
-        return tuple(ObjectInfo(n.id, n.name) for n in rt.nodes)
+        return tuple(ObjectInfo(n.id, n.name) for n in rt.state.nodes)
     if op.kind is ObjectKind.GROUP:
-        return tuple(ObjectInfo(g.id, g.name) for g in rt.groups)
+        return tuple(ObjectInfo(g.id, g.name) for g in rt.state.groups)
     if op.kind is ObjectKind.RESOURCE:
-        return tuple(ObjectInfo(r.id, r.name) for r in rt.resources)
-    return tuple(ObjectInfo(t.name, t.name) for t in rt.types.values())
+        return tuple(ObjectInfo(r.id, r.name) for r in rt.state.resources)
+    return tuple(ObjectInfo(t.name, t.name) for t in rt.state.types.values())
 
 
 async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
     name = check_name(op.kind.value, op.name)
-    where = f"in cluster {rt.cluster_name!r}"
+    where = f"in cluster {rt.state.cluster_name!r}"
     if op.kind is ObjectKind.NODE:
-        return ObjectInfo(rt.find_node(name).id, rt.find_node(name).name)
+        return ObjectInfo(rt.state.find_node(name).id, rt.state.find_node(name).name)
     if op.kind is ObjectKind.GROUP:
-        group = rt.groups.find(name)
+        group = rt.state.groups.find(name)
         if group is None:
             raise make_error(
                 Win32Error.ERROR_GROUP_NOT_FOUND,
@@ -84,7 +86,7 @@ async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
             )
         return ObjectInfo(group.id, group.name)
     if op.kind is ObjectKind.RESOURCE:
-        res = rt.resources.find(name)
+        res = rt.state.resources.find(name)
         if res is None:
             raise make_error(
                 Win32Error.ERROR_RESOURCE_NOT_FOUND,
@@ -92,27 +94,27 @@ async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
                 fix="list the resources with `await cluster.resources()`",
             )
         return ObjectInfo(res.id, res.name)
-    rtype = rt.type_record(name)
+    rtype = rt.state.type_record(name)
     return ObjectInfo(rtype.name, rtype.name)
 
 
 async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
     name = check_name(op.kind.value, op.new_name)
     if op.kind is ObjectKind.GROUP:
-        group = rt.group_record(op.id)
-        _rename_in(rt, rt.groups, group, name)
-        rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+        group = rt.state.group_record(op.id)
+        _rename_in(rt, rt.state.groups, group, name)
+        rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     elif op.kind is ObjectKind.RESOURCE:
-        res = rt.resource_record(op.id)
-        _rename_in(rt, rt.resources, res, name)
-        rt.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+        res = rt.state.resource_record(op.id)
+        _rename_in(rt, rt.state.resources, res, name)
+        rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
     else:
         raise make_error(
             Win32Error.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here"
         )
 
 
-def _rename_in(rt: ReferenceRuntime, registry: Registry[K], record: K, name: str) -> None:
+def _rename_in(rt: ReferenceRuntime, registry: ObjectIndex[K], record: K, name: str) -> None:
     other = registry.find(name)
     if other is not None and other is not record:
         raise make_error(
@@ -145,11 +147,11 @@ def _common(
 ) -> tuple[_CommonTable, GroupRecord | ResourceRecord | TypeRecord]:
     """The common-property table of ``kind`` and the record holding the values."""
     if kind is ObjectKind.GROUP:
-        return GroupCommonProperties, rt.group_record(obj_id)
+        return GroupCommonProperties, rt.state.group_record(obj_id)
     if kind is ObjectKind.RESOURCE:
-        return ResourceCommonProperties, rt.resource_record(obj_id)
+        return ResourceCommonProperties, rt.state.resource_record(obj_id)
     if kind is ObjectKind.RESOURCE_TYPE:
-        return ResourceTypeCommonProperties, rt.type_record(obj_id)
+        return ResourceTypeCommonProperties, rt.state.type_record(obj_id)
     raise make_error(
         Win32Error.ERROR_NOT_SUPPORTED,
         f"common properties of a {kind.value} are not available here",
@@ -168,7 +170,7 @@ async def set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> Prope
     with rules.about(label):
         written = table.apply(record.properties, checked)
     if written:
-        rt.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
+        rt.state.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
     # The monitor reads these when the resource next comes online (clusapi.md §7.10).
     deferred = (
         isinstance(record, ResourceRecord)
@@ -181,21 +183,21 @@ async def set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> Prope
 async def _notify(
     rt: ReferenceRuntime, op: ops.OpenNotifyPort
 ) -> MemoryObjectReceiveStream[Notification]:
-    return rt.events.open_port(op.filter)
+    return rt.state.events.open_port(op.filter)
 
 
 # -- nodes ---------------------------------------------------------------------------------
 
 
 async def _node_state(rt: ReferenceRuntime, op: ops.GetNodeState) -> NodeState:
-    node = rt.node_record(op.id)
+    node = rt.state.node_record(op.id)
     if node.state is NodeState.UP and node.paused:
         return NodeState.PAUSED
     return node.state
 
 
 async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
-    node = rt.node_record(op.id)
+    node = rt.state.node_record(op.id)
     if node.state is NodeState.DOWN:
         raise make_error(
             Win32Error.ERROR_CLUSTER_NODE_DOWN,
@@ -206,11 +208,11 @@ async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
         return
     node.paused = True
     node.state = NodeState.PAUSED
-    rt.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
 
 
 async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
-    node = rt.node_record(op.id)
+    node = rt.state.node_record(op.id)
     if not node.paused:
         raise make_error(
             Win32Error.ERROR_CLUSTER_NODE_NOT_PAUSED,
@@ -220,42 +222,42 @@ async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
     node.paused = False
     if node.state is NodeState.PAUSED:
         node.state = NodeState.UP
-    rt.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
 
 
 async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
-    node = rt.node_record(op.id)
-    last = len(rt.nodes.by_id) == 1
+    node = rt.state.node_record(op.id)
+    last = len(rt.state.nodes.by_id) == 1
     if node.state is not NodeState.DOWN and not last:
         raise make_error(
             Win32Error.ERROR_CANT_EVICT_ACTIVE_NODE,
             f"node {node.name!r} is {node.state.name}",
             fix="a node can be evicted only when it is down or the last node",
         )
-    if any(g.owner == node.id and g.state is not GroupState.OFFLINE for g in rt.groups):
+    if any(g.owner == node.id and g.state is not GroupState.OFFLINE for g in rt.state.groups):
         raise make_error(
             Win32Error.ERROR_INVALID_STATE,
             f"node {node.name!r} still owns online groups",
             fix="move its groups first",
         )
-    for res in rt.resources:
+    for res in rt.state.resources:
         if res.possible_owners is not None:
             res.possible_owners.discard(node.id)
-    rt.forget_node_exclusions(node.id)
-    for group in rt.groups:
+    rt.failover.forget_node_exclusions(node.id)
+    for group in rt.state.groups:
         if node.id in group.preferred:
             group.preferred.remove(node.id)
         if group.owner == node.id:
             group.owner = None
-    rt.nodes.remove(node)
-    rt.gone[node.id] = node.name
-    rt.database.delete_tree(object_key_path("node", node.id))
-    rt.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
+    rt.state.nodes.remove(node)
+    rt.state.gone[node.id] = node.name
+    rt.state.database.delete_tree(object_key_path("node", node.id))
+    rt.state.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
 
 
 async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
-    node = rt.node_record(op.id)
-    return tuple(ObjectInfo(g.id, g.name) for g in rt.groups if g.owner == node.id)
+    node = rt.state.node_record(op.id)
+    return tuple(ObjectInfo(g.id, g.name) for g in rt.state.groups if g.owner == node.id)
 
 
 # -- resource types ------------------------------------------------------------------------
@@ -314,7 +316,7 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
             fix="pass a string, or leave it out to use the type name",
         )
     rules.check_text(f"display name of resource type {name!r}", display_name)
-    if name.casefold() in rt.types:
+    if name.casefold() in rt.state.types:
         raise make_error(
             Win32Error.ERROR_OBJECT_ALREADY_EXISTS,
             f"resource type {name!r} is already registered",
@@ -333,8 +335,8 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
         )
     record = TypeRecord(name, display_name, cls, path, dict(props))
     set_db(rt, object_key_path("resource type", name), Name=name, DllName=path)
-    rt.types[name.casefold()] = record
-    rt.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
+    rt.state.types[name.casefold()] = record
+    rt.state.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
     return _type_info(record)
 
 
@@ -349,30 +351,30 @@ def _type_info(record: TypeRecord) -> ResourceTypeInfo:
 
 
 async def _delete_type(rt: ReferenceRuntime, op: ops.DeleteResourceType) -> None:
-    record = rt.type_record(op.name)
+    record = rt.state.type_record(op.name)
     if record.resources:
         raise make_error(
             Win32Error.ERROR_DIR_NOT_EMPTY,
             f"resource type {record.name!r} is used by {len(record.resources)} resource(s)",
             fix="delete those resources first",
         )
-    del rt.types[record.name.casefold()]
-    rt.database.delete_tree(object_key_path("resource type", record.name))
-    rt.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
+    del rt.state.types[record.name.casefold()]
+    rt.state.database.delete_tree(object_key_path("resource type", record.name))
+    rt.state.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
 
 
 async def _type_get(rt: ReferenceRuntime, op: ops.GetResourceTypeInfo) -> ResourceTypeInfo:
-    return _type_info(rt.type_record(op.name))
+    return _type_info(rt.state.type_record(op.name))
 
 
 async def _type_resources(rt: ReferenceRuntime, op: ops.GetTypeResources) -> tuple[ObjectInfo, ...]:
-    record = rt.type_record(op.name)
-    return tuple(ObjectInfo(r, rt.resources.by_id[r].name) for r in record.resources)
+    record = rt.state.type_record(op.name)
+    return tuple(ObjectInfo(r, rt.state.resources.by_id[r].name) for r in record.resources)
 
 
 def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
     for res in resources:
-        if res.id == rt.quorum_id:
+        if res.id == rt.membership.quorum_id:
             raise make_error(
                 Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
                 f"resource {res.name!r} is the quorum resource and cannot be taken offline",
@@ -384,12 +386,12 @@ def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) ->
 
 
 async def _get_quorum(rt: ReferenceRuntime, op: ops.GetQuorumResource) -> ObjectInfo | None:
-    res = rt.resources.by_id.get(rt.quorum_id) if rt.quorum_id else None
+    res = rt.state.resources.by_id.get(rt.membership.quorum_id) if rt.membership.quorum_id else None
     return None if res is None else ObjectInfo(res.id, res.name)
 
 
 async def _set_quorum(rt: ReferenceRuntime, op: ops.SetQuorumResource) -> None:
-    res = rt.resource_record(op.id)
+    res = rt.state.resource_record(op.id)
     cls = res.type.implementation
     if not cls.type_characteristics() & Characteristics.QUORUM:
         raise make_error(
@@ -410,18 +412,20 @@ async def _set_quorum(rt: ReferenceRuntime, op: ops.SetQuorumResource) -> None:
             f"resource {res.name!r} depends on other resources; the quorum resource may not",
             fix="remove its dependencies first",
         )
-    if rt.quorum_id == res.id:
+    if rt.membership.quorum_id == res.id:
         return
-    old = rt.resources.by_id.get(rt.quorum_id) if rt.quorum_id else None
-    if old is not None and rt.quorum_holder is not None:
-        await rt.release(old, rt.nodes.by_id[rt.quorum_holder])
-    rt.quorum_id = res.id
-    rt.quorum_holder = None
-    node = rt.nodes.by_id.get(res.node) if res.node else None
+    old = rt.state.resources.by_id.get(rt.membership.quorum_id) if rt.membership.quorum_id else None
+    if old is not None and rt.membership.quorum_holder is not None:
+        await rt.membership.release(old, rt.state.nodes.by_id[rt.membership.quorum_holder])
+    rt.membership.quorum_id = res.id
+    rt.membership.quorum_holder = None
+    node = rt.state.nodes.by_id.get(res.node) if res.node else None
     if node is not None and res.state is ResourceState.ONLINE:
-        await rt.arbitrate(res, node)  # it runs there already: that node takes the device
-    rt.log(LogLevel.INFORMATION, "quorum", f"quorum resource is now {res.name!r}")
-    rt.events.emit(ClusterChange.CLUSTER_PROPERTY, rt.cluster_name)
+        await rt.membership.arbitrate(
+            res, node
+        )  # it runs there already: that node takes the device
+    rt.state.log(LogLevel.INFORMATION, "quorum", f"quorum resource is now {res.name!r}")
+    rt.state.events.emit(ClusterChange.CLUSTER_PROPERTY, rt.state.cluster_name)
 
 
 #: The operations this module answers, and how (merged by ``_dispatch``).

@@ -162,9 +162,9 @@ class _Subject:
 def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
     kind = op.kind
     if kind is ObjectKind.RESOURCE:
-        res = rt.resource_record(op.id)
+        res = rt.state.resource_record(op.id)
         cls = res.type.implementation
-        flags = int(cls.flags) | (ResourceFlags.CORE if res.id == rt.quorum_id else 0)
+        flags = int(cls.flags) | (ResourceFlags.CORE if res.id == rt.membership.quorum_id else 0)
         return _Subject(
             kind,
             f"resource {res.name!r}",
@@ -181,7 +181,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             resource=res,
         )
     if kind is ObjectKind.RESOURCE_TYPE:
-        rtype = rt.type_record(op.id)
+        rtype = rt.state.type_record(op.id)
         cls = rtype.implementation
         key = object_key_path("resource type", rtype.name) + "\\Parameters"
         return _Subject(
@@ -193,15 +193,15 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             rtype.properties,
             {"Name": rtype.name, "DllName": rtype.implementation_path},
             cls.Properties,
-            ParametersView(rt.database, key, cls.Properties),
+            ParametersView(rt.state.database, key, cls.Properties),
             int(cls.type_characteristics()),
             int(cls.flags),
             implementation=cls,
             rtype=rtype,
         )
     if kind is ObjectKind.GROUP:
-        group = rt.group_record(op.id)
-        core = rt.quorum_id is not None and rt.quorum_id in group.resources
+        group = rt.state.group_record(op.id)
+        core = rt.membership.quorum_id is not None and rt.membership.quorum_id in group.resources
         return _Subject(
             kind,
             f"group {group.name!r}",
@@ -216,7 +216,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             int(ResourceFlags.CORE) if core else 0,
         )
     if kind is ObjectKind.NODE:
-        node = rt.node_record(op.id)
+        node = rt.state.node_record(op.id)
         key = object_key_path("node", node.id)
         return _Subject(
             kind,
@@ -224,7 +224,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             node.name,
             node.id,
             NodeCommonProperties,
-            ParametersView(rt.database, key, NodeCommonProperties),
+            ParametersView(rt.state.database, key, NodeCommonProperties),
             {"NodeName": node.name},
             NoPrivateProperties,
             {},
@@ -233,12 +233,12 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
         )
     return _Subject(
         kind,
-        f"cluster {rt.cluster_name!r}",
-        rt.cluster_name,
+        f"cluster {rt.state.cluster_name!r}",
+        rt.state.cluster_name,
         None,
         ClusterCommonProperties,
-        ParametersView(rt.database, "", ClusterCommonProperties),
-        {"Name": rt.cluster_name},
+        ParametersView(rt.state.database, "", ClusterCommonProperties),
+        {"Name": rt.state.cluster_name},
         NoPrivateProperties,
         {},
         0,
@@ -250,7 +250,7 @@ def _host_node(rt: ReferenceRuntime, name: str | None) -> NodeRecord | None:
     """The node ``hHostNode`` names, which must be up."""
     if name is None:
         return None
-    node = rt.find_node(name)
+    node = rt.state.find_node(name)
     if not node.up:
         raise make_error(
             Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
@@ -365,7 +365,7 @@ def _instance(
 ) -> InstanceHost | None:
     """The opened instance of ``res`` on ``node`` (default: where it runs), if any."""
     if node is None:
-        node = rt.nodes.by_id.get(res.node) if res.node else None
+        node = rt.state.nodes.by_id.get(res.node) if res.node else None
     if node is None or not node.alive:
         return None
     host = node.hosts.get(res.id)
@@ -401,7 +401,7 @@ async def _from_type_dll(
         except ClusterError:
             raise
         except Exception as exc:
-            rt.log(
+            rt.state.log(
                 LogLevel.ERROR,
                 f"resource type {rtype.name}",
                 f"ResourceTypeControl({op.code:#010x}) raised {exc!r}",
@@ -411,7 +411,7 @@ async def _from_type_dll(
             ) from exc
         if result is NOT_HANDLED or isinstance(result, bytes):
             return result
-        rt.log(
+        rt.state.log(
             LogLevel.ERROR,
             f"resource type {rtype.name}",
             f"ResourceTypeControl({op.code:#010x}) returned {result!r}, not bytes or NOT_HANDLED",
@@ -448,12 +448,12 @@ def _checkpoint(
             "use the CLUSCTL_RESOURCE_*_REGISTRY_CHECKPOINT(S) codes",
         )
     if function is _F.GET_REGISTRY_CHECKPOINTS:
-        return ControlResult(encode_multi_sz(rt.checkpoint_paths(res)))
+        return ControlResult(encode_multi_sz(rt.checkpoints.checkpoint_paths(res)))
     path = _input_sz(op.data, label, "the registry key path")
     if function in _ADD_CHECKPOINT:
-        rt.add_checkpoint(res, path)
+        rt.checkpoints.add_checkpoint(res, path)
     else:
-        rt.delete_checkpoint(res, path)
+        rt.checkpoints.delete_checkpoint(res, path)
     return ControlResult(b"")
 
 
@@ -695,7 +695,7 @@ async def _set_common_properties(
     with rules.about(subject.label):
         written = subject.common.apply(subject.common_store, changes)
     if written:
-        rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
     return ControlResult(b"")
 
 
@@ -709,7 +709,7 @@ async def _set_private_properties(
     with rules.about(subject.label):
         written = subject.private.apply(subject.private_store, changes)
     if written:
-        rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
     return ControlResult(b"")
 
 

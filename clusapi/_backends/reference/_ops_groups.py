@@ -36,33 +36,33 @@ __all__ = ("HANDLERS",)
 
 async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo:
     name = check_name("group", op.name)
-    if rt.groups.find(name) is not None:
+    if rt.state.groups.find(name) is not None:
         raise make_error(
             Win32Error.ERROR_OBJECT_ALREADY_EXISTS,
             f"a group named {name!r} already exists",
             fix="choose another name, or open the existing group",
         )
-    group = GroupRecord(rt.new_id("group"), name)
+    group = GroupRecord(rt.state.new_id("group"), name)
     set_db(rt, object_key_path("group", group.id), Name=name)
-    rt.groups.add(group)
-    rt.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
+    rt.state.groups.add(group)
+    rt.state.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
     return ObjectInfo(group.id, group.name)
 
 
 async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
-    group = rt.group_record(op.id)
+    group = rt.state.group_record(op.id)
     rules.check_empty_group(group, group.resources)
     group.deleted = True
     group.failback_generation += 1
-    rt.groups.remove(group)
-    rt.gone[group.id] = group.name
-    rt.database.delete_tree(object_key_path("group", group.id))
-    rt.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
+    rt.state.groups.remove(group)
+    rt.state.gone[group.id] = group.name
+    rt.state.database.delete_tree(object_key_path("group", group.id))
+    rt.state.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
 
 
 async def _group_state(rt: ReferenceRuntime, op: ops.GetGroupState) -> GroupStateInfo:
-    group = rt.group_record(op.id)
-    owner = rt.nodes.by_id.get(group.owner) if group.owner else None
+    group = rt.state.group_record(op.id)
+    owner = rt.state.nodes.by_id.get(group.owner) if group.owner else None
     return GroupStateInfo(group.state, owner.name if owner else None)
 
 
@@ -76,46 +76,46 @@ def _idle_group(group: GroupRecord, what: str) -> None:
 
 
 async def online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
-    group = rt.group_record(op.id)
-    node = rt.find_node(op.node).id if op.node is not None else None
+    group = rt.state.group_record(op.id)
+    node = rt.state.find_node(op.node).id if op.node is not None else None
     _idle_group(group, "bring online")
-    return await rt.online_group(group, node, wait=op.wait)
+    return await rt.failover.online_group(group, node, wait=op.wait)
 
 
 async def offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupState:
-    group = rt.group_record(op.id)
-    not_quorum_offline(rt, [rt.resources.by_id[r] for r in group.resources])
+    group = rt.state.group_record(op.id)
+    not_quorum_offline(rt, [rt.state.resources.by_id[r] for r in group.resources])
     _idle_group(group, "take offline")
-    return await rt.offline_group(group, wait=op.wait)
+    return await rt.failover.offline_group(group, wait=op.wait)
 
 
 async def move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
-    group = rt.group_record(op.id)
-    node = rt.find_node(op.node).id if op.node is not None else None
+    group = rt.state.group_record(op.id)
+    node = rt.state.find_node(op.node).id if op.node is not None else None
     _idle_group(group, "move")
-    return await rt.move_group(group, node, wait=op.wait)
+    return await rt.failover.move_group(group, node, wait=op.wait)
 
 
 async def _set_preferred(rt: ReferenceRuntime, op: ops.SetPreferredOwners) -> None:
-    group = rt.group_record(op.id)
-    nodes = [rt.find_node(n) for n in op.nodes]
+    group = rt.state.group_record(op.id)
+    nodes = [rt.state.find_node(n) for n in op.nodes]
     rules.check_preferred_owners(group, [n.name for n in nodes])
     group.preferred = [n.id for n in nodes]
-    rt.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+    rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
 
 
 async def _get_preferred(
     rt: ReferenceRuntime, op: ops.GetPreferredOwners
 ) -> tuple[ObjectInfo, ...]:
-    group = rt.group_record(op.id)
-    return tuple(ObjectInfo(n, rt.nodes.by_id[n].name) for n in group.preferred)
+    group = rt.state.group_record(op.id)
+    return tuple(ObjectInfo(n, rt.state.nodes.by_id[n].name) for n in group.preferred)
 
 
 async def _group_resources(
     rt: ReferenceRuntime, op: ops.GetGroupResources
 ) -> tuple[ObjectInfo, ...]:
-    group = rt.group_record(op.id)
-    return tuple(ObjectInfo(r, rt.resources.by_id[r].name) for r in group.resources)
+    group = rt.state.group_record(op.id)
+    return tuple(ObjectInfo(r, rt.state.resources.by_id[r].name) for r in group.resources)
 
 
 #: The operations this module answers, and how (merged by ``_dispatch``).

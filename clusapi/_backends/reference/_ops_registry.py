@@ -35,16 +35,16 @@ async def _object_key(rt: ReferenceRuntime, op: ops.GetObjectKey) -> str:
     if op.kind is ObjectKind.CLUSTER:
         return ""
     if op.kind is ObjectKind.NODE:
-        return object_key_path("node", rt.node_record(op.id).id)
+        return object_key_path("node", rt.state.node_record(op.id).id)
     if op.kind is ObjectKind.GROUP:
-        return object_key_path("group", rt.group_record(op.id).id)
+        return object_key_path("group", rt.state.group_record(op.id).id)
     if op.kind is ObjectKind.RESOURCE:
-        return object_key_path("resource", rt.resource_record(op.id).id)
-    return object_key_path("resource type", rt.type_record(op.id).name)
+        return object_key_path("resource", rt.state.resource_record(op.id).id)
+    return object_key_path("resource type", rt.state.type_record(op.id).name)
 
 
 def _existing(rt: ReferenceRuntime, path: str) -> str:
-    if not rt.database.key_exists(path):
+    if not rt.state.database.key_exists(path):
         raise make_error(
             Win32Error.ERROR_FILE_NOT_FOUND,
             f"no key {path!r} in the cluster database",
@@ -54,41 +54,45 @@ def _existing(rt: ReferenceRuntime, path: str) -> str:
 
 
 async def _key_exists(rt: ReferenceRuntime, op: ops.KeyExists) -> bool:
-    return rt.database.key_exists(op.path)
+    return rt.state.database.key_exists(op.path)
 
 
 async def _create_key(rt: ReferenceRuntime, op: ops.CreateKey) -> bool:
-    return rt.database.create_key(op.path)
+    return rt.state.database.create_key(op.path)
 
 
 async def _delete_key(rt: ReferenceRuntime, op: ops.DeleteKey) -> None:
     if op.tree:
-        rt.database.delete_tree(op.path)
+        rt.state.database.delete_tree(op.path)
     else:
-        rt.database.delete_key(op.path)
+        rt.state.database.delete_key(op.path)
 
 
 async def _set_value(rt: ReferenceRuntime, op: ops.SetValue) -> None:
-    rt.database.set_value(op.path, op.name, RegValue.from_python(op.value, op.type, name=op.name))
+    rt.state.database.set_value(
+        op.path, op.name, RegValue.from_python(op.value, op.type, name=op.name)
+    )
 
 
 async def _query_value(rt: ReferenceRuntime, op: ops.QueryValue) -> tuple[RegValueType, object]:
-    value = rt.database.query_value(op.path, op.name)
+    value = rt.state.database.query_value(op.path, op.name)
     return value.type, value.data
 
 
 async def _delete_value(rt: ReferenceRuntime, op: ops.DeleteValue) -> None:
-    rt.database.delete_value(op.path, op.name)
+    rt.state.database.delete_value(op.path, op.name)
 
 
 async def _enum_keys(rt: ReferenceRuntime, op: ops.EnumKeys) -> tuple[str, ...]:
-    return tuple(rt.database.enum_keys(op.path))
+    return tuple(rt.state.database.enum_keys(op.path))
 
 
 async def _enum_values(
     rt: ReferenceRuntime, op: ops.EnumValues
 ) -> tuple[tuple[str, RegValueType, object], ...]:
-    return tuple((name, value.type, value.data) for name, value in rt.database.enum_values(op.path))
+    return tuple(
+        (name, value.type, value.data) for name, value in rt.state.database.enum_values(op.path)
+    )
 
 
 async def _commit(rt: ReferenceRuntime, op: ops.CommitBatch) -> None:
@@ -103,7 +107,7 @@ async def _commit(rt: ReferenceRuntime, op: ops.CommitBatch) -> None:
                 exc.failed_command = index  # type: ignore[attr-defined]
                 raise
         commands.append(BatchCommand(command, name, value))
-    rt.database.commit(op.path, commands)
+    rt.state.database.commit(op.path, commands)
 
 
 async def _registry_port(
@@ -118,19 +122,19 @@ async def _registry_port(
             f"REGISTRY_VALUE only, not {op.filter!r}",
             fix="use cluster.notifications() for changes of cluster objects",
         )
-    return rt.open_registry_port(_existing(rt, op.path), int(op.filter), op.subtree)
+    return rt.state.open_registry_port(_existing(rt, op.path), int(op.filter), op.subtree)
 
 
 async def _add_checkpoint(rt: ReferenceRuntime, op: ops.AddCheckpoint) -> None:
-    rt.add_checkpoint(rt.resource_record(op.id), op.path)
+    rt.checkpoints.add_checkpoint(rt.state.resource_record(op.id), op.path)
 
 
 async def _delete_checkpoint(rt: ReferenceRuntime, op: ops.DeleteCheckpoint) -> None:
-    rt.delete_checkpoint(rt.resource_record(op.id), op.path)
+    rt.checkpoints.delete_checkpoint(rt.state.resource_record(op.id), op.path)
 
 
 async def _checkpoints(rt: ReferenceRuntime, op: ops.GetCheckpoints) -> tuple[str, ...]:
-    return tuple(rt.checkpoint_paths(rt.resource_record(op.id)))
+    return tuple(rt.checkpoints.checkpoint_paths(rt.state.resource_record(op.id)))
 
 
 #: The operations this module answers, and how (merged by ``_dispatch``).
