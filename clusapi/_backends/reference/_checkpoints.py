@@ -1,4 +1,4 @@
-"""Registry checkpoints of the reference runtime.
+"""Registry checkpoints of the reference runtime (docs/cluster-api.md, "Registry checkpoints").
 
 Checkpoints (research clusapi.md §7.9, resapi.md §6): a resource names subtrees of its node's
 local registry. While it is online there, every change under them is captured into the

@@ -71,29 +71,28 @@ async def _list(rt: ReferenceRuntime, op: ops.ListObjects) -> tuple[ObjectInfo, 
     return tuple(ObjectInfo(t.name, t.name) for t in rt.state.types.values())
 
 
+#: What opening a group or resource by a name nobody has answers.
+_NOT_FOUND: Final = {
+    ObjectKind.GROUP: Win32Error.ERROR_GROUP_NOT_FOUND,
+    ObjectKind.RESOURCE: Win32Error.ERROR_RESOURCE_NOT_FOUND,
+}
+
+
 async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
     name = check_name(op.kind.value, op.name)
     where = f"in cluster {rt.state.cluster_name!r}"
     if op.kind is ObjectKind.NODE:
         return ObjectInfo(rt.state.find_node(name).id, rt.state.find_node(name).name)
-    if op.kind is ObjectKind.GROUP:
-        group = rt.state.groups.find(name)
-        if group is None:
+    if op.kind in _NOT_FOUND:
+        index = rt.state.groups if op.kind is ObjectKind.GROUP else rt.state.resources
+        found = index.find(name)
+        if found is None:
             raise make_error(
-                Win32Error.ERROR_GROUP_NOT_FOUND,
-                f"no group named {name!r} {where}",
-                fix="list the groups with `await cluster.groups()`",
+                _NOT_FOUND[op.kind],
+                f"no {index.kind} named {name!r} {where}",
+                fix=f"list the {index.kind}s with `await cluster.{index.kind}s()`",
             )
-        return ObjectInfo(group.id, group.name)
-    if op.kind is ObjectKind.RESOURCE:
-        res = rt.state.resources.find(name)
-        if res is None:
-            raise make_error(
-                Win32Error.ERROR_RESOURCE_NOT_FOUND,
-                f"no resource named {name!r} {where}",
-                fix="list the resources with `await cluster.resources()`",
-            )
-        return ObjectInfo(res.id, res.name)
+        return ObjectInfo(found.id, found.name)
     rtype = rt.state.type_record(name)
     return ObjectInfo(rtype.name, rtype.name)
 

@@ -75,21 +75,21 @@ def _idle_group(group: GroupRecord, what: str) -> None:
         )
 
 
-async def online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
+async def _online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
     group = rt.state.group_record(op.id)
     node = rt.state.find_node(op.node).id if op.node is not None else None
     _idle_group(group, "bring online")
     return await rt.failover.online_group(group, node, wait=op.wait)
 
 
-async def offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupState:
+async def _offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupState:
     group = rt.state.group_record(op.id)
     not_quorum_offline(rt, [rt.state.resources.by_id[r] for r in group.resources])
     _idle_group(group, "take offline")
     return await rt.failover.offline_group(group, wait=op.wait)
 
 
-async def move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
+async def _move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
     group = rt.state.group_record(op.id)
     node = rt.state.find_node(op.node).id if op.node is not None else None
     _idle_group(group, "move")
@@ -123,9 +123,9 @@ HANDLERS: Final[Mapping[type[Operation[Any]], Handler]] = {
     ops.CreateGroup: _create_group,
     ops.DeleteGroup: _delete_group,
     ops.GetGroupState: _group_state,
-    ops.OnlineGroup: online_group,
-    ops.OfflineGroup: offline_group,
-    ops.MoveGroup: move_group,
+    ops.OnlineGroup: _online_group,
+    ops.OfflineGroup: _offline_group,
+    ops.MoveGroup: _move_group,
     ops.SetPreferredOwners: _set_preferred,
     ops.GetPreferredOwners: _get_preferred,
     ops.GetGroupResources: _group_resources,

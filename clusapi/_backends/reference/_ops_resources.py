@@ -272,14 +272,20 @@ def _owner_ids(rt: ReferenceRuntime, res: ResourceRecord) -> set[str]:
     return set(res.possible_owners)
 
 
-async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
-    res = rt.state.resource_record(op.id)
+def _owners_changeable(rt: ReferenceRuntime, resource_id: str) -> ResourceRecord:
+    """The resource whose possible owners are to change: not the quorum resource's."""
+    res = rt.state.resource_record(resource_id)
     if res.id == rt.membership.quorum_id:
         raise make_error(
             Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
             f"the possible owners of quorum resource {res.name!r} are fixed",
             fix="make another resource the quorum resource first",
         )
+    return res
+
+
+async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
+    res = _owners_changeable(rt, op.id)
     node = rt.state.find_node(op.node)
     owners = _owner_ids(rt, res)
     rules.check_new_possible_owner(res, node, owners)
@@ -288,13 +294,7 @@ async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
 
 
 async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> None:
-    res = rt.state.resource_record(op.id)
-    if res.id == rt.membership.quorum_id:
-        raise make_error(
-            Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
-            f"the possible owners of quorum resource {res.name!r} are fixed",
-            fix="make another resource the quorum resource first",
-        )
+    res = _owners_changeable(rt, op.id)
     node = rt.state.find_node(op.node)
     owners = _owner_ids(rt, res)
     rules.check_possible_owner(res, node, owners)

@@ -149,10 +149,7 @@ class ReferenceRuntime:
             # Every instance is closed: nothing runs in the nodes' directories any more.
             shutil.rmtree(self.temp_root, ignore_errors=True)
             self.temp_root = None
-        self.state.events.close()
-        for *_, send in self.state.registry_ports:
-            send.close()
-        self.state.registry_ports.clear()
+        self.state.close()
 
     def _make_node_directories(self) -> None:
         """Give each node a directory for temporary files of its own, as its ``TEMP``.

@@ -9,7 +9,7 @@ emit the events). See docs/architecture.md, "The reference runtime".
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import anyio
 
@@ -26,6 +26,7 @@ from ._events import EventBus
 from ._model import (
     ClusterLogEntry,
     GroupRecord,
+    K,
     NodeRecord,
     ObjectIndex,
     ResourceRecord,
@@ -96,34 +97,46 @@ class ClusterState:
 
     def node_record(self, node_id: str) -> NodeRecord:
         """The node behind a handle's id; an evicted one is reported by its name."""
-        node = self.nodes.by_id.get(node_id)
-        if node is None:
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
-                f"node {self.gone.get(node_id, node_id)!r} was evicted",
-                fix="open a node that is still a member",
-            )
-        return node
+        record = self.nodes.by_id.get(node_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.nodes,
+            node_id,
+            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+            "was evicted",
+            "open a node that is still a member",
+        )
 
     def group_record(self, group_id: str) -> GroupRecord:
-        group = self.groups.by_id.get(group_id)
-        if group is None:
-            raise make_error(
-                Win32Error.ERROR_GROUP_NOT_AVAILABLE,
-                f"group {self.gone.get(group_id, group_id)!r} was deleted",
-                fix="open the group again by name",
-            )
-        return group
+        record = self.groups.by_id.get(group_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.groups,
+            group_id,
+            Win32Error.ERROR_GROUP_NOT_AVAILABLE,
+            "was deleted",
+            "open the group again by name",
+        )
 
     def resource_record(self, resource_id: str) -> ResourceRecord:
-        res = self.resources.by_id.get(resource_id)
-        if res is None:
-            raise make_error(
-                Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
-                f"resource {self.gone.get(resource_id, resource_id)!r} was deleted",
-                fix="open the resource again by name",
-            )
-        return res
+        record = self.resources.by_id.get(resource_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.resources,
+            resource_id,
+            Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
+            "was deleted",
+            "open the resource again by name",
+        )
+
+    def _missing(
+        self, index: ObjectIndex[K], ident: str, code: Win32Error, gone: str, fix: str
+    ) -> NoReturn:
+        """An id that names no record (any more): the error names what it named."""
+        raise make_error(code, f"{index.kind} {self.gone.get(ident, ident)!r} {gone}", fix=fix)
 
     def type_record(self, name: str) -> TypeRecord:
         rtype = self.types.get(check_name("resource type", name).casefold())
@@ -208,6 +221,13 @@ class ClusterState:
             if node is not None and node.replica is None:
                 node.replica = copy  # read-only to them: one copy serves them all
         self._frozen_for.clear()
+
+    def close(self) -> None:
+        """The cluster closes: every notify port and registry port ends."""
+        self.events.close()
+        for *_, send in self.registry_ports:
+            send.close()
+        self.registry_ports.clear()
 
     def keep_copy_for(self, node_id: str) -> None:
         """The node went down: it keeps the database as it is now (copied when it changes)."""
