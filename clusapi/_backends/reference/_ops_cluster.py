@@ -36,7 +36,7 @@ from clusapi._win32 import Win32Error
 from resapi._resource import Resource
 
 from ._model import GroupRecord, K, ObjectIndex, ResourceRecord, TypeRecord
-from ._names import check_name, object_key_path, set_db
+from ._names import check_name, object_key_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -121,7 +121,7 @@ def _rename_in(rt: ReferenceRuntime, registry: ObjectIndex[K], record: K, name: 
             f"a {registry.kind} named {name!r} exists",
             fix="choose another name",
         )
-    set_db(rt, object_key_path(registry.kind, record.id), Name=name)
+    rt.state.set_db(object_key_path(registry.kind, record.id), Name=name)
     registry.rename(record, name)
 
 
@@ -248,10 +248,7 @@ async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
             group.preferred.remove(node.id)
         if group.owner == node.id:
             group.owner = None
-    rt.state.nodes.remove(node)
-    rt.state.gone[node.id] = node.name
-    rt.state.database.delete_tree(object_key_path("node", node.id))
-    rt.state.events.emit(ClusterChange.NODE_DELETED, node.name, node.id)
+    rt.state.remove(rt.state.nodes, node, ClusterChange.NODE_DELETED)
 
 
 async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[ObjectInfo, ...]:
@@ -333,9 +330,8 @@ async def _create_type(rt: ReferenceRuntime, op: ops.CreateResourceType) -> Reso
             }
         )
     record = TypeRecord(name, display_name, cls, path, dict(props))
-    set_db(rt, object_key_path("resource type", name), Name=name, DllName=path)
-    rt.state.types[name.casefold()] = record
-    rt.state.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, name)
+    rt.state.set_db(object_key_path("resource type", name), Name=name, DllName=path)
+    rt.state.add_type(record)
     return _type_info(record)
 
 
@@ -357,9 +353,7 @@ async def _delete_type(rt: ReferenceRuntime, op: ops.DeleteResourceType) -> None
             f"resource type {record.name!r} is used by {len(record.resources)} resource(s)",
             fix="delete those resources first",
         )
-    del rt.state.types[record.name.casefold()]
-    rt.state.database.delete_tree(object_key_path("resource type", record.name))
-    rt.state.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
+    rt.state.remove_type(record)
 
 
 async def _type_get(rt: ReferenceRuntime, op: ops.GetResourceTypeInfo) -> ResourceTypeInfo:

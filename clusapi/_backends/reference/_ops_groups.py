@@ -17,7 +17,7 @@ from clusapi._values import (
 from clusapi._win32 import Win32Error
 
 from ._model import GroupRecord
-from ._names import check_name, object_key_path, set_db
+from ._names import check_name, object_key_path
 from ._ops_cluster import not_quorum_offline
 
 if TYPE_CHECKING:
@@ -43,9 +43,8 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
             fix="choose another name, or open the existing group",
         )
     group = GroupRecord(rt.state.new_id("group"), name)
-    set_db(rt, object_key_path("group", group.id), Name=name)
-    rt.state.groups.add(group)
-    rt.state.events.emit(ClusterChange.GROUP_ADDED, group.name, group.id)
+    rt.state.set_db(object_key_path("group", group.id), Name=name)
+    rt.state.add(rt.state.groups, group, ClusterChange.GROUP_ADDED)
     return ObjectInfo(group.id, group.name)
 
 
@@ -54,10 +53,7 @@ async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
     rules.check_empty_group(group, group.resources)
     group.deleted = True
     group.failback_generation += 1
-    rt.state.groups.remove(group)
-    rt.state.gone[group.id] = group.name
-    rt.state.database.delete_tree(object_key_path("group", group.id))
-    rt.state.events.emit(ClusterChange.GROUP_DELETED, group.name, group.id)
+    rt.state.remove(rt.state.groups, group, ClusterChange.GROUP_DELETED)
 
 
 async def _group_state(rt: ReferenceRuntime, op: ops.GetGroupState) -> GroupStateInfo:

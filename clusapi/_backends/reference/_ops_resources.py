@@ -20,7 +20,7 @@ from clusapi._values import (
 from clusapi._win32 import Win32Error
 
 from ._model import ResourceRecord
-from ._names import check_name, object_key_path, set_db
+from ._names import check_name, object_key_path
 from ._ops_cluster import not_quorum_offline
 from ._parameters import ParametersView
 
@@ -55,7 +55,7 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
     rules.check_separate_monitor(name, op.separate_monitor)
     res = ResourceRecord(rt.state.new_id("resource"), name, rtype, group.id)
     key = object_key_path("resource", res.id)
-    set_db(rt, key, Name=name, Type=rtype.name, Group=group.id)
+    rt.state.set_db(key, Name=name, Type=rtype.name, Group=group.id)
     # Private properties live in the Parameters key: the property API and the registry API
     # read and write the same values.
     res.private = ParametersView(
@@ -63,10 +63,9 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
     )
     if op.separate_monitor:
         res.properties["SeparateMonitor"] = True
-    rt.state.resources.add(res)
     rtype.resources.append(res.id)
     group.resources.append(res.id)
-    rt.state.events.emit(ClusterChange.RESOURCE_ADDED, res.name, res.id)
+    rt.state.add(rt.state.resources, res, ClusterChange.RESOURCE_ADDED)
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.state.refresh_group_state(group)
     return ObjectInfo(res.id, res.name)
@@ -96,10 +95,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
     group = rt.state.groups.by_id[res.group]
     group.resources.remove(res.id)
     res.type.resources.remove(res.id)
-    rt.state.resources.remove(res)
-    rt.state.gone[res.id] = res.name
-    rt.state.database.delete_tree(object_key_path("resource", res.id))  # checkpoints go with it
-    rt.state.events.emit(ClusterChange.RESOURCE_DELETED, res.name, res.id)
+    rt.state.remove(rt.state.resources, res, ClusterChange.RESOURCE_DELETED)  # checkpoints too
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.state.refresh_group_state(group)
 
@@ -205,7 +201,7 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
         target.resources.append(rid)
         moved = rt.state.resources.by_id[rid]
         moved.group = target.id
-        set_db(rt, object_key_path("resource", rid), Group=target.id)
+        rt.state.set_db(object_key_path("resource", rid), Group=target.id)
         rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, moved.name, moved.id)
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, source.name, source.id)
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, target.name, target.id)

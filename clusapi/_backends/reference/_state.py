@@ -18,7 +18,7 @@ from clusapi._core._clock import current_clock
 from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import ClusterChange, LogLevel, ResourceState
 from clusapi._errors import make_error
-from clusapi._registry import matches_registration
+from clusapi._registry import RegValue, matches_registration
 from clusapi._values import Notification
 from clusapi._win32 import Win32Error
 
@@ -32,7 +32,7 @@ from ._model import (
     ResourceRecord,
     TypeRecord,
 )
-from ._names import check_name
+from ._names import check_name, object_key_path
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -221,6 +221,38 @@ class ClusterState:
             if node is not None and node.replica is None:
                 node.replica = copy  # read-only to them: one copy serves them all
         self._frozen_for.clear()
+
+    def set_db(self, key: str, **values: str) -> None:
+        """Keep an object's key in the cluster database in step with the object.
+
+        Called before the object model changes, and every value is built (checked) before the key
+        is touched: a value the database refuses leaves both as they were.
+        """
+        typed = {name: RegValue.from_python(value, name=name) for name, value in values.items()}
+        self.database.create_key(key)
+        for name, value in typed.items():
+            self.database.set_value(key, name, value)
+
+    def add(self, index: ObjectIndex[K], record: K, change: ClusterChange) -> None:
+        """A new node, group or resource is known by id and name; ``change`` tells the ports."""
+        index.add(record)
+        self.events.emit(change, record.name, record.id)
+
+    def remove(self, index: ObjectIndex[K], record: K, change: ClusterChange) -> None:
+        """A node, group or resource goes: old handles hear its name; its key goes too."""
+        index.remove(record)
+        self.gone[record.id] = record.name
+        self.database.delete_tree(object_key_path(index.kind, record.id))
+        self.events.emit(change, record.name, record.id)
+
+    def add_type(self, record: TypeRecord) -> None:
+        self.types[record.name.casefold()] = record
+        self.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, record.name)
+
+    def remove_type(self, record: TypeRecord) -> None:
+        del self.types[record.name.casefold()]
+        self.database.delete_tree(object_key_path("resource type", record.name))
+        self.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
 
     def close(self) -> None:
         """The cluster closes: every notify port and registry port ends."""
