@@ -354,8 +354,8 @@ def bench_failover(sizes: Sizes) -> dict[str, Any]:
             # The GROUP_STATE event carries no state; reading it back through the API on every
             # event (~25 events per group) would bill the measurement for its own queries, so
             # the watcher peeks at the runtime's record (a dict lookup).
-            records = env._runtime.groups.by_id
-            dead_id = env._runtime.find_node(victim).id
+            records = env._runtime.state.groups.by_id
+            dead_id = env._runtime.state.find_node(victim).id
             marks: dict[str, float] = {}
             done = anyio.Event()
             sw = Stopwatch()
@@ -483,7 +483,7 @@ def bench_notify(sizes: Sizes) -> dict[str, Any]:
             await env.cluster.create_resource_type(Good)
             group = await env.cluster.create_group("G")
             res = await group.create_resource("R", "Good")
-            bus = env._runtime.events
+            bus = env._runtime.state.events
             change = ClusterChange.RESOURCE_PROPERTY
             out: dict[str, float] = {}
             async with env.cluster.notifications(change) as port:

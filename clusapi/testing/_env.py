@@ -9,11 +9,6 @@ from typing import TYPE_CHECKING, final
 import anyio
 import attrs
 
-from clusapi._backends.reference import (  # noqa: F401  (importing them registers the operation handlers)
-    _control,
-    _handlers,
-    _regops,
-)
 from clusapi._backends.reference._runtime import ReferenceRuntime
 from clusapi._cluster import Cluster, open_cluster
 from clusapi._enums import LogLevel
@@ -45,11 +40,11 @@ class ReferenceEnvironment:
     def crash_node(self, name: str) -> None:
         """Kill the node's processes now (its resources stop without Offline); the other
         nodes notice when its heartbeats stop, after ``node_timeout`` seconds."""
-        self._runtime.crash_node(name)
+        self._runtime.membership.crash_node(name)
 
     async def restart_node(self, name: str) -> None:
         """Start a crashed node again; it rejoins without manual steps."""
-        await self._runtime.restart_node(name)
+        await self._runtime.membership.restart_node(name)
 
     def partition(self, *sides: Sequence[str]) -> None:
         """Cut the interconnect: nodes hear only the nodes on their own side.
@@ -67,7 +62,7 @@ class ReferenceEnvironment:
         for side in sides:
             if isinstance(side, str):
                 side = [side]  # partition("N1", "N2") means one node per side
-            ids = frozenset(runtime.find_node(name).id for name in side)
+            ids = frozenset(runtime.state.find_node(name).id for name in side)
             if ids & seen:
                 raise make_error(
                     Win32Error.ERROR_INVALID_PARAMETER,
@@ -76,14 +71,14 @@ class ReferenceEnvironment:
                 )
             seen |= ids
             resolved.append(ids)
-        rest = frozenset(runtime.nodes.by_id) - seen
+        rest = frozenset(runtime.state.nodes.by_id) - seen
         if rest:
             resolved.append(rest)
-        runtime.set_partition(resolved)
+        runtime.membership.set_partition(resolved)
 
     def heal(self) -> None:
         """Reconnect the interconnect; cut-off nodes rejoin at the next membership round."""
-        self._runtime.set_partition(None)
+        self._runtime.membership.set_partition(None)
 
     async def advance(self, seconds: float) -> None:
         """Let ``seconds`` of cluster time pass (instant on a virtual clock), then settle."""
@@ -100,11 +95,13 @@ class ReferenceEnvironment:
     @property
     def log(self) -> Sequence[ClusterLogEntry]:
         """The cluster log: the runtime's and the resources' entries, in order."""
-        return tuple(self._runtime.cluster_log)
+        return tuple(self._runtime.state.cluster_log)
 
     def format_log(self, min_level: LogLevel = LogLevel.INFORMATION) -> str:
         """The cluster log as text, one entry per line (deterministic on a virtual clock)."""
-        return "\n".join(e.format() for e in self._runtime.cluster_log if e.level >= min_level)
+        return "\n".join(
+            e.format() for e in self._runtime.state.cluster_log if e.level >= min_level
+        )
 
     def node_database(self, name: str) -> Mapping[str, Mapping[str, object]]:
         """The cluster database as node ``name`` sees it: key path → {value name: data}.
@@ -112,27 +109,27 @@ class ReferenceEnvironment:
         A member reads the current database; a node that is down keeps the copy it had when
         it went down, and reads the current one again when it rejoins.
         """
-        node = self._runtime.find_node(name)
-        tree = node.replica if node.replica is not None else self._runtime.database
+        node = self._runtime.state.find_node(name)
+        tree = node.replica if node.replica is not None else self._runtime.state.database
         return _flatten(tree)
 
     def local_registry(self, name: str) -> LocalRegistry:
         """Node ``name``'s local registry, writable: what an administrator on that node (or a
         process outside the cluster) would change."""
-        return LocalRegistry(self._runtime.find_node(name).local)
+        return LocalRegistry(self._runtime.state.find_node(name).local)
 
     def node_registry(self, name: str) -> Mapping[str, Mapping[str, object]]:
         """Node ``name``'s local registry: key path → {value name: data}."""
-        return _flatten(self._runtime.find_node(name).local)
+        return _flatten(self._runtime.state.find_node(name).local)
 
     def cluster_hour(self) -> float:
         """The hour of day in cluster-local time (failback windows read it)."""
-        return self._runtime.cluster_hour()
+        return self._runtime.state.cluster_hour()
 
     @property
     def events_emitted(self) -> int:
         """How many change events the cluster has emitted so far."""
-        return self._runtime.events.emitted
+        return self._runtime.state.events.emitted
 
 
 def _flatten(tree: RegistryTree) -> dict[str, dict[str, object]]:

@@ -493,7 +493,7 @@ def _opening(env) -> bool:
         isinstance(host, RemoteHost)
         and host.state is ResourceState.INITIALIZING
         and host.pid is not None
-        for node in env._runtime.nodes
+        for node in env._runtime.state.nodes
         for host in node.hosts.values()
     )
 
@@ -525,7 +525,7 @@ async def test_closing_a_cluster_while_a_failover_opens_a_separate_monitor_raise
     ) as env:
         await env.cluster.create_resource_type("tests.resapi.test_separate_monitor:SlowOpen")
         await _close_during_a_failover(env, "Separate Slow Open", _opening)
-    for node in env._runtime.nodes:
+    for node in env._runtime.state.nodes:
         assert not node.hosts  # and no monitor process is left running
 
 
@@ -554,7 +554,7 @@ async def test_an_open_that_fails_after_the_cluster_closed_raises_nothing(monkey
         monkeypatch.setattr(RemoteHost, "close", close)
 
     def has_a_host(env) -> bool:  # the crashed node's were dropped: N2's
-        return any(node.hosts for node in env._runtime.nodes)
+        return any(node.hosts for node in env._runtime.state.nodes)
 
     async with open_reference_cluster(
         nodes=("N1", "N2"), heartbeat_interval=0.25, node_timeout=1.0

@@ -1,7 +1,8 @@
-"""The reference runtime's state: nodes, groups, resources and types, and the cluster log.
+"""The reference runtime's records: nodes, groups, resources and types, and the cluster log.
 
-Plain mutable records (``attrs.define``), looked up by id and, case-insensitively as in MSCS,
-by name. The Failover Manager (``_runtime``) is the only writer.
+Plain mutable records (``attrs.define``), kept by :class:`._state.ClusterState` in an
+:class:`ObjectIndex` each (by id and, case-insensitively as in MSCS, by name). See
+docs/architecture.md, "The reference runtime".
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = (
     "ClusterLogEntry",
     "GroupRecord",
     "NodeRecord",
-    "Registry",
+    "ObjectIndex",
     "ResourceRecord",
     "TypeRecord",
 )
@@ -52,6 +53,9 @@ class ClusterLogEntry:
 
 @attrs.define(eq=False)
 class NodeRecord:
+    """One node: its membership state, its processes (task group, poller, watchdog, hosts) and
+    its local registry. ``number`` is its 1-based position, used for tie-breaks."""
+
     id: str
     name: str
     number: int
@@ -98,6 +102,9 @@ class NodeRecord:
 
 @attrs.define(eq=False)
 class TypeRecord:
+    """One registered resource type: its implementation class, where that came from, its
+    common properties and the ids of its resources."""
+
     name: str
     display_name: str
     implementation: type[Resource]
@@ -108,6 +115,9 @@ class TypeRecord:
 
 @attrs.define(eq=False)
 class GroupRecord:
+    """One group: owner and preferred owners (node ids), its resources (ids, in the order
+    added), common properties and derived state."""
+
     id: str
     name: str
     properties: dict[str, object] = attrs.field(factory=dict)
@@ -127,6 +137,9 @@ class GroupRecord:
 
 @attrs.define(eq=False)
 class ResourceRecord:
+    """One resource: its type, group (id), properties, dependencies (ids), possible owners,
+    state and the bookkeeping of the failure policy."""
+
     id: str
     name: str
     type: TypeRecord
@@ -134,7 +147,7 @@ class ResourceRecord:
     properties: dict[str, object] = attrs.field(factory=dict)
     #: The private properties: a view of the resource's Parameters key (set by the runtime).
     private: MutableMapping[str, object] = attrs.field(factory=dict)
-    #: Registry checkpoints: subtrees of the node-local registry, in the order added.
+    #: ObjectIndex checkpoints: subtrees of the node-local registry, in the order added.
     checkpoints: list[str] = attrs.field(factory=list)
     state: ResourceState = ResourceState.OFFLINE
     #: The node whose monitor hosts (or last hosted) the instance.
@@ -158,7 +171,7 @@ K = TypeVar("K", NodeRecord, GroupRecord, ResourceRecord)
 
 
 @attrs.define(eq=False)
-class Registry(Generic[K]):
+class ObjectIndex(Generic[K]):
     """Records of one kind by id, and by name case-insensitively, in creation order."""
 
     kind: str

@@ -1,84 +1,17 @@
 """Control codes in the reference runtime: ``Cluster*Control`` and the monitor's default processing.
 
-One handler answers :class:`~clusapi.lowlevel.Control` for every object kind. In order:
-
-1. The object is looked up (a deleted one gives its usual error).
-2. The code is split (:func:`~clusapi.lowlevel.decompose_control_code`). A code whose object
-   byte is not the kind it was sent to is refused with ERROR_INVALID_FUNCTION, and so is an
-   *internal* code (bit 20: notifications the cluster service sends to resource DLLs). Why
-   ERROR_INVALID_FUNCTION and not ERROR_CLUSTER_INVALID_REQUEST: [MS-CMRP] ApiResourceControl
-   (3.1.4.2.74) and its siblings say ``dwControlCode`` MUST be one of the codes of *that*
-   object's table, and the same spec answers codes a server does not take with
-   ERROR_INVALID_FUNCTION (e.g. 3.1.4.3.2.19); research clusapi.md §6 marks 5048 for control
-   codes as unverified (u), and the ``control()`` docstring promises NotSupportedError
-   ERROR_INVALID_FUNCTION for "a code nobody handles". Resources and resource types also take
-   DLL-defined codes: object byte CLUS_OBJECT_USER (128) and up.
-3. Resource registry checkpoint codes (ADD/DELETE/GET_REGISTRY_CHECKPOINT(S), and the _64BIT /
-   _32BIT adds, which are one view here) are the runtime's own and never reach the DLL
-   (research resapi.md §5.9); crypto checkpoints are not modelled: ERROR_INVALID_FUNCTION.
-4. Every other code goes first to the DLL: a resource's :meth:`resapi.Resource.control` when an
-   instance is hosted (opened, online or not) on a node that is alive, a type's
-   :meth:`resapi.Resource.type_control` always. Bytes are the answer; ``NOT_HANDLED``, or an
-   ERROR_INVALID_FUNCTION error (which is also what the host makes of any non-ClusterError
-   exception), asks for default processing, as a DLL's ERROR_INVALID_FUNCTION does; an
-   ERROR_RESOURCE_PROPERTIES_STORED error is ``ControlResult(b"", properties_stored=True)``.
-5. Default processing answers exactly the ``CLUSCTL_<OBJECT>_<FUNCTION>`` codes below (access
-   and modify bits as clusapi.h composes them); anything else, DLL-defined codes included, is
-   ERROR_INVALID_FUNCTION.
-
-Default processing, by function:
-
-* GET_CHARACTERISTICS → DWORD: the type's ``type_characteristics()`` (QUORUM iff it implements
-  arbitrate and release); 0 for groups, nodes and the cluster.
-* GET_FLAGS → DWORD: the type's ``flags``; CLUS_FLAG_CORE is added for the quorum resource and
-  the group holding it (research resapi.md §7: the quorum resource is a core resource).
-* GET_CLASS_INFO → ``CLUS_RESOURCE_CLASS_INFO {DWORD rc, DWORD SubClass}``: the type's
-  ``resource_class``, subclass 0. GET_REQUIRED_DEPENDENCIES → a value list of NAME entries,
-  one per required type name.
-* GET_NAME, GET_ID, GET_RESOURCE_TYPE → SZ (UTF-16-LE, NUL-terminated). GET_ID is the id the
-  handle's ``.id`` shows. The cluster answers GET_NAME (clusapi.h names no such cluster code,
-  but the function composes); it has no id here, so its GET_ID is ERROR_INVALID_FUNCTION.
-* UNKNOWN: ERROR_SUCCESS with no data, except for a resource with no hosted instance:
-  ERROR_INVALID_FUNCTION, "no resource DLL is processing control codes" (MSCS
-  CLUSCTL_RESOURCE_UNKNOWN).
-* ENUM_*_PROPERTIES → MULTI_SZ of names: the read-only extras below, then the table's rows;
-  private lists add stored unknown properties.
-* GET_*_PROPERTIES → a property list of the read-write properties (defaults filled in; private
-  lists add stored unknown properties, as [MS-CMRP] 3.1.4.3.2.16 says); GET_RO_* → the
-  read-only ones. Read-only common properties are the table's read-only rows plus, as SZ:
-  resource ``Name``, ``Type``; resource type ``Name``, ``DllName`` (the implementation path);
-  group ``Name``; node ``NodeName``; cluster ``Name`` (research clusapi.md §4).
-* GET_*_PROPERTY_FMTS → a property list whose values are CLUSPROP_SYNTAX_LIST_VALUE_WORD
-  holding the ``CLUSTER_PROPERTY_FORMAT`` ([MS-CMRP] 3.1.4.3.1.14: "0x0001000B ... Size
-  0x00000002 ... followed by 2 bytes of zero padding"): for the common properties, the
-  writable ones only (the spec says "each writable common property"); for private ones, every
-  row of the table. A resource type also answers GET_COMMON_/GET_PRIVATE_RESOURCE_PROPERTY_FMTS
-  (the formats of its resources' properties).
-* SET_* parses the input with ``PropertyList.from_bytes(data, client=True)``: no input or a
-  garbled list is ERROR_INVALID_DATA, a short one ERROR_INSUFFICIENT_BUFFER (ResUtil's codes,
-  research resapi.md §4.1). Names match the table's property names case-insensitively; a
-  property must carry exactly one value. The values are then verified and stored by the very
-  handlers behind ``set_common_properties``/``set_private_properties`` (``_set_common``,
-  ``_set_private`` in ``_handlers``), so the rules, the ERROR_INVALID_PARAMETER messages naming
-  the object and property, the PROPERTY event and ``properties_stored``
-  (ERROR_RESOURCE_PROPERTIES_STORED) are theirs. All or nothing: a rejected SET changes nothing.
-  VALIDATE_* runs the same checks and stores nothing.
-* A resource type's private properties follow its class's ``Properties`` table and are stored
-  under ``ResourceTypes\\<name>\\Parameters``; groups, nodes and the cluster have none (empty
-  lists; a SET naming any property is ERROR_INVALID_PARAMETER). Node and cluster common
-  properties are one read-write ``Description`` each, stored in their database keys.
-* The resource type answers GET_REGISTRY_CHECKPOINTS with an empty MULTI_SZ.
-
-``node=`` (hHostNode) must name a node that is up (NodeNotFoundError otherwise, or
-ERROR_HOST_NODE_NOT_AVAILABLE if it is down); a resource's control then goes to the instance
-hosted there, if any.
+One handler answers :class:`~clusapi.lowlevel.Control` for every object kind: it looks the
+object up, refuses codes of another object kind and internal codes (ERROR_INVALID_FUNCTION),
+answers the registry-checkpoint codes itself, offers every other code to the DLL, and gives
+the default processing when the DLL does not handle it. The full rules, with their sources,
+are in docs/architecture.md, "Control codes".
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, MutableMapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -113,22 +46,24 @@ from clusapi._values import ControlResult
 from clusapi._win32 import Win32Error
 from resapi._resource import NOT_HANDLED, Resource
 
-from ._handlers import _set_common, _set_private
 from ._model import ResourceRecord, TypeRecord
+from ._names import object_key_path
+from ._ops_cluster import set_common
+from ._ops_resources import set_private
 from ._parameters import ParametersView
-from ._runtime import _handles, object_key_path
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from clusapi._backend import Operation
     from resapi._remote import InstanceHost
 
+    from ._dispatch import Handler
     from ._model import NodeRecord
     from ._runtime import ReferenceRuntime
 
-__all__: tuple[str, ...] = ()
+__all__ = ("HANDLERS",)
 
-W = Win32Error
 _F = ControlFunction
 
 
@@ -190,7 +125,7 @@ def _code_name(code: int) -> str:
 
 
 def _invalid_function(what: str, fix: str) -> ClusterError:
-    return make_error(W.ERROR_INVALID_FUNCTION, what, fix=fix)
+    return make_error(Win32Error.ERROR_INVALID_FUNCTION, what, fix=fix)
 
 
 # -- the object a code is sent to ------------------------------------------------------------
@@ -227,9 +162,9 @@ class _Subject:
 def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
     kind = op.kind
     if kind is ObjectKind.RESOURCE:
-        res = rt.resource_record(op.id)
+        res = rt.state.resource_record(op.id)
         cls = res.type.implementation
-        flags = int(cls.flags) | (ResourceFlags.CORE if res.id == rt.quorum_id else 0)
+        flags = int(cls.flags) | (ResourceFlags.CORE if res.id == rt.membership.quorum_id else 0)
         return _Subject(
             kind,
             f"resource {res.name!r}",
@@ -246,7 +181,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             resource=res,
         )
     if kind is ObjectKind.RESOURCE_TYPE:
-        rtype = rt.type_record(op.id)
+        rtype = rt.state.type_record(op.id)
         cls = rtype.implementation
         key = object_key_path("resource type", rtype.name) + "\\Parameters"
         return _Subject(
@@ -258,15 +193,15 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             rtype.properties,
             {"Name": rtype.name, "DllName": rtype.implementation_path},
             cls.Properties,
-            ParametersView(rt.database, key, cls.Properties),
+            ParametersView(rt.state.database, key, cls.Properties),
             int(cls.type_characteristics()),
             int(cls.flags),
             implementation=cls,
             rtype=rtype,
         )
     if kind is ObjectKind.GROUP:
-        group = rt.group_record(op.id)
-        core = rt.quorum_id is not None and rt.quorum_id in group.resources
+        group = rt.state.group_record(op.id)
+        core = rt.membership.quorum_id is not None and rt.membership.quorum_id in group.resources
         return _Subject(
             kind,
             f"group {group.name!r}",
@@ -281,7 +216,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             int(ResourceFlags.CORE) if core else 0,
         )
     if kind is ObjectKind.NODE:
-        node = rt.node_record(op.id)
+        node = rt.state.node_record(op.id)
         key = object_key_path("node", node.id)
         return _Subject(
             kind,
@@ -289,7 +224,7 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
             node.name,
             node.id,
             NodeCommonProperties,
-            ParametersView(rt.database, key, NodeCommonProperties),
+            ParametersView(rt.state.database, key, NodeCommonProperties),
             {"NodeName": node.name},
             NoPrivateProperties,
             {},
@@ -298,12 +233,12 @@ def _subject(rt: ReferenceRuntime, op: ops.Control) -> _Subject:
         )
     return _Subject(
         kind,
-        f"cluster {rt.cluster_name!r}",
-        rt.cluster_name,
+        f"cluster {rt.state.cluster_name!r}",
+        rt.state.cluster_name,
         None,
         ClusterCommonProperties,
-        ParametersView(rt.database, "", ClusterCommonProperties),
-        {"Name": rt.cluster_name},
+        ParametersView(rt.state.database, "", ClusterCommonProperties),
+        {"Name": rt.state.cluster_name},
         NoPrivateProperties,
         {},
         0,
@@ -315,10 +250,10 @@ def _host_node(rt: ReferenceRuntime, name: str | None) -> NodeRecord | None:
     """The node ``hHostNode`` names, which must be up."""
     if name is None:
         return None
-    node = rt.find_node(name)
+    node = rt.state.find_node(name)
     if not node.up:
         raise make_error(
-            W.ERROR_HOST_NODE_NOT_AVAILABLE,
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
             f"node {node.name!r} is not up, so it cannot run the control code",
             fix="send it to a node that is up, or pass node=None for the owner",
         )
@@ -346,7 +281,6 @@ def _standard_function(subject: _Subject, code: int) -> ControlFunction | None:
 # -- the handler -----------------------------------------------------------------------------
 
 
-@_handles(ops.Control)
 async def _control(rt: ReferenceRuntime, op: ops.Control) -> ControlResult:
     subject = _subject(rt, op)
     parts = decompose_control_code(op.code)
@@ -431,7 +365,7 @@ def _instance(
 ) -> InstanceHost | None:
     """The opened instance of ``res`` on ``node`` (default: where it runs), if any."""
     if node is None:
-        node = rt.nodes.by_id.get(res.node) if res.node else None
+        node = rt.state.nodes.by_id.get(res.node) if res.node else None
     if node is None or not node.alive:
         return None
     host = node.hosts.get(res.id)
@@ -445,9 +379,9 @@ async def _from_dll(call: Awaitable[object]) -> ControlResult | None:
     try:
         result = await call
     except ClusterError as exc:
-        if exc.winerror == W.ERROR_INVALID_FUNCTION:
+        if exc.winerror == Win32Error.ERROR_INVALID_FUNCTION:
             return None  # "process it for me" (research resapi.md §5.9)
-        if exc.winerror == W.ERROR_RESOURCE_PROPERTIES_STORED:
+        if exc.winerror == Win32Error.ERROR_RESOURCE_PROPERTIES_STORED:
             return ControlResult(b"", properties_stored=True)
         raise
     if result is NOT_HANDLED:
@@ -467,23 +401,23 @@ async def _from_type_dll(
         except ClusterError:
             raise
         except Exception as exc:
-            rt.log(
+            rt.state.log(
                 LogLevel.ERROR,
                 f"resource type {rtype.name}",
                 f"ResourceTypeControl({op.code:#010x}) raised {exc!r}",
             )
             raise make_error(
-                W.ERROR_INVALID_FUNCTION, f"resource type {rtype.name!r} raised {exc!r}"
+                Win32Error.ERROR_INVALID_FUNCTION, f"resource type {rtype.name!r} raised {exc!r}"
             ) from exc
         if result is NOT_HANDLED or isinstance(result, bytes):
             return result
-        rt.log(
+        rt.state.log(
             LogLevel.ERROR,
             f"resource type {rtype.name}",
             f"ResourceTypeControl({op.code:#010x}) returned {result!r}, not bytes or NOT_HANDLED",
         )
         raise make_error(
-            W.ERROR_INVALID_DATA,
+            Win32Error.ERROR_INVALID_DATA,
             f"resource type {rtype.name!r} answered {_code_name(op.code)} with "
             f"{type(result).__name__}",
             fix="return bytes, or resapi.NOT_HANDLED for default processing",
@@ -514,12 +448,12 @@ def _checkpoint(
             "use the CLUSCTL_RESOURCE_*_REGISTRY_CHECKPOINT(S) codes",
         )
     if function is _F.GET_REGISTRY_CHECKPOINTS:
-        return ControlResult(encode_multi_sz(rt.checkpoint_paths(res)))
+        return ControlResult(encode_multi_sz(rt.checkpoints.checkpoint_paths(res)))
     path = _input_sz(op.data, label, "the registry key path")
     if function in _ADD_CHECKPOINT:
-        rt.add_checkpoint(res, path)
+        rt.checkpoints.add_checkpoint(res, path)
     else:
-        rt.delete_checkpoint(res, path)
+        rt.checkpoints.delete_checkpoint(res, path)
     return ControlResult(b"")
 
 
@@ -538,7 +472,7 @@ def _input_sz(data: bytes, label: str, what: str) -> str:
                 return text
             problem = "a NUL before its end"
     raise make_error(
-        W.ERROR_INVALID_DATA,
+        Win32Error.ERROR_INVALID_DATA,
         f"{label}: the input buffer should hold {what} as an SZ, but holds {problem}",
         fix="encode it as (path + '\\0').encode('utf-16-le')",
     )
@@ -654,7 +588,7 @@ def _changes(subject: _Subject, data: bytes, *, private: bool) -> dict[str, obje
     names; values are verified later, by the table."""
     if not data:
         raise make_error(
-            W.ERROR_INVALID_DATA,
+            Win32Error.ERROR_INVALID_DATA,
             f"{subject.label}: no property list in the input buffer",
             fix="pass PropertyList.from_values({...}).to_bytes()",
         )
@@ -755,15 +689,13 @@ async def _set_common_properties(
     changes = _changes(subject, data, private=False)
     if subject.kind in (ObjectKind.GROUP, ObjectKind.RESOURCE, ObjectKind.RESOURCE_TYPE):
         assert subject.ident is not None
-        update = await _set_common(
-            rt, ops.SetCommonProperties(subject.kind, subject.ident, changes)
-        )
+        update = await set_common(rt, ops.SetCommonProperties(subject.kind, subject.ident, changes))
         return ControlResult(b"", properties_stored=update.takes_effect_at_next_online)
     _verify_common(subject, changes)
     with rules.about(subject.label):
         written = subject.common.apply(subject.common_store, changes)
     if written:
-        rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
     return ControlResult(b"")
 
 
@@ -772,12 +704,12 @@ async def _set_private_properties(
 ) -> ControlResult:
     changes = _changes(subject, data, private=True)
     if subject.resource is not None:
-        update = await _set_private(rt, ops.SetPrivateProperties(subject.resource.id, changes))
+        update = await set_private(rt, ops.SetPrivateProperties(subject.resource.id, changes))
         return ControlResult(b"", properties_stored=update.takes_effect_at_next_online)
     with rules.about(subject.label):
         written = subject.private.apply(subject.private_store, changes)
     if written:
-        rt.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
     return ControlResult(b"")
 
 
@@ -819,4 +751,10 @@ _DEFAULTS: Final[
     _F.GET_COMMON_RESOURCE_PROPERTY_FMTS: (frozenset({_TYPE}), _resource_common_fmts),
     _F.GET_PRIVATE_RESOURCE_PROPERTY_FMTS: (frozenset({_TYPE}), _private_fmts),
     _F.GET_REGISTRY_CHECKPOINTS: (frozenset({_TYPE}), _no_checkpoints),
+}
+
+
+#: The operations this module answers, and how (merged by ``_dispatch``).
+HANDLERS: Final[Mapping[type[Operation[Any]], Handler]] = {
+    ops.Control: _control,
 }

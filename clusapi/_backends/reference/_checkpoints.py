@@ -1,4 +1,4 @@
-"""The runtime's registry duties: REGISTRY_* notifications and registry checkpoints.
+"""Registry checkpoints of the reference runtime (docs/cluster-api.md, "Registry checkpoints").
 
 Checkpoints (research clusapi.md §7.9, resapi.md §6): a resource names subtrees of its node's
 local registry. While it is online there, every change under them is captured into the
@@ -10,69 +10,29 @@ data goes with the resource when it is deleted.
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import TYPE_CHECKING, Final
-
-import anyio
 
 from clusapi import _rules as rules
 from clusapi._enums import ClusterChange, ResourceState
 from clusapi._errors import make_error
 from clusapi._registry import SubtreeSnapshot, matches_registration
-from clusapi._values import Notification
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+    from ._model import NodeRecord, ResourceRecord
+    from ._state import ClusterState
 
-    from clusapi._core._registry_tree import RegistryTree
-
-    from ._model import NodeRecord, Registry, ResourceRecord
-
-__all__ = ("RegistrySync",)
+__all__ = ("Checkpoints",)
 
 #: The resource states in which checkpointed changes are captured.
 _CAPTURING: Final = frozenset({ResourceState.ONLINE, ResourceState.ONLINE_PENDING})
 
 
-class RegistrySync:
-    """Mixed into the runtime: it owns ``database``, ``nodes``, ``resources`` and the ports."""
+class Checkpoints:
+    """The registry checkpoints of every resource, kept in the cluster database."""
 
-    database: RegistryTree
-    nodes: Registry[NodeRecord]
-    resources: Registry[ResourceRecord]
-    registry_ports: list[tuple[str, bool, int, MemoryObjectSendStream[Notification]]]
-
-    def cluster_time(self) -> float:
-        raise NotImplementedError  # provided by the runtime
-
-    # -- REGISTRY_* notifications -------------------------------------------------------------
-
-    def open_registry_port(
-        self, path: str, change_filter: int, subtree: bool
-    ) -> MemoryObjectReceiveStream[Notification]:
-        send, receive = anyio.create_memory_object_stream[Notification](math.inf)
-        self.registry_ports.append((path, subtree, change_filter, send))
-        return receive
-
-    def _database_changed(self, kind: ClusterChange, path: str, name: str | None) -> None:
-        if not self.registry_ports:
-            return
-        dead = []
-        for registered, subtree, mask, send in self.registry_ports:
-            if not mask & kind:
-                continue
-            relative = matches_registration(registered, path, subtree)
-            if relative is None:
-                continue
-            try:
-                send.send_nowait(Notification(kind, relative, None, self.cluster_time()))
-            except anyio.BrokenResourceError:
-                dead.append(send)
-        if dead:
-            self.registry_ports = [p for p in self.registry_ports if p[3] not in dead]
-
-    # -- checkpoints ----------------------------------------------------------------------------
+    def __init__(self, state: ClusterState) -> None:
+        self.state = state
 
     def checkpoint_paths(self, res: ResourceRecord) -> list[str]:
         return list(res.checkpoints)
@@ -94,7 +54,7 @@ class RegistrySync:
                 fix="nothing to do",
             )
         res.checkpoints.append(path)
-        node = self.nodes.by_id.get(res.node) if res.node else None
+        node = self.state.nodes.by_id.get(res.node) if res.node else None
         if node is not None and res.state in _CAPTURING:
             self._capture(res, node, path)
 
@@ -114,15 +74,15 @@ class RegistrySync:
             )
         key = self._checkpoint_key(res, match)
         res.checkpoints.remove(match)
-        if self.database.key_exists(key):
-            self.database.delete_tree(key)
+        if self.state.database.key_exists(key):
+            self.state.database.delete_tree(key)
 
     def restore_checkpoints(self, res: ResourceRecord, node: NodeRecord) -> None:
         """Before Online on ``node``: put the captured subtrees into its local registry."""
         for path in res.checkpoints:
             key = self._checkpoint_key(res, path)
-            if self.database.key_exists(key):
-                node.local.restore(path, self.database.snapshot(key))
+            if self.state.database.key_exists(key):
+                node.local.restore(path, self.state.database.snapshot(key))
 
     def capture_checkpoints(self, res: ResourceRecord, node: NodeRecord) -> None:
         """Capture every checkpointed subtree of ``res`` from ``node`` now."""
@@ -131,7 +91,7 @@ class RegistrySync:
 
     def _capture(self, res: ResourceRecord, node: NodeRecord, path: str) -> None:
         snapshot = node.local.snapshot(path) if node.local.key_exists(path) else SubtreeSnapshot()
-        self.database.restore(self._checkpoint_key(res, path), snapshot)
+        self.state.database.restore(self._checkpoint_key(res, path), snapshot)
 
     def _checkpoint_key(self, res: ResourceRecord, path: str) -> str:
         # A checkpoint's data is keyed by its position-independent name: the path with its
@@ -144,7 +104,7 @@ class RegistrySync:
             escaped = "#" + hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
         return f"Resources\\{res.id}\\Checkpoints\\{escaped}"
 
-    def _local_changed(
+    def local_changed(
         self, node: NodeRecord, kind: ClusterChange, path: str, name: str | None
     ) -> None:
         """A node's local registry changed: capture it for every resource online there whose
@@ -153,7 +113,7 @@ class RegistrySync:
         if not node.alive:
             return
         for rid in list(node.hosts):
-            res = self.resources.by_id.get(rid)
+            res = self.state.resources.by_id.get(rid)
             if res is None or res.state not in _CAPTURING or res.node != node.id:
                 continue
             for checkpoint in res.checkpoints:

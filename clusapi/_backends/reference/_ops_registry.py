@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final
 
 from clusapi import _operations as ops
 from clusapi._enums import ClusterChange, RegValueType
@@ -11,37 +11,40 @@ from clusapi._operations import ObjectKind
 from clusapi._registry import BatchCommand, RegValue
 from clusapi._win32 import Win32Error
 
-from ._runtime import _handles, object_key_path
+from ._names import object_key_path
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from anyio.streams.memory import MemoryObjectReceiveStream
 
+    from clusapi._backend import Operation
     from clusapi._values import Notification
 
+    from ._dispatch import Handler
     from ._runtime import ReferenceRuntime
 
-__all__ = ()
+__all__ = ("HANDLERS",)
 
 _REGISTRY_BITS = (
     ClusterChange.REGISTRY_NAME | ClusterChange.REGISTRY_ATTRIBUTES | ClusterChange.REGISTRY_VALUE
 )
 
 
-@_handles(ops.GetObjectKey)
 async def _object_key(rt: ReferenceRuntime, op: ops.GetObjectKey) -> str:
     if op.kind is ObjectKind.CLUSTER:
         return ""
     if op.kind is ObjectKind.NODE:
-        return object_key_path("node", rt.node_record(op.id).id)
+        return object_key_path("node", rt.state.node_record(op.id).id)
     if op.kind is ObjectKind.GROUP:
-        return object_key_path("group", rt.group_record(op.id).id)
+        return object_key_path("group", rt.state.group_record(op.id).id)
     if op.kind is ObjectKind.RESOURCE:
-        return object_key_path("resource", rt.resource_record(op.id).id)
-    return object_key_path("resource type", rt.type_record(op.id).name)
+        return object_key_path("resource", rt.state.resource_record(op.id).id)
+    return object_key_path("resource type", rt.state.type_record(op.id).name)
 
 
 def _existing(rt: ReferenceRuntime, path: str) -> str:
-    if not rt.database.key_exists(path):
+    if not rt.state.database.key_exists(path):
         raise make_error(
             Win32Error.ERROR_FILE_NOT_FOUND,
             f"no key {path!r} in the cluster database",
@@ -50,53 +53,48 @@ def _existing(rt: ReferenceRuntime, path: str) -> str:
     return path
 
 
-@_handles(ops.KeyExists)
 async def _key_exists(rt: ReferenceRuntime, op: ops.KeyExists) -> bool:
-    return rt.database.key_exists(op.path)
+    return rt.state.database.key_exists(op.path)
 
 
-@_handles(ops.CreateKey)
 async def _create_key(rt: ReferenceRuntime, op: ops.CreateKey) -> bool:
-    return rt.database.create_key(op.path)
+    return rt.state.database.create_key(op.path)
 
 
-@_handles(ops.DeleteKey)
 async def _delete_key(rt: ReferenceRuntime, op: ops.DeleteKey) -> None:
     if op.tree:
-        rt.database.delete_tree(op.path)
+        rt.state.database.delete_tree(op.path)
     else:
-        rt.database.delete_key(op.path)
+        rt.state.database.delete_key(op.path)
 
 
-@_handles(ops.SetValue)
 async def _set_value(rt: ReferenceRuntime, op: ops.SetValue) -> None:
-    rt.database.set_value(op.path, op.name, RegValue.from_python(op.value, op.type, name=op.name))
+    rt.state.database.set_value(
+        op.path, op.name, RegValue.from_python(op.value, op.type, name=op.name)
+    )
 
 
-@_handles(ops.QueryValue)
 async def _query_value(rt: ReferenceRuntime, op: ops.QueryValue) -> tuple[RegValueType, object]:
-    value = rt.database.query_value(op.path, op.name)
+    value = rt.state.database.query_value(op.path, op.name)
     return value.type, value.data
 
 
-@_handles(ops.DeleteValue)
 async def _delete_value(rt: ReferenceRuntime, op: ops.DeleteValue) -> None:
-    rt.database.delete_value(op.path, op.name)
+    rt.state.database.delete_value(op.path, op.name)
 
 
-@_handles(ops.EnumKeys)
 async def _enum_keys(rt: ReferenceRuntime, op: ops.EnumKeys) -> tuple[str, ...]:
-    return tuple(rt.database.enum_keys(op.path))
+    return tuple(rt.state.database.enum_keys(op.path))
 
 
-@_handles(ops.EnumValues)
 async def _enum_values(
     rt: ReferenceRuntime, op: ops.EnumValues
 ) -> tuple[tuple[str, RegValueType, object], ...]:
-    return tuple((name, value.type, value.data) for name, value in rt.database.enum_values(op.path))
+    return tuple(
+        (name, value.type, value.data) for name, value in rt.state.database.enum_values(op.path)
+    )
 
 
-@_handles(ops.CommitBatch)
 async def _commit(rt: ReferenceRuntime, op: ops.CommitBatch) -> None:
     commands = []
     for index, (command, name, reg_type, data) in enumerate(op.commands):
@@ -109,10 +107,9 @@ async def _commit(rt: ReferenceRuntime, op: ops.CommitBatch) -> None:
                 exc.failed_command = index  # type: ignore[attr-defined]
                 raise
         commands.append(BatchCommand(command, name, value))
-    rt.database.commit(op.path, commands)
+    rt.state.database.commit(op.path, commands)
 
 
-@_handles(ops.OpenRegistryPort)
 async def _registry_port(
     rt: ReferenceRuntime, op: ops.OpenRegistryPort
 ) -> MemoryObjectReceiveStream[Notification]:
@@ -125,19 +122,35 @@ async def _registry_port(
             f"REGISTRY_VALUE only, not {op.filter!r}",
             fix="use cluster.notifications() for changes of cluster objects",
         )
-    return rt.open_registry_port(_existing(rt, op.path), int(op.filter), op.subtree)
+    return rt.state.open_registry_port(_existing(rt, op.path), int(op.filter), op.subtree)
 
 
-@_handles(ops.AddCheckpoint)
 async def _add_checkpoint(rt: ReferenceRuntime, op: ops.AddCheckpoint) -> None:
-    rt.add_checkpoint(rt.resource_record(op.id), op.path)
+    rt.checkpoints.add_checkpoint(rt.state.resource_record(op.id), op.path)
 
 
-@_handles(ops.DeleteCheckpoint)
 async def _delete_checkpoint(rt: ReferenceRuntime, op: ops.DeleteCheckpoint) -> None:
-    rt.delete_checkpoint(rt.resource_record(op.id), op.path)
+    rt.checkpoints.delete_checkpoint(rt.state.resource_record(op.id), op.path)
 
 
-@_handles(ops.GetCheckpoints)
 async def _checkpoints(rt: ReferenceRuntime, op: ops.GetCheckpoints) -> tuple[str, ...]:
-    return tuple(rt.checkpoint_paths(rt.resource_record(op.id)))
+    return tuple(rt.checkpoints.checkpoint_paths(rt.state.resource_record(op.id)))
+
+
+#: The operations this module answers, and how (merged by ``_dispatch``).
+HANDLERS: Final[Mapping[type[Operation[Any]], Handler]] = {
+    ops.GetObjectKey: _object_key,
+    ops.KeyExists: _key_exists,
+    ops.CreateKey: _create_key,
+    ops.DeleteKey: _delete_key,
+    ops.SetValue: _set_value,
+    ops.QueryValue: _query_value,
+    ops.DeleteValue: _delete_value,
+    ops.EnumKeys: _enum_keys,
+    ops.EnumValues: _enum_values,
+    ops.CommitBatch: _commit,
+    ops.OpenRegistryPort: _registry_port,
+    ops.AddCheckpoint: _add_checkpoint,
+    ops.DeleteCheckpoint: _delete_checkpoint,
+    ops.GetCheckpoints: _checkpoints,
+}

@@ -1,0 +1,294 @@
+"""The reference runtime's state: the records, their lookups, ids, the cluster log, the event
+bus and the cluster database.
+
+The other parts of the runtime (membership, monitors, Failover Manager, checkpoints) and the
+handlers read the records here and change cluster-visible state through its methods (which
+emit the events). See docs/architecture.md, "The reference runtime".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, NoReturn
+
+import anyio
+
+from clusapi import _policy as policy
+from clusapi._core._clock import current_clock
+from clusapi._core._registry_tree import RegistryTree
+from clusapi._enums import ClusterChange, LogLevel, ResourceState
+from clusapi._errors import make_error
+from clusapi._registry import RegValue, matches_registration
+from clusapi._values import Notification
+from clusapi._win32 import Win32Error
+
+from ._events import EventBus
+from ._model import (
+    ClusterLogEntry,
+    GroupRecord,
+    K,
+    NodeRecord,
+    ObjectIndex,
+    ResourceRecord,
+    TypeRecord,
+)
+from ._names import check_name, object_key_path
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+    from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+__all__ = ("ClusterState",)
+
+
+class ClusterState:
+    """Everything the cluster knows, and the writes that other parts and handlers see."""
+
+    def __init__(self, cluster_name: str, task_group: TaskGroup, *, start_hour: float) -> None:
+        self.cluster_name = cluster_name
+        #: Where the cluster's own tasks run (failovers, retries, membership rounds).
+        self.task_group = task_group
+        self.start_hour = start_hour
+        #: The cluster's clock (the event loop's: virtual under a VirtualClock).
+        self.now = current_clock()
+        #: Loop time when the cluster formed: cluster time (log, events, hour of day) counts
+        #: from here, so two clusters run one after another in a loop log the same times.
+        self.origin = self.now()
+        self.events = EventBus(self.cluster_time)
+        #: The cluster database: one replicated registry (nodes that are up share it; a node
+        #: that goes down keeps the copy it had, and takes the current one when it rejoins).
+        self.database = RegistryTree(
+            on_change=self._database_changed, before_change=self._copy_for_down_nodes
+        )
+        #: Nodes that went down since the database last changed: they still see it as is.
+        self._frozen_for: set[str] = set()
+        #: Registered REGISTRY_* ports: (key path, subtree, filter mask, stream).
+        self.registry_ports: list[tuple[str, bool, int, MemoryObjectSendStream[Notification]]] = []
+        self.cluster_log: list[ClusterLogEntry] = []
+        self.nodes: ObjectIndex[NodeRecord] = ObjectIndex("node")
+        self.groups: ObjectIndex[GroupRecord] = ObjectIndex("group")
+        self.resources: ObjectIndex[ResourceRecord] = ObjectIndex("resource")
+        self.types: dict[str, TypeRecord] = {}
+        self._ids = 0
+        #: Names of deleted or evicted objects by id, so old handles hear what they named.
+        self.gone: dict[str, str] = {}
+
+    def log(
+        self, level: LogLevel, source: str, message: str, *, node: NodeRecord | None = None
+    ) -> None:
+        where = node.name if node is not None else "-"
+        self.cluster_log.append(ClusterLogEntry(self.cluster_time(), where, source, level, message))
+
+    def new_id(self, kind: str) -> str:
+        # Deterministic ids (a counter, not uuid4): the same run gives the same cluster log.
+        self._ids += 1
+        return f"{kind}-{self._ids:06d}"
+
+    def find_node(self, name: str) -> NodeRecord:
+        """The node called ``name`` (a caller's argument: checked, case-insensitive)."""
+        node = self.nodes.find(check_name("node", name))
+        if node is None:
+            raise make_error(
+                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+                f"no node named {name!r} in cluster {self.cluster_name!r}",
+                fix="list the nodes with `await cluster.nodes()`",
+            )
+        return node
+
+    def node_record(self, node_id: str) -> NodeRecord:
+        """The node behind a handle's id; an evicted one is reported by its name."""
+        record = self.nodes.by_id.get(node_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.nodes,
+            node_id,
+            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+            "was evicted",
+            "open a node that is still a member",
+        )
+
+    def group_record(self, group_id: str) -> GroupRecord:
+        record = self.groups.by_id.get(group_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.groups,
+            group_id,
+            Win32Error.ERROR_GROUP_NOT_AVAILABLE,
+            "was deleted",
+            "open the group again by name",
+        )
+
+    def resource_record(self, resource_id: str) -> ResourceRecord:
+        record = self.resources.by_id.get(resource_id)
+        if record is not None:
+            return record
+        self._missing(
+            self.resources,
+            resource_id,
+            Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
+            "was deleted",
+            "open the resource again by name",
+        )
+
+    def _missing(
+        self, index: ObjectIndex[K], ident: str, code: Win32Error, gone: str, fix: str
+    ) -> NoReturn:
+        """An id that names no record (any more): the error names what it named."""
+        raise make_error(code, f"{index.kind} {self.gone.get(ident, ident)!r} {gone}", fix=fix)
+
+    def type_record(self, name: str) -> TypeRecord:
+        rtype = self.types.get(check_name("resource type", name).casefold())
+        if rtype is None:
+            known = ", ".join(repr(t.name) for t in self.types.values()) or "none"
+            raise make_error(
+                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+                f"no resource type named {name!r} (registered: {known})",
+                fix="register it with `await cluster.create_resource_type(...)`",
+            )
+        return rtype
+
+    def group_resources(self, group: GroupRecord) -> list[ResourceRecord]:
+        return [self.resources.by_id[r] for r in group.resources]
+
+    def set_resource_state(self, res: ResourceRecord, state: ResourceState) -> None:
+        previous = res.state
+        if previous is state:
+            return
+        res.state = state
+        self.events.emit(ClusterChange.RESOURCE_STATE, res.name, res.id)
+        group = self.groups.by_id.get(res.group)
+        if group is not None:
+            # Keep the group's per-state counts current: deriving its state is then O(1), not
+            # a walk over its resources on every change (this is the hot path of big onlines).
+            counts = group.state_counts
+            counts[previous] -= 1
+            counts[state] = counts.get(state, 0) + 1
+            self._derive_group_state(group)
+
+    def refresh_group_state(self, group: GroupRecord) -> None:
+        """Recount a group's resources (after resources join or leave it) and derive its state."""
+        counts: dict[ResourceState, int] = {}
+        for rid in group.resources:
+            state = self.resources.by_id[rid].state
+            counts[state] = counts.get(state, 0) + 1
+        group.state_counts = counts
+        self._derive_group_state(group)
+
+    def _derive_group_state(self, group: GroupRecord) -> None:
+        counts = group.state_counts
+        state = policy.derive_group_state([s for s in counts if counts[s]])
+        if state is not group.state:
+            group.state = state
+            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+
+    def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
+        if group.owner != node.id:
+            group.owner = node.id
+            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+
+    def set_group_persistent(self, group: GroupRecord, value: bool) -> None:
+        group.properties["PersistentState"] = value
+
+    def set_resource_persistent(self, res: ResourceRecord, value: bool) -> None:
+        res.properties["PersistentState"] = value
+
+    def deps(self, group: GroupRecord) -> dict[str, list[str]]:
+        return {r.id: list(r.depends_on) for r in self.group_resources(group)}
+
+    def provides(self, group: GroupRecord) -> dict[str, list[str]]:
+        provides: dict[str, list[str]] = {r: [] for r in group.resources}
+        for res in self.group_resources(group):
+            for dep in res.depends_on:
+                provides.setdefault(dep, []).append(res.id)
+        return provides
+
+    def cluster_time(self) -> float:
+        """Seconds since the cluster formed."""
+        return self.now() - self.origin
+
+    def cluster_hour(self) -> float:
+        """Hour of the day in cluster-local time (the environment sets the start hour)."""
+        return (self.start_hour + self.cluster_time() / 3600) % 24
+
+    def _copy_for_down_nodes(self) -> None:
+        if not self._frozen_for:
+            return
+        copy = self.database.copy()
+        for node_id in self._frozen_for:
+            node = self.nodes.by_id.get(node_id)
+            if node is not None and node.replica is None:
+                node.replica = copy  # read-only to them: one copy serves them all
+        self._frozen_for.clear()
+
+    def set_db(self, key: str, **values: str) -> None:
+        """Keep an object's key in the cluster database in step with the object.
+
+        Called before the object model changes, and every value is built (checked) before the key
+        is touched: a value the database refuses leaves both as they were.
+        """
+        typed = {name: RegValue.from_python(value, name=name) for name, value in values.items()}
+        self.database.create_key(key)
+        for name, value in typed.items():
+            self.database.set_value(key, name, value)
+
+    def add(self, index: ObjectIndex[K], record: K, change: ClusterChange) -> None:
+        """A new node, group or resource is known by id and name; ``change`` tells the ports."""
+        index.add(record)
+        self.events.emit(change, record.name, record.id)
+
+    def remove(self, index: ObjectIndex[K], record: K, change: ClusterChange) -> None:
+        """A node, group or resource goes: old handles hear its name; its key goes too."""
+        index.remove(record)
+        self.gone[record.id] = record.name
+        self.database.delete_tree(object_key_path(index.kind, record.id))
+        self.events.emit(change, record.name, record.id)
+
+    def add_type(self, record: TypeRecord) -> None:
+        self.types[record.name.casefold()] = record
+        self.events.emit(ClusterChange.RESOURCE_TYPE_ADDED, record.name)
+
+    def remove_type(self, record: TypeRecord) -> None:
+        del self.types[record.name.casefold()]
+        self.database.delete_tree(object_key_path("resource type", record.name))
+        self.events.emit(ClusterChange.RESOURCE_TYPE_DELETED, record.name)
+
+    def close(self) -> None:
+        """The cluster closes: every notify port and registry port ends."""
+        self.events.close()
+        for *_, send in self.registry_ports:
+            send.close()
+        self.registry_ports.clear()
+
+    def keep_copy_for(self, node_id: str) -> None:
+        """The node went down: it keeps the database as it is now (copied when it changes)."""
+        self._frozen_for.add(node_id)
+
+    def forget_copy_for(self, node_id: str) -> None:
+        """The node rejoined: it reads the current database again."""
+        self._frozen_for.discard(node_id)
+
+    def open_registry_port(
+        self, path: str, change_filter: int, subtree: bool
+    ) -> MemoryObjectReceiveStream[Notification]:
+        send, receive = anyio.create_memory_object_stream[Notification](math.inf)
+        self.registry_ports.append((path, subtree, change_filter, send))
+        return receive
+
+    def _database_changed(self, kind: ClusterChange, path: str, name: str | None) -> None:
+        if not self.registry_ports:
+            return
+        dead = []
+        for registered, subtree, mask, send in self.registry_ports:
+            if not mask & kind:
+                continue
+            relative = matches_registration(registered, path, subtree)
+            if relative is None:
+                continue
+            try:
+                send.send_nowait(Notification(kind, relative, None, self.cluster_time()))
+            except anyio.BrokenResourceError:
+                dead.append(send)
+        if dead:
+            self.registry_ports = [p for p in self.registry_ports if p[3] not in dead]
