@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from resapi import _ocf
+from resapi._ocf import _agent as _ocf
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.echo_server import EchoServer
-from resapi import _ocf
+from resapi._ocf import _agent as _ocf
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -294,7 +294,7 @@ def test_a_fake_daemon_socket_is_not_believed(echo_agent: Path, cleanup: list[Pa
         [
             *("runuser", "-u", "nobody", "--", python, "-c", FAKE_DAEMON, str(directory)),
             # what the old check looked for in /proc/PID/cmdline, and what the new one does
-            *("/x/resapi/_ocf.py", "daemon", "resapi.ocf", "daemon", ECHO),
+            *("/x/resapi/_ocf/_agent.py", "daemon", "resapi.ocf", "daemon", ECHO),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,7 +1,7 @@
 """The reference runtime: a whole cluster in one process, as a :class:`~clusapi.lowlevel.Backend`.
 
 Each simulated node runs a node service (heartbeats) and a Resource Monitor (one
-:class:`~resapi._host.ResourceHost` per resource it hosts, plus health polls). The Failover
+:class:`~resapi._monitor._host.ResourceHost` per resource it hosts, plus health polls). The Failover
 Manager here applies the pure policy of :mod:`._policy` (placement, restart and failover
 thresholds, failback windows, dependency order) to what the monitors report, and the Event
 Processor (:class:`._events.EventBus`) tells every notify port about each change as it happens.
@@ -56,10 +56,10 @@ from clusapi._errors import (
 from clusapi._registry import RegValue
 from clusapi._rules import require_name
 from clusapi._win32 import Win32Error
-from resapi._host import ResourceHost
-from resapi._remote import InstanceHost, RemoteHost
+from resapi._monitor._host import ResourceHost
+from resapi._monitor._process_host import InstanceHost, ProcessHost
+from resapi._monitor._watchdog import PendingWatchdog
 from resapi._resource import NODE_ENVIRONMENT_KEY
-from resapi._watchdog import PendingWatchdog
 
 from ._events import EventBus
 from ._loopwatch import LoopWatch
@@ -1007,8 +1007,8 @@ class ReferenceRuntime(RegistrySync):
             listener = _HostListener(self, res, node)
             # Its own Resource Monitor process for SeparateMonitor: a crash, a hang or a blocked
             # loop there costs only this resource (research resapi.md §5.1).
-            make: functools.partial[RemoteHost] | functools.partial[ResourceHost] = (
-                functools.partial(RemoteHost, memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT)
+            make: functools.partial[ProcessHost] | functools.partial[ResourceHost] = (
+                functools.partial(ProcessHost, memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT)
                 if res.properties.get("SeparateMonitor")
                 else functools.partial(ResourceHost, watchdog=node.watchdog)
             )
@@ -1036,7 +1036,7 @@ class ReferenceRuntime(RegistrySync):
             ResourceState.FAILED,
         ):
             return
-        if isinstance(host, RemoteHost) != bool(res.properties.get("SeparateMonitor")):
+        if isinstance(host, ProcessHost) != bool(res.properties.get("SeparateMonitor")):
             del node.hosts[res.id]
             await host.close()
 

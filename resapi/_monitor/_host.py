@@ -30,9 +30,9 @@ from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._properties import PropertyTable
 from clusapi._win32 import Win32Error
 
-from ._local import LocalRegistry
-from ._records import FailureReport, LogEntry, ResourceStatus
-from ._resource import NOT_HANDLED, CannotComeOnline, NotHandled
+from .._local import LocalRegistry
+from .._records import FailureReport, LogEntry, ResourceStatus
+from .._resource import NOT_HANDLED, CannotComeOnline, NotHandled
 from ._watchdog import PendingWatchdog, Watch
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from typing_extensions import TypeVarTuple, Unpack
 
-    from ._resource import Resource
+    from .._resource import Resource
 
     _Ts = TypeVarTuple("_Ts")
 

@@ -2,9 +2,9 @@
 
 A resource whose ``SeparateMonitor`` is set gets a Resource Monitor process of its own (research
 resapi.md §5.1), so that a crash or a hang of its code takes down only that process; the parent
-kills and restarts it (§5.4). :class:`~resapi._remote.RemoteHost` is the parent side; this
+kills and restarts it (§5.4). :class:`ProcessHost` is the parent side; this
 module is the child, started as ``python -m resapi.monitor`` (:mod:`resapi.monitor` only calls
-:func:`main`). It runs one :class:`~resapi._host.ResourceHost` for one resource on its own
+:func:`main`). It runs one :class:`~resapi._monitor._host.ResourceHost` for one resource on its own
 asyncio event loop, on real time.
 
 Protocol
@@ -24,7 +24,7 @@ each checked against its declared type. An exception crosses as ``error``: the n
 class (or of the nearest class it derives from) among the API's own :class:`~clusapi.ClusterError`
 classes and resapi's ``CannotComeOnline*`` (an allow-list), its Win32 code, message and fix;
 the parent builds that class again. The parent then checks each message against the protocol
-(:mod:`resapi._remote`): a reply must answer a request in flight with a value of the kind that
+(:class:`ProcessHost`): a reply must answer a request in flight with a value of the kind that
 request returns; an event must be one of the kinds below with its payload (a status report
 one the host could make then). A frame too large, not arriving whole within a few seconds of
 its first byte, not valid JSON or not a valid message is a protocol error: the parent kills
@@ -105,14 +105,14 @@ from clusapi._errors import ClusterError, InvalidStateError, PropertyError, make
 from clusapi._registry import RegValue, SubtreeSnapshot
 from clusapi._win32 import Win32Error
 
-from ._host import ResourceHost
-from ._records import FailureReport, LogEntry, ResourceStatus
-from ._resource import (
+from .._records import FailureReport, LogEntry, ResourceStatus
+from .._resource import (
     CannotComeOnline,
     CannotComeOnlineOnAnyNode,
     CannotComeOnlineOnThisNode,
     NotHandled,
 )
+from ._host import ResourceHost
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -120,7 +120,7 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectSendStream
 
-    from ._resource import Resource
+    from .._resource import Resource
 
 __all__ = (
     "Event",

@@ -2,8 +2,8 @@
 
 OCF actions are short-lived processes (``agent start``, ``agent monitor``, ...), but a resapi
 resource is a long-lived object. So ``start`` launches a small *host daemon* per resource
-instance (``python -P .../resapi/_ocf.py daemon MODULE:CLASS``, from ``/``, detached in its
-own session) that hosts the instance in a :class:`~resapi._host.ResourceHost`, runs Open and
+instance (``python -P .../resapi/_ocf/_agent.py daemon MODULE:CLASS``, from ``/``, detached in its
+own session) that hosts the instance in a :class:`ResourceHost`, runs Open and
 Online, and then answers the later actions over a Unix socket. Its state lives under
 ``$HA_RSCTMP`` (when unset: ``/run/resource-agents``, where ``ocf-directories`` puts it for the
 shell agents), in a directory of its own, mode 0700, that only the agent's user owns::
@@ -18,7 +18,7 @@ standard library, and the state directories, files and socket are checked (owner
 symbolic links) and answer only to the same user (``SO_PEERCRED``). ``docs/security.md``
 has the threat model.
 
-An installed agent runs this file as a script (``python -P .../resapi/_ocf.py run ...``)
+An installed agent runs this file as a script (``python -P .../resapi/_ocf/_agent.py run ...``)
 rather than ``python -m resapi.ocf``: ``monitor`` and ``stop`` need only the standard library
 and the daemon, and importing the ``resapi`` package (clusapi, attrs, anyio) would cost
 several times more than the action itself. The other actions import the package and the type.
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 
     from clusapi._properties import PropertyItem, PropertyTable
 
-    from ._records import FailureReport, LogEntry, ResourceStatus
-    from ._resource import Resource
+    from .._records import FailureReport, LogEntry, ResourceStatus
+    from .._resource import Resource
 
 __all__ = (
     "OCF_ERR_ARGS",
@@ -152,8 +152,8 @@ def load_type(path: str) -> type[Resource]:
     """
     from clusapi._errors import ClusterError
 
-    from ._monitor_process import load_resource_type
-    from ._resource import Resource
+    from .._monitor._process import load_resource_type
+    from .._resource import Resource
 
     module, colon, qualname = path.partition(":")
     if not colon or not module or not qualname:
@@ -205,7 +205,7 @@ def private_directory_problem(path: str, *, create: bool) -> str | None:
 
     With ``create``, a missing directory is made 0700 (whatever the umask), and one of ours is
     set to 0700; one someone else made first fails the check. Both directions of the bridge
-    keep their state in such directories (here, and :mod:`resapi._ocf_type`'s agent dirs).
+    keep their state in such directories (here, and :mod:`resapi._ocf._type`'s agent dirs).
     """
     try:
         info = os.lstat(path)
@@ -313,7 +313,7 @@ def install(
     """Write the agent for the resource type at ``path`` and return its file name.
 
     The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE`` (TYPE is :func:`agent_name`): a shell
-    script that runs ``resapi/_ocf.py run MODULE:CLASS ACTION`` (the same command line as
+    script that runs ``resapi/_ocf/_agent.py run MODULE:CLASS ACTION`` (the same command line as
     ``python -m resapi.ocf run``) with a Python interpreter and a code path under which the
     type and resapi import, so it needs no set-up of its own. The code path goes into
     ``RESAPI_OCF_PATH``, which the agent adds to ``sys.path`` *after* the standard library
@@ -327,7 +327,7 @@ def install(
     warning that names the fix (``python=`` a Python the cluster user can run).
 
     Pacemaker runs the agent as root, so when this runs as root, everything the agent will
-    run must be root's alone: the interpreter, ``resapi/_ocf.py``, every directory on the code
+    run must be root's alone: the interpreter, the agent script, every directory on the code
     path and every directory leading to them, and the directory the agent goes into (owned
     by root, not writable by group or others; directories on the way may be sticky, like
     /tmp). An entry of ``$PYTHONPATH`` that fails this is left out, with a note through
@@ -911,8 +911,8 @@ def _is_daemon(pid: int) -> bool:
     return (
         owner == os.geteuid()
         and state != ["Z"]
-        # python -P .../resapi/_ocf.py daemon (and python -m resapi.ocf daemon before it)
-        and (b"/_ocf.py\0daemon\0" in cmdline or b"resapi.ocf\0daemon\0" in cmdline)
+        # python -P .../resapi/_ocf/_agent.py daemon (and python -m resapi.ocf daemon before it)
+        and (b"/_ocf/_agent.py\0daemon\0" in cmdline or b"resapi.ocf\0daemon\0" in cmdline)
     )
 
 
@@ -1290,7 +1290,7 @@ _LEVELS: Final = {"INFORMATION": "INFO", "WARNING": "WARNING", "ERROR": "ERROR",
 
 
 def _daemon(path: str) -> int:
-    """``python -P .../resapi/_ocf.py daemon MODULE:CLASS``: host one instance until
+    """``python -P .../resapi/_ocf/_agent.py daemon MODULE:CLASS``: host one instance until
     stopped."""
     import logging
 
@@ -1298,7 +1298,7 @@ def _daemon(path: str) -> int:
 
     from clusapi._enums import ResourceState
 
-    from ._host import ResourceHost
+    from .._monitor._host import ResourceHost
 
     env = dict(os.environ)
     instance = _Instance(env)
@@ -1510,6 +1510,6 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "run" and sys.argv[3] in ("monitor", "stop"):
         sys.exit(main())
     _extend_path(os.environ.get(_PATH_VARIABLE, ""))
-    from resapi._ocf import main as package_main
+    from resapi._ocf._agent import main as package_main
 
     sys.exit(package_main())

@@ -122,8 +122,8 @@ from clusapi._win32 import Win32Error
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-from ._ocf import private_directory_problem
-from ._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
+from .._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
+from ._agent import private_directory_problem
 
 __all__ = ("OcfAgentResource", "instance_name", "ocf_resource_type", "parse_meta_data")
 
@@ -820,7 +820,7 @@ def ocf_resource_type(
 
 
 def __getattr__(name: str) -> type[Resource]:
-    """Resolve the import path of a built type (``resapi._ocf_type:ocf__heartbeat__Dummy``)."""
+    """Resolve the import path of a built type (``resapi._ocf._type:ocf__heartbeat__Dummy``)."""
     if name in _TYPES:
         return _TYPES[name]
     if name.startswith(_QUALNAME_PREFIX) and name.count("__") == 2:

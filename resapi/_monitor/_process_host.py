@@ -1,13 +1,13 @@
-"""``RemoteHost``: one resource in a Resource Monitor process of its own (``SeparateMonitor``).
+"""``ProcessHost``: one resource in a Resource Monitor process of its own (``SeparateMonitor``).
 
 The cluster service side of a separate monitor (research resapi.md §5.1, §5.4). It has the
-interface of :class:`~resapi._host.ResourceHost` as a monitor uses it (the same methods, return
-types and exceptions), but the instance runs in a child process (:mod:`resapi._monitor_process`,
+interface of :class:`ResourceHost` as a monitor uses it (the same methods, return
+types and exceptions), but the instance runs in a child process (:mod:`resapi._monitor._process`,
 started as ``python -m resapi.monitor``) that hosts it with a ResourceHost of its own. A reader
 task in the given task group receives the child's replies and events: status, log and failure
 reports go to the listener, local-registry changes are applied to the node's
 :class:`~clusapi._registry.RegistryTree` (checkpoints capture them there), and a
-``QuorumResourceLost`` from the resource calls the callback given to :meth:`RemoteHost.arbitrate`.
+``QuorumResourceLost`` from the resource calls the callback given to :meth:`ProcessHost.arbitrate`.
 
 Deadlock detection, on real time (the child runs on real time, so its guard does too, whatever
 the parent's event loop clock is; a virtual clock does not make it fire early):
@@ -36,7 +36,7 @@ the parent's event loop clock is; a virtual clock does not make it fire early):
   instance in it, transparently.
 
 The child runs the resource's code, so nothing it sends is trusted (see the protocol in
-:mod:`resapi._monitor_process`): frames are JSON that can build only the protocol's own
+:mod:`resapi._monitor._process`): frames are JSON that can build only the protocol's own
 classes; a reply must answer a request in flight with the kind of value that request returns;
 an event must be one the protocol has, with its payload; a status report must be one the
 host could make then (a state only during a request that makes it, FAILED also while Online
@@ -45,7 +45,7 @@ large, or does not arrive whole within :data:`FRAME_WAIT` real seconds of its fi
 protocol error: the process is killed and treated as crashed (logged, the resource failed,
 the monitor recycled), and nothing else.
 
-Nothing is left running: :meth:`RemoteHost.close` asks the child to close the resource, then
+Nothing is left running: :meth:`ProcessHost.close` asks the child to close the resource, then
 ends its input and kills it if it has not exited within :data:`EXIT_WAIT` s; if the reader task
 is cancelled (its task group ends, the node crashes) the process is killed and reaped at once.
 """
@@ -78,7 +78,9 @@ from clusapi._enums import LogLevel, ResourceState
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._win32 import Win32Error
 
-from ._monitor_process import (
+from .._records import FailureReport, LogEntry, ResourceStatus
+from .._resource import NOT_HANDLED, NotHandled
+from ._process import (
     Event,
     Message,
     RegistryChange,
@@ -92,8 +94,6 @@ from ._monitor_process import (
     import_path_of,
     registry_change_problem,
 )
-from ._records import FailureReport, LogEntry, ResourceStatus
-from ._resource import NOT_HANDLED, NotHandled
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
@@ -102,7 +102,7 @@ if TYPE_CHECKING:
 
     from ._host import HostListener, ResourceHost
 
-__all__ = ("EXIT_WAIT", "FRAME_WAIT", "MONITOR_COMMAND", "InstanceHost", "RemoteHost")
+__all__ = ("EXIT_WAIT", "FRAME_WAIT", "MONITOR_COMMAND", "InstanceHost", "ProcessHost")
 
 #: The command line that starts a monitor process (after the interpreter). ``-P``: its own
 #: working directory is not on its ``sys.path``; it imports from the parent's (PYTHONPATH).
@@ -120,7 +120,7 @@ _pidfd_send_signal: Callable[[int, int], None] | None = getattr(signal, "pidfd_s
 
 class InstanceHost(Protocol):
     """What a Resource Monitor uses of the host of one instance. Both
-    :class:`~resapi._host.ResourceHost` (in the shared monitor) and :class:`RemoteHost` (a
+    :class:`~resapi._monitor._host.ResourceHost` (in the shared monitor) and :class:`ProcessHost` (a
     separate monitor process) are one; annotate ``node.hosts``, the poller and the control
     path with it to hold either."""
 
@@ -387,7 +387,7 @@ _EVENT_PAYLOADS: Final[Mapping[str, type | tuple[type, ...]]] = {
 _ONLINE_OPS: Final = frozenset({"online"})
 #: The states a host reports, each with the requests during which it may (the host reports a
 #: state only from an entry point; FAILED also when the resource fails on its own, see
-#: :meth:`RemoteHost._check_status`). An instance is never INITIALIZING, UNKNOWN or
+#: :meth:`ProcessHost._check_status`). An instance is never INITIALIZING, UNKNOWN or
 #: INHERITED there.
 _STATUS_OPS: Final[Mapping[ResourceState, frozenset[str]]] = {
     ResourceState.ONLINE_PENDING: _ONLINE_OPS,
@@ -443,13 +443,13 @@ def _as_state(result: object) -> ResourceState:
 # --------------------------------------------------------------------------- the host
 
 
-class RemoteHost:
+class ProcessHost:
     """Hosts one resource instance in a Resource Monitor process of its own.
 
     Example::
 
         async with anyio.create_task_group() as tg:
-            host = RemoteHost("examples.echo_server:EchoServer", "echo", {"Port": 7100},
+            host = ProcessHost("examples.echo_server:EchoServer", "echo", {"Port": 7100},
                               listener, task_group=tg, deadlock_timeout=5.0)
             await host.open()                       # starts the process
             assert await host.online() is ResourceState.ONLINE
@@ -1255,12 +1255,12 @@ class RemoteHost:
 
     def __repr__(self) -> str:
         return (
-            f"<RemoteHost of resource {self._name!r} ({self._import_path}), "
+            f"<ProcessHost of resource {self._name!r} ({self._import_path}), "
             f"{self._state.name}, pid {self.pid}>"
         )
 
 
 if TYPE_CHECKING:
 
-    def _both_conform(local: ResourceHost, remote: RemoteHost) -> list[InstanceHost]:
+    def _both_conform(local: ResourceHost, remote: ProcessHost) -> list[InstanceHost]:
         return [local, remote]  # mypy checks that both hosts have the monitor's interface
