@@ -29,7 +29,7 @@ import resapi._monitor._process_host
 from clusapi import ClusterError, ClusterUnavailableError, GroupState, ResourceState, Win32Error
 from clusapi.lowlevel import ControlObject, user_control_code
 from clusapi.testing import open_reference_cluster
-from resapi._monitor._process import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
+from resapi._monitor._protocol import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
 from resapi._records import ResourceStatus
 from tests.separate import types
 from tests.test_separate_monitor import Recorder, assert_gone, make_host

@@ -17,7 +17,6 @@ decide where not to try again.
 
 from __future__ import annotations
 
-import collections
 import platform
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
@@ -33,6 +32,7 @@ from clusapi._win32 import Win32Error
 from .._local import LocalRegistry
 from .._records import FailureReport, LogEntry, ResourceStatus
 from .._resource import NOT_HANDLED, CannotComeOnline, NotHandled
+from ._gate import Gate
 from ._watchdog import PendingWatchdog, Watch
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     _Ts = TypeVarTuple("_Ts")
 
-__all__ = ("HostListener", "ResourceHost")
+__all__ = ("HostListener", "InstanceHost", "ResourceHost")
 
 #: The host's warning when checkpoint() is called outside a pending Online/Offline.
 CHECKPOINT_OUTSIDE_PENDING: Final = "checkpoint() called while"
@@ -66,42 +66,49 @@ class HostListener(Protocol):
         """The resource signalled a failure (``SignalFailure``)."""
 
 
-class _Gate:
-    """A mutex for one instance's entry points: free, it costs two attribute writes; only
-    callers that find it held make an Event and queue (an anyio.Lock allocates a deque per
-    lock, which a monitor with thousands of resources pays for nothing)."""
+class InstanceHost(Protocol):
+    """What a Resource Monitor uses of the host of one instance. Both
+    :class:`ResourceHost` (in the shared monitor) and :class:`~._process_host.ProcessHost` (a
+    separate monitor process) are one; annotate ``node.hosts``, the poller and the control
+    path with it to hold either."""
 
-    __slots__ = ("_held", "_waiters")
+    pending_timeout: float
+    deadlock_timeout: float
+    deadlocked: bool
 
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: collections.deque[anyio.Event] | None = None
+    @property
+    def state(self) -> ResourceState: ...
 
-    async def __aenter__(self) -> None:
-        if not self._held:
-            self._held = True
-            return
-        if self._waiters is None:
-            self._waiters = collections.deque()
-        turn = anyio.Event()
-        self._waiters.append(turn)
-        try:
-            await turn.wait()  # the releaser hands the gate over: _held stays True
-        except BaseException:
-            if turn.is_set():
-                self._release()  # handed over as we were cancelled: pass it on
-            else:
-                self._waiters.remove(turn)
-            raise
+    @property
+    def type_name(self) -> str: ...
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
+    async def open(self) -> None: ...
 
-    def _release(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().set()
-        else:
-            self._held = False
+    async def online(self) -> ResourceState: ...
+
+    async def offline(self) -> ResourceState: ...
+
+    async def terminate(
+        self,
+        *,
+        final_state: Literal[ResourceState.OFFLINE, ResourceState.FAILED] = ...,
+    ) -> None: ...
+
+    async def looks_alive(self) -> bool: ...
+
+    async def is_alive(self) -> bool: ...
+
+    async def check_health(self, *, thorough: bool) -> bool: ...
+
+    async def fail(self, reason: str) -> None: ...
+
+    async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]: ...
+
+    async def arbitrate(self, lost: Callable[[], None]) -> None: ...
+
+    async def release(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class _NoProperties(PropertyTable):
@@ -213,7 +220,7 @@ class ResourceHost:
         self._state = ResourceState.INITIALIZING
         self._properties: PropertyTable | None = None
         self._now = current_clock()
-        self._lock = _Gate()
+        self._lock = Gate()
         self._checkpoint = 0
         # The cancel scope of the entry point in flight, so Terminate can cancel it.
         self._call_scope: anyio.CancelScope | None = None
@@ -681,3 +688,10 @@ class ResourceHost:
         if isinstance(exc, ClusterError):
             return exc
         return make_error(code, f"resource {self._name!r} raised {exc!r}")
+
+
+if TYPE_CHECKING:
+    from ._process_host import ProcessHost
+
+    def _both_conform(local: ResourceHost, remote: ProcessHost) -> list[InstanceHost]:
+        return [local, remote]  # mypy checks that both hosts have the monitor's interface

@@ -1,118 +1,62 @@
 """A Resource Monitor in its own OS process: the child side of a separate monitor.
 
-A resource whose ``SeparateMonitor`` is set gets a Resource Monitor process of its own (research
-resapi.md §5.1), so that a crash or a hang of its code takes down only that process; the parent
-kills and restarts it (§5.4). :class:`ProcessHost` is the parent side; this
-module is the child, started as ``python -m resapi.monitor`` (:mod:`resapi.monitor` only calls
-:func:`main`). It runs one :class:`~resapi._monitor._host.ResourceHost` for one resource on its own
-asyncio event loop, on real time.
-
-Protocol
---------
-Both directions carry *frames*: a 4-byte big-endian length (at most :data:`MAX_FRAME`), then
-that many bytes of UTF-8 JSON holding one message. Parent → child on the child's stdin; child →
-parent on its stdout (the child moves the pipe to a private, non-inheritable descriptor first
-and points descriptor 1 at stderr, so a resource that prints cannot corrupt the stream, and
-processes it starts do not hold the pipe open). stderr stays the parent's, for tracebacks.
-
-The child runs the resource's code, so the parent trusts nothing it reads there: the resource
-can find the descriptor and write anything to it. The encoding cannot name code to run (no
-pickle): a JSON value is a scalar, a list, or an object ``{"$": tag, "v": ...}`` whose tag is
-one of a fixed set (``bytes``, ``tuple``, ``dict``, the protocol's enums, the attrs classes in
-:data:`_CLASSES`, and ``error``); :func:`decode` builds only those, with exactly their fields,
-each checked against its declared type. An exception crosses as ``error``: the name of its
-class (or of the nearest class it derives from) among the API's own :class:`~clusapi.ClusterError`
-classes and resapi's ``CannotComeOnline*`` (an allow-list), its Win32 code, message and fix;
-the parent builds that class again. The parent then checks each message against the protocol
-(:class:`ProcessHost`): a reply must answer a request in flight with a value of the kind that
-request returns; an event must be one of the kinds below with its payload (a status report
-one the host could make then). A frame too large, not arriving whole within a few seconds of
-its first byte, not valid JSON or not a valid message is a protocol error: the parent kills
-that monitor process and treats it as crashed (the resource fails, the monitor is recycled);
-nothing else in the cluster is affected.
-
-* :class:`Request` ``(id, op, args)``, parent → child. The child runs each request in a task
-  of its own, so ``terminate`` and ``fail`` overlap the entry point in flight, as in-process;
-  the others queue on the host's own lock. Ops and their ``args``:
-
-  ============================ =================================== ===========================
-  op                           args                                reply value
-  ============================ =================================== ===========================
-  ``start``                    ``(StartConfig,)``                  ``(type_name, pid)``
-  ``open``                     ``(parameters,)``                   ``None``
-  ``online``                   ``(parameters, pending_timeout,     ``ResourceState``
-                               registry snapshot or None)``
-  ``offline``                  ``(pending_timeout,)``              ``ResourceState``
-  ``terminate``                ``(final_state,)``                  ``None``
-  ``looks_alive``/``is_alive`` ``()``                              ``bool``
-  ``check_health``             ``(thorough,)``                     ``bool``
-  ``fail``                     ``(reason,)``                       ``None``
-  ``control``                  ``(code, data)``                    ``bytes`` or NOT_HANDLED
-  ``arbitrate``                ``()``                              ``None``
-  ``release``/``close``        ``()``                              ``None``
-  ``set_parameters``           ``(parameters,)``                   ``None``
-  ``set_pending_timeout``      ``(seconds,)``                      ``None``
-  ``sync_registry``            ``(SubtreeSnapshot,)``              ``None``
-  ``cancel``                   ``(request id,)``                   (none: that request replies
-                                                                   ``cancelled``)
-  ============================ =================================== ===========================
-
-  ``start`` must come first: it imports the resource type from ``"package.module:Class"``
-  (a clear ``ERROR_RESMON_CREATE_FAILED`` error if it cannot), restores the parent's copy of
-  the node-local registry and creates the host. ``online`` carries the parameters, the
-  PendingTimeout and, if the parent's local registry changed since the child's copy was last
-  in step with it, a snapshot of it (checkpoints are restored into it before Online).
-* :class:`Reply` ``(id, outcome, value)``, child → parent: ``outcome`` is ``"ok"`` (``value``
-  is the result), ``"error"`` (``value`` is the :class:`~clusapi.ClusterError` the host
-  raised, as its allow-listed type, code, message and fix) or ``"cancelled"``.
-* :class:`Event` ``(kind, payload)``, child → parent, in the order they happened, before the
-  reply of the request during which they happened: ``"status"`` (a ResourceStatus),
-  ``"log"`` (a LogEntry), ``"failure"`` (a FailureReport), ``"registry"`` (a
-  :class:`RegistryChange` in the child's copy of the local registry, for the parent to apply to
-  the node's real one, where checkpoints capture it), ``"lost"`` (the resource called the
-  ``QuorumResourceLost`` callback it got from Arbitrate), ``"deadlocked"`` (an entry point ran
-  past DeadlockTimeout and the host wrote the instance off: the parent recycles the process).
-
-End of input (the parent closed the pipe, or died) closes the host (Terminate if needed, then
-Close) and ends the process.
+A resource whose ``SeparateMonitor`` is set gets a Resource Monitor process of its own, so
+that a crash or a hang of its code takes down only that process; the parent
+(:class:`~._process_host.ProcessHost`) kills and restarts it. This module is the child,
+started as ``python -m resapi.monitor``: it runs one :class:`~._host.ResourceHost` on its own
+asyncio event loop, on real time, driven by the typed calls of :mod:`._protocol` on stdin, and
+answers on a private copy of stdout (descriptor 1 then points at stderr, so a resource that
+prints cannot corrupt the stream, and processes it starts do not hold the pipe open). End of
+input closes the host (Terminate if needed, then Close) and ends the process. See
+docs/architecture.md (the two monitor processes) and docs/security.md.
 """
 
 from __future__ import annotations
 
-import base64
-import enum
 import importlib
-import json
 import math
 import os
-import struct
 import sys
 import threading
 import traceback
-import types
-import typing
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-import attrs
 
-from clusapi import _errors
 from clusapi._core._registry_tree import RegistryTree
-from clusapi._enums import ClusterChange, FailureType, LogLevel, RegValueType, ResourceState
-from clusapi._errors import ClusterError, InvalidStateError, PropertyError, make_error
-from clusapi._registry import RegValue, SubtreeSnapshot
+from clusapi._enums import ClusterChange, LogLevel, ResourceState
+from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._win32 import Win32Error
 
-from .._records import FailureReport, LogEntry, ResourceStatus
-from .._resource import (
-    CannotComeOnline,
-    CannotComeOnlineOnAnyNode,
-    CannotComeOnlineOnThisNode,
-    NotHandled,
-)
+from .._records import LogEntry
 from ._host import ResourceHost
+from ._protocol import (
+    Arbitrate,
+    Call,
+    Cancel,
+    Close,
+    Control,
+    Event,
+    Fail,
+    IsAlive,
+    LooksAlive,
+    Message,
+    Offline,
+    Online,
+    Open,
+    Release,
+    Reply,
+    Request,
+    Start,
+    StartConfig,
+    Terminate,
+    decode,
+    encode,
+    read_frame,
+)
+from ._registry_sync import describe_registry_change
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -120,367 +64,12 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from anyio.streams.memory import MemoryObjectSendStream
 
+    from clusapi._registry import SubtreeSnapshot
+
+    from .._records import FailureReport, ResourceStatus
     from .._resource import Resource
 
-__all__ = (
-    "Event",
-    "RegistryChange",
-    "Reply",
-    "Request",
-    "StartConfig",
-    "apply_registry_change",
-    "decode",
-    "registry_change_problem",
-    "encode",
-    "import_path_of",
-    "load_resource_type",
-    "main",
-    "read_frame",
-)
-
-_HEADER: Final = struct.Struct(">I")
-#: Frames larger than this are a corrupt stream, not a message. The largest real ones carry
-#: a copy of the local registry or a control code's output; the bound also caps what one frame
-#: from the child can make the parent hold while it decodes it.
-MAX_FRAME: Final = 16 * 1024 * 1024
-
-#: Outcomes of a :class:`Reply`.
-Outcome = Literal["ok", "error", "cancelled"]
-
-
-@attrs.frozen
-class Request:
-    """Parent → child: run ``op`` with ``args``; answered by the :class:`Reply` with ``id``."""
-
-    id: int
-    op: str
-    args: tuple[object, ...] = ()
-
-
-@attrs.frozen
-class Reply:
-    """Child → parent: the outcome of request ``id``."""
-
-    id: int
-    outcome: Outcome
-    value: object = None
-
-
-@attrs.frozen
-class Event:
-    """Child → parent: something the host or the resource reported (see the module doc)."""
-
-    kind: str
-    payload: object = None
-
-
-@attrs.frozen
-class StartConfig:
-    """What ``start`` needs: the resource type and everything its host is built with."""
-
-    import_path: str
-    resource_name: str
-    node_name: str
-    parameters: dict[str, object]
-    pending_timeout: float
-    deadlock_timeout: float
-    verify_signalled_failure: bool
-    #: The parent's node-local registry, whole (its root key).
-    registry: SubtreeSnapshot
-    #: Resident memory (bytes) past which the process recycles itself: a leak costs only
-    #: this resource (None: no limit).
-    memory_limit: int | None = None
-
-
-@attrs.frozen
-class RegistryChange:
-    """One change of the child's local registry, as the state it left (so applying it is
-    idempotent, and a batch of changes converges whatever the order they arrive in).
-
-    ``op`` is ``"set"`` (``value`` under ``name``), ``"delete_value"``, ``"create_key"``,
-    ``"delete_tree"`` or ``"security"`` (``security`` is the descriptor, or None).
-    """
-
-    op: Literal["set", "delete_value", "create_key", "delete_tree", "security"]
-    path: str
-    name: str | None = None
-    value: RegValue | None = None
-    security: bytes | None = None
-
-
-Message = Request | Reply | Event
-
-
-# --------------------------------------------------------------------------- framing
-
-
-def _classes() -> dict[str, type]:
-    """The attrs classes a frame may hold, by name: nothing else is ever built from one."""
-    return {
-        cls.__name__: cls
-        for cls in (
-            Request,
-            Reply,
-            Event,
-            StartConfig,
-            RegistryChange,
-            ResourceStatus,
-            LogEntry,
-            FailureReport,
-            RegValue,
-            SubtreeSnapshot,
-        )
-    }
-
-
-def _enums() -> dict[str, type[enum.Enum]]:
-    return {
-        cls.__name__: cls
-        for cls in (ResourceState, LogLevel, FailureType, RegValueType, NotHandled)
-    }
-
-
-def _error_types() -> dict[str, type[ClusterError]]:
-    """The exceptions that cross as themselves (the API's own and resapi's); any other
-    ClusterError crosses as the nearest of these it derives from."""
-    found: dict[str, type[ClusterError]] = {
-        name: cls
-        for name in _errors.__all__
-        if isinstance(cls := getattr(_errors, name), type) and issubclass(cls, ClusterError)
-    }
-    for cls in (CannotComeOnline, CannotComeOnlineOnThisNode, CannotComeOnlineOnAnyNode):
-        found[cls.__name__] = cls
-    return found
-
-
-_CLASSES: Final = _classes()
-_ENUMS: Final = _enums()
-_ERROR_TYPES: Final = _error_types()
-#: Type hints of each class's fields, resolved when a class is first decoded.
-_FIELD_HINTS: dict[type, dict[str, object]] = {}
-
-
-def _to_json(value: object) -> object:
-    """``value`` as JSON data: a JSON scalar or list, or an object tagged ``"$"`` with what to
-    build (bytes, tuple, dict, an enum member, one of :data:`_CLASSES`, a ClusterError).
-
-    Raises:
-        TypeError: for anything else (it cannot be sent).
-    """
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, enum.Enum):
-        if type(value).__name__ not in _ENUMS:
-            raise TypeError(f"cannot send {value!r} to the other process")
-        return {"$": type(value).__name__, "v": value.name}
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, bytes):
-        return {"$": "bytes", "v": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, list):
-        return [_to_json(item) for item in value]
-    if isinstance(value, tuple):
-        return {"$": "tuple", "v": [_to_json(item) for item in value]}
-    if isinstance(value, dict):
-        return {"$": "dict", "v": [[_to_json(k), _to_json(v)] for k, v in value.items()]}
-    if isinstance(value, ClusterError):
-        return {"$": "error", "v": _error_fields(value)}
-    if attrs.has(cls := type(value)) and _CLASSES.get(cls.__name__) is cls:
-        fields = {f.name: _to_json(getattr(value, f.name)) for f in attrs.fields(cls)}
-        return {"$": cls.__name__, "v": fields}
-    raise TypeError(f"cannot send a {type(value).__name__} to the other process")
-
-
-def _error_fields(error: ClusterError) -> dict[str, object]:
-    kind = next(c.__name__ for c in type(error).__mro__ if _ERROR_TYPES.get(c.__name__) is c)
-    return {
-        "type": kind,
-        "winerror": int(error.winerror),
-        "message": error.description,
-        "fix": error.fix,
-        "property_name": getattr(error, "property_name", None),
-    }
-
-
-def _from_json(data: object) -> object:
-    """The value :func:`_to_json` made ``data`` from.
-
-    Raises:
-        ValueError: ``data`` is not what :func:`_to_json` makes: an untagged object, an
-            unknown tag, fields that are missing, unexpected or of the wrong type.
-    """
-    if data is None or isinstance(data, str | bool | int | float):
-        return data
-    if isinstance(data, list):
-        return [_from_json(item) for item in data]
-    if not isinstance(data, dict) or set(data) != {"$", "v"} or not isinstance(data["$"], str):
-        raise ValueError(f"not a tagged value: {_short(data)}")
-    tag, inner = data["$"], data["v"]
-    if tag == "bytes" and isinstance(inner, str):
-        return base64.b64decode(inner, validate=True)
-    if tag == "tuple" and isinstance(inner, list):
-        return tuple(_from_json(item) for item in inner)
-    if tag == "dict" and isinstance(inner, list):
-        pairs = [_pair(item) for item in inner]
-        return {_hashable(_from_json(k)): _from_json(v) for k, v in pairs}
-    if tag == "error" and isinstance(inner, dict):
-        return _error_from(inner)
-    if tag in _ENUMS and isinstance(inner, str):
-        members = _ENUMS[tag].__members__
-        if inner not in members:
-            raise ValueError(f"{tag} has no member {_short(inner)}")
-        return members[inner]
-    if tag in _CLASSES and isinstance(inner, dict):
-        return _build(_CLASSES[tag], inner)
-    raise ValueError(f"unknown or malformed tag {_short(tag)}")
-
-
-def _pair(item: object) -> tuple[object, object]:
-    if not isinstance(item, list) or len(item) != 2:
-        raise ValueError(f"not a key-value pair: {_short(item)}")
-    return item[0], item[1]
-
-
-def _hashable(key: object) -> object:
-    if not isinstance(key, str | int | float | bool | bytes | tuple | enum.Enum | None):
-        raise ValueError(f"a {type(key).__name__} cannot be a key")
-    return key
-
-
-def _build(cls: type, fields: dict[str, object]) -> object:
-    """An instance of one of :data:`_CLASSES`, its fields checked against their hints."""
-    hints = _FIELD_HINTS.get(cls)
-    if hints is None:
-        hints = _FIELD_HINTS[cls] = typing.get_type_hints(cls)
-    names = {f.name for f in attrs.fields(cls)}
-    if set(fields) != names:
-        raise ValueError(f"{cls.__name__} needs the fields {sorted(names)}, got {sorted(fields)}")
-    values = {name: _from_json(value) for name, value in fields.items()}
-    for name, value in values.items():
-        if not _conforms(value, hints[name]):
-            raise ValueError(f"{cls.__name__}.{name} cannot be {_short(value)}")
-    try:
-        return cls(**values)
-    except ClusterError as exc:  # RegValue checks that the data fits its type
-        raise ValueError(f"{cls.__name__}: {exc}") from None
-
-
-def _conforms(value: object, hint: object) -> bool:
-    """Whether ``value`` has the type ``hint`` (the forms the message classes use)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is object:
-        return True
-    if hint is type(None) or hint is None:
-        return value is None
-    if origin is types.UnionType or origin is typing.Union:
-        return any(_conforms(value, arg) for arg in args)
-    if origin is typing.Literal:
-        return any(type(value) is type(arg) and value == arg for arg in args)
-    if origin is tuple:
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_conforms(item, args[0]) for item in value)
-        return len(args) == len(value) and all(map(_conforms, value, args))
-    if origin is dict:
-        return isinstance(value, dict) and all(
-            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items()
-        )
-    if hint is float:
-        return type(value) in (int, float)
-    if hint in (int, str, bytes, bool):
-        return type(value) is hint
-    return isinstance(hint, type) and isinstance(value, hint)
-
-
-def _error_from(fields: dict[str, object]) -> ClusterError:
-    """The exception a peer described: only a class of :data:`_ERROR_TYPES` is built."""
-    kind, winerror = fields.get("type"), fields.get("winerror")
-    message, fix = fields.get("message"), fields.get("fix")
-    property_name = fields.get("property_name")
-    if (
-        set(fields) != {"type", "winerror", "message", "fix", "property_name"}
-        or not isinstance(kind, str)
-        or type(winerror) is not int
-        or not isinstance(message, str)
-        or not isinstance(fix, str | None)
-        or not isinstance(property_name, str | None)
-    ):
-        raise ValueError(f"malformed error {_short(fields)}")
-    cls = _ERROR_TYPES.get(kind)
-    if cls is None:
-        raise ValueError(f"unknown error type {_short(kind)}")
-    error = cls(winerror, message, fix=fix)
-    if property_name is not None and isinstance(error, PropertyError):
-        error.property_name = property_name
-    return error
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
-
-
-def encode(message: Message) -> bytes:
-    """One frame: the length, then the message as JSON (see the module doc).
-
-    Raises:
-        TypeError: the message holds something that cannot be sent.
-        ValueError: it is larger than :data:`MAX_FRAME`.
-    """
-    payload = json.dumps(_to_json(message), separators=(",", ":")).encode()
-    if len(payload) > MAX_FRAME:
-        raise ValueError(f"a message of {len(payload)} bytes is larger than {MAX_FRAME}")
-    return _HEADER.pack(len(payload)) + payload
-
-
-def decode(payload: bytes, expected: tuple[type[Message], ...]) -> Message:
-    """The message in one frame's payload, which must be one of ``expected``.
-
-    Nothing in the payload chooses code to run: it can only build the classes, enums and
-    exceptions the codec knows, with fields of their declared types.
-
-    Raises:
-        ValueError: if it is not a well-formed message of those kinds.
-    """
-    try:
-        message = _from_json(json.loads(payload))
-    except (ValueError, RecursionError) as exc:  # bad JSON, UTF-8, base64 or tags
-        raise ValueError(f"not a monitor protocol frame: {exc!r}") from None
-    if not isinstance(message, expected):
-        raise ValueError(f"unexpected message {_short(message)}")
-    return message
-
-
-def frame_length(header: bytes) -> int:
-    """The payload length a frame header announces.
-
-    Raises:
-        ValueError: if it is larger than :data:`MAX_FRAME`.
-    """
-    (length,) = _HEADER.unpack(header)
-    if length > MAX_FRAME:
-        raise ValueError(f"a frame of {length} bytes, more than {MAX_FRAME}: the stream is corrupt")
-    return int(length)
-
-
-def _read_exactly(fd: int, count: int) -> bytes | None:
-    chunks: list[bytes] = []
-    while count:
-        chunk = os.read(fd, min(count, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        count -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame(fd: int) -> bytes | None:
-    """Read one frame's payload from ``fd`` (blocking); None at end of input."""
-    header = _read_exactly(fd, _HEADER.size)
-    if header is None:
-        return None
-    return _read_exactly(fd, frame_length(header))
+__all__ = ("MEMORY_EXIT", "import_path_of", "load_resource_type", "main", "run", "serve")
 
 
 # --------------------------------------------------------------------------- resource types
@@ -551,71 +140,6 @@ def load_resource_type(path: str) -> Callable[[ResourceHost], Resource]:
     return factory
 
 
-# --------------------------------------------------------------------------- local registry
-
-
-def describe_registry_change(
-    tree: RegistryTree, kind: ClusterChange, path: str, name: str | None
-) -> RegistryChange | None:
-    """What a change event of ``tree`` left behind, as a :class:`RegistryChange`."""
-    exists = tree.key_exists(path)
-    if kind is ClusterChange.REGISTRY_VALUE and name is not None:
-        if exists:
-            for value_name, value in tree.enum_values(path):
-                if value_name.casefold() == name.casefold():
-                    return RegistryChange("set", path, value_name, value)
-        return RegistryChange("delete_value", path, name)
-    if kind is ClusterChange.REGISTRY_NAME:
-        return RegistryChange("create_key" if exists else "delete_tree", path)
-    if kind is ClusterChange.REGISTRY_ATTRIBUTES and exists:
-        return RegistryChange("security", path, security=tree.get_key_security(path))
-    return None
-
-
-def registry_change_problem(change: RegistryChange) -> str | None:
-    """What makes ``change`` not one :func:`describe_registry_change` makes, or None."""
-    if change.op in ("set", "delete_value") and change.name is None:
-        return f"a {change.op!r} change needs a value name"
-    if change.op == "set" and change.value is None:
-        return "a 'set' change needs a value"
-    if change.op != "set" and change.value is not None:
-        return f"a {change.op!r} change carries no value"
-    if change.op != "security" and change.security is not None:
-        return f"a {change.op!r} change carries no security descriptor"
-    return None
-
-
-def apply_registry_change(tree: RegistryTree, change: RegistryChange) -> None:
-    """Make ``tree`` hold what ``change`` describes (nothing happens if it already does not
-    exist where a deletion is described).
-
-    Raises:
-        ClusterError: ERROR_INVALID_PARAMETER for a malformed change; what the tree raises for
-            a bad path or name.
-    """
-    problem = registry_change_problem(change)
-    if problem is not None:
-        raise make_error(Win32Error.ERROR_INVALID_PARAMETER, f"{change}: {problem}")
-    path = change.path
-    if change.op == "set" and change.name is not None and change.value is not None:
-        tree.create_key(path)
-        tree.set_value(path, change.name, change.value)
-    elif change.op == "create_key":
-        tree.create_key(path)
-    elif not tree.key_exists(path):
-        return
-    elif change.op == "delete_value" and change.name is not None:
-        if any(n.casefold() == change.name.casefold() for n, _ in tree.enum_values(path)):
-            tree.delete_value(path, change.name)
-    elif change.op == "delete_tree":
-        if path:
-            tree.delete_tree(path)
-    elif change.security is not None:
-        tree.set_key_security(path, change.security)
-    elif tree.get_key_security(path) is not None:
-        tree.restore(path, attrs.evolve(tree.snapshot(path), security=None))
-
-
 # --------------------------------------------------------------------------- the child
 
 
@@ -640,14 +164,16 @@ class _Writer:
             self.broken = True  # the parent is gone; end of input follows
 
 
-def _error_for(exc: Exception, op: str, name: str) -> ClusterError:
+def _error_for(exc: Exception, call: Call, name: str) -> ClusterError:
     """The error to send: the host's own (it crosses as its type, code, message and fix),
     or one naming the bug."""
     if isinstance(exc, ClusterError):
         return exc
     return make_error(
-        Win32Error.ERROR_RESMON_ONLINE_FAILED if op == "online" else Win32Error.ERROR_INVALID_DATA,
-        f"the monitor process of resource {name!r} failed in {op}: {exc!r}",
+        Win32Error.ERROR_RESMON_ONLINE_FAILED
+        if isinstance(call, Online)
+        else Win32Error.ERROR_INVALID_DATA,
+        f"the monitor process of resource {name!r} failed in {call.label}: {exc!r}",
     )
 
 
@@ -694,9 +220,8 @@ class _Monitor:
 
     # requests
     def submit(self, request: Request) -> None:
-        if request.op == "cancel":
-            (target,) = request.args
-            scope = self._scopes.get(target) if isinstance(target, int) else None
+        if isinstance(request.call, Cancel):
+            scope = self._scopes.get(request.call.target)
             if scope is not None:
                 scope.cancel()
             return
@@ -707,25 +232,25 @@ class _Monitor:
         with anyio.CancelScope() as scope:
             self._scopes[request.id] = scope
             try:
-                value = await self._dispatch(request.op, request.args)
+                value = await self._dispatch(request.call)
             except Exception as exc:
                 if not isinstance(exc, ClusterError):
                     traceback.print_exc()  # a bug here, not in the resource: show it
-                reply = Reply(request.id, "error", _error_for(exc, request.op, self._name))
+                reply = Reply(request.id, "error", _error_for(exc, request.call, self._name))
             else:
                 reply = Reply(request.id, "ok", value)
             finally:
                 del self._scopes[request.id]
         if scope.cancelled_caught:
             reply = Reply(request.id, "cancelled")
-        self._check_memory(request.op)
+        self._check_memory(request.call.label)
         try:
             self._writer.send(reply)
         except Exception as exc:  # an unpicklable result
             error = make_error(
                 Win32Error.ERROR_INVALID_DATA,
-                f"resource {self._name!r}: the result of {request.op} cannot be sent to the "
-                f"cluster service: {exc!r}",
+                f"resource {self._name!r}: the result of {request.call.label} cannot be sent to "
+                f"the cluster service: {exc!r}",
             )
             self._writer.send(Reply(request.id, "error", error))
 
@@ -762,93 +287,62 @@ class _Monitor:
             )
         return self._host
 
-    def _set_parameters(self, parameters: object) -> None:
-        if not isinstance(parameters, dict):
-            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "parameters must be a dict")
+    def _set_parameters(self, parameters: dict[str, object]) -> None:
         # The host holds this very dict and reads it before Open and each Online.
         self._parameters.clear()
         self._parameters.update(parameters)
 
-    def _sync_registry(self, snapshot: object) -> None:
+    def _sync_registry(self, snapshot: SubtreeSnapshot) -> None:
         assert self._tree is not None, "start comes first"
-        if not isinstance(snapshot, SubtreeSnapshot):
-            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "registry sync needs a snapshot")
         self._syncing = True
         try:
             self._tree.restore("", snapshot)
         finally:
             self._syncing = False
 
-    async def _dispatch(self, op: str, args: tuple[object, ...]) -> object:
-        if op == "start":
-            return self._start(*args)
+    async def _dispatch(self, call: Call) -> object:
+        """Make one call (the decoder checked its fields' types); return the reply value."""
+        if isinstance(call, Start):
+            return self._start(call.config)
         host = self._need_host()
-        if op == "open":
-            self._set_parameters(*args)
-            await host.open()
-            return None
-        if op == "online":
-            parameters, pending_timeout, snapshot = args
-            self._set_parameters(parameters)
-            host.pending_timeout = float(pending_timeout)  # type: ignore[arg-type]
-            if snapshot is not None:
-                self._sync_registry(snapshot)
-            return await host.online()
-        if op == "offline":
-            (pending_timeout,) = args
-            host.pending_timeout = float(pending_timeout)  # type: ignore[arg-type]
-            return await host.offline()
-        if op == "terminate":
-            (final_state,) = args
-            if final_state is ResourceState.FAILED:
+        match call:
+            case Open():
+                self._set_parameters(call.parameters)
+                await host.open()
+            case Online():
+                self._set_parameters(call.parameters)
+                host.pending_timeout = call.pending_timeout
+                if call.registry is not None:
+                    self._sync_registry(call.registry)
+                return await host.online()
+            case Offline():
+                host.pending_timeout = call.pending_timeout
+                return await host.offline()
+            case Terminate(final_state=ResourceState.FAILED):
                 await host.terminate(final_state=ResourceState.FAILED)
-            elif final_state is ResourceState.OFFLINE:
+            case Terminate(final_state=ResourceState.OFFLINE):
                 await host.terminate(final_state=ResourceState.OFFLINE)
-            else:
+            case Terminate():
                 raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "bad final state")
-            return None
-        if op == "looks_alive":
-            return await host.looks_alive()
-        if op == "is_alive":
-            return await host.is_alive()
-        if op == "check_health":
-            (thorough,) = args
-            return await host.check_health(thorough=bool(thorough))
-        if op == "fail":
-            (reason,) = args
-            await host.fail(str(reason))
-            return None
-        if op == "control":
-            code, data = args
-            if not isinstance(code, int) or not isinstance(data, bytes):
-                raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "control needs int, bytes")
-            return await host.control(code, data)
-        if op == "arbitrate":
-            await host.arbitrate(self._quorum_lost)
-            return None
-        if op == "release":
-            await host.release()
-            return None
-        if op == "close":
-            await host.close()
-            return None
-        if op == "set_parameters":
-            self._set_parameters(*args)
-            return None
-        if op == "set_pending_timeout":
-            (seconds,) = args
-            host.pending_timeout = float(seconds)  # type: ignore[arg-type]
-            return None
-        if op == "sync_registry":
-            self._sync_registry(*args)
-            return None
-        raise make_error(
-            Win32Error.ERROR_INVALID_FUNCTION, f"the monitor process has no operation {op!r}"
-        )
+            case LooksAlive():
+                return await host.looks_alive()
+            case IsAlive():
+                return await host.is_alive()
+            case Fail():
+                await host.fail(call.reason)
+            case Control():
+                return await host.control(call.code, call.data)
+            case Arbitrate():
+                await host.arbitrate(self._quorum_lost)
+            case Release():
+                await host.release()
+            case Close():
+                await host.close()
+            case Cancel():  # handled by submit; never runs as a task
+                pass
+        return None
 
-    def _start(self, config: object) -> tuple[str, int]:
-        if not isinstance(config, StartConfig):
-            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, "start needs a StartConfig")
+    def _start(self, config: StartConfig) -> tuple[str, int]:
         if self._host is not None:
             raise InvalidStateError(
                 Win32Error.ERROR_INVALID_STATE,

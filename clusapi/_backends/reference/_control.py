@@ -121,7 +121,7 @@ from ._runtime import _handles, object_key_path
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from resapi._monitor._process_host import InstanceHost
+    from resapi._monitor._host import InstanceHost
 
     from ._model import NodeRecord
     from ._runtime import ReferenceRuntime

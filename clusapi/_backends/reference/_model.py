@@ -15,7 +15,7 @@ from anyio.abc import TaskGroup
 
 from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
-from resapi._monitor._process_host import InstanceHost
+from resapi._monitor._host import InstanceHost
 from resapi._monitor._watchdog import PendingWatchdog
 from resapi._resource import Resource
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from anyio.abc import TaskGroup
 
-    from resapi._monitor._process_host import InstanceHost
+    from resapi._monitor._host import InstanceHost
 
 __all__ = ("Poller",)
 

@@ -56,8 +56,8 @@ from clusapi._errors import (
 from clusapi._registry import RegValue
 from clusapi._rules import require_name
 from clusapi._win32 import Win32Error
-from resapi._monitor._host import ResourceHost
-from resapi._monitor._process_host import InstanceHost, ProcessHost
+from resapi._monitor._host import InstanceHost, ResourceHost
+from resapi._monitor._process_host import ProcessHost
 from resapi._monitor._watchdog import PendingWatchdog
 from resapi._resource import NODE_ENVIRONMENT_KEY
 
