@@ -77,10 +77,10 @@ def _pid(rsctmp: Path, instance: str) -> int | None:
 
 
 def _measure_resapi(runs: int, base: Path) -> list[str]:
-    from resapi._ocf import _agent as _ocf
+    from resapi._ocf import _agent as _ocf, _install
 
     rows = []
-    agent = _ocf.install(ECHO, ocf_root=base / "ocf")
+    agent = _install.install(ECHO, ocf_root=base / "ocf")
     rsctmp = base / "rsc"
     rsctmp.mkdir()
     env = {

@@ -6,7 +6,7 @@ Install an agent, then let Pacemaker (or ``ocf-tester``) run it::
     OCF_RESOURCE_INSTANCE=echo OCF_RESKEY_port=7100 \\
         /usr/lib/ocf/resource.d/resapi/echo-server start
 
-See :mod:`resapi._ocf` for the actions, the host daemon and the exit codes.
+See docs/ocf.md for the actions, the host daemon and the exit codes.
 
 The other direction, an installed OCF agent as a resource type, is :func:`agent_type` (and
 ``await cluster.create_resource_type("ocf:heartbeat:Dummy")``).
@@ -27,13 +27,11 @@ from ._ocf._agent import (
     OCF_SUCCESS,
     AgentError,
     UnsafeInstallError,
-    agent_name,
-    install,
     main,
-    meta_data,
-    parameters_from_env,
     run_action,
 )
+from ._ocf._install import install
+from ._ocf._parameters import agent_name, meta_data, parameters_from_env
 
 if typing.TYPE_CHECKING:  # (typing.X keeps this module's public names exactly __all__)
     from clusapi._properties import PropertyTable

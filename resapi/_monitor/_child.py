@@ -1,11 +1,18 @@
 """One monitor process as its :class:`~._process_host.ProcessHost` sees it: the requests in
 flight, their real-time deadlines, and killing and reaping it.
 
-Deadlines run on real time (the child runs on real time, so its own guard does too; a
-virtual clock in the parent does not make them fire early), on one daemon thread that only
-kills processes, so a deadline is kept even while the parent's event loop is blocked. The
-rules (which deadline each call gets, what happens when one passes) are in
-:class:`~._process_host.ProcessHost`'s docstring.
+Deadlines run on real time (the child runs on real time, so its host's own guard does too; a
+virtual clock in the parent cannot make them fire early), on one daemon thread that only kills
+processes, so they hold even while the parent's event loop is blocked. Inside the child, the
+host enforces PendingTimeout and DeadlockTimeout D as in-process. The parent's deadline is
+gentler, so the child's detection acts first whenever its loop still runs: D + grace
+(``deadline_grace``, default ``min(max(D/2, 0.25), 5)`` s); Online and Offline get
+``min(PendingTimeout, D) + D + grace``, counted again from every progress report; Startup
+``startup_timeout``, Close ``2 D + grace``; a queued request counts from when it is sent. When
+one passes, the child's host reports a deadlock, or the process ends on its own, the process
+is killed (by pidfd) and reaped, the cluster log names the resource and the entry point, the
+resource fails if it was Online, pending or in an Online/Offline, the call returns what that
+failure returns in-process (or raises ClusterError), and the next call starts a new process.
 """
 
 from __future__ import annotations

@@ -45,12 +45,34 @@ if TYPE_CHECKING:
 
     _Ts = TypeVarTuple("_Ts")
 
-__all__ = ("HostListener", "InstanceHost", "ResourceHost")
+__all__ = (
+    "PENDING",
+    "HostListener",
+    "InstanceHost",
+    "ResourceHost",
+    "invalid_state",
+    "refuse_while_pending",
+)
 
 #: The host's warning when checkpoint() is called outside a pending Online/Offline.
 CHECKPOINT_OUTSIDE_PENDING: Final = "checkpoint() called while"
 
-_PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
+#: The pending states: an Online or Offline in flight.
+PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
+
+
+def invalid_state(name: str, what: str, fix: str) -> InvalidStateError:
+    """ERROR_INVALID_STATE: resource ``name`` ``what`` (e.g. "is closed"), with ``fix``."""
+    return InvalidStateError(Win32Error.ERROR_INVALID_STATE, f"resource {name!r} {what}", fix=fix)
+
+
+def refuse_while_pending(name: str, state: ResourceState) -> None:
+    """The cluster service rejects Online/Offline while either is pending
+    (ERROR_INVALID_STATE) rather than queueing it behind the one in flight."""
+    if state in PENDING:
+        raise invalid_state(
+            name, f"is {state.name}", "wait until it is Online or Offline, or terminate it"
+        )
 
 
 class HostListener(Protocol):
@@ -259,7 +281,7 @@ class ResourceHost:
         self._listener.on_log(entry)
 
     def report_progress(self) -> ResourceExitState:
-        if self._state not in _PENDING:
+        if self._state not in PENDING:
             self.log_event(
                 LogLevel.WARNING,
                 f"{CHECKPOINT_OUTSIDE_PENDING} {self._state.name}; progress is reported only "
@@ -483,7 +505,7 @@ class ResourceHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        if self._state not in (ResourceState.ONLINE, *_PENDING):
+        if self._state not in (ResourceState.ONLINE, *PENDING):
             raise InvalidStateError(
                 Win32Error.ERROR_RESMON_INVALID_STATE,
                 f"resource {self._name!r} is {self._state.name} and cannot be failed",
@@ -672,17 +694,10 @@ class ResourceHost:
         self._listener.on_status(status)
 
     def _refuse_while_pending(self) -> None:
-        # The cluster service rejects Online/Offline while either is pending (ERROR_INVALID_STATE)
-        # rather than queueing it behind the one in flight.
-        if self._state in _PENDING:
-            raise self._invalid_state(
-                f"is {self._state.name}", "wait until it is Online or Offline, or terminate it"
-            )
+        refuse_while_pending(self._name, self._state)
 
     def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
-        return InvalidStateError(
-            Win32Error.ERROR_INVALID_STATE, f"resource {self._name!r} {what}", fix=fix
-        )
+        return invalid_state(self._name, what, fix)
 
     def _as_cluster_error(self, exc: Exception, code: Win32Error) -> ClusterError:
         if isinstance(exc, ClusterError):

@@ -37,6 +37,7 @@ from .._records import FailureReport, LogEntry, ResourceStatus
 from .._resource import NOT_HANDLED, NotHandled
 from ._child import Child, Lost, Waiter
 from ._gate import Gate
+from ._host import PENDING, invalid_state, refuse_while_pending
 from ._process import import_path_of
 from ._protocol import (
     EVENT_PAYLOADS,
@@ -81,7 +82,6 @@ MONITOR_COMMAND: Final = ("-P", "-m", "resapi.monitor")
 #: Real seconds the rest of a frame may take to arrive after its header (:meth:`Child.receive`).
 FRAME_WAIT: Final = 5.0
 
-_PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
 _pidfd_open: Callable[[int], int] | None = getattr(os, "pidfd_open", None)
 
 
@@ -374,7 +374,7 @@ class ProcessHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        if self._state not in (ResourceState.ONLINE, *_PENDING):
+        if self._state not in (ResourceState.ONLINE, *PENDING):
             raise InvalidStateError(
                 Win32Error.ERROR_RESMON_INVALID_STATE,
                 f"resource {self._name!r} is {self._state.name} and cannot be failed",
@@ -679,7 +679,7 @@ class ProcessHost:
             self._log(LogLevel.ERROR, message)
             calls = {type(w.call) for w in in_flight}
             if Terminate not in calls and (
-                self._state in (ResourceState.ONLINE, *_PENDING) or calls & {Online, Offline}
+                self._state in (ResourceState.ONLINE, *PENDING) or calls & {Online, Offline}
             ):
                 self._epoch += 1
                 self._set_state(ResourceState.FAILED)
@@ -721,7 +721,7 @@ class ProcessHost:
                 raise ValueError(problem)
             self._state = payload.state
             waiter = child.progress
-            if waiter is not None and payload.state in _PENDING and not waiter.resolved:
+            if waiter is not None and payload.state in PENDING and not waiter.resolved:
                 child.arm(waiter)  # progress: the deadline counts from now
             self._listener.on_status(attrs.evolve(payload, resource=self._name, time=self._now()))
         elif isinstance(payload, LogEntry):
@@ -767,15 +767,10 @@ class ProcessHost:
             raise self._invalid_state("is not open", "call open() first")
 
     def _refuse_while_pending(self) -> None:
-        if self._state in _PENDING:
-            raise self._invalid_state(
-                f"is {self._state.name}", "wait until it is Online or Offline, or terminate it"
-            )
+        refuse_while_pending(self._name, self._state)
 
     def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
-        return InvalidStateError(
-            Win32Error.ERROR_INVALID_STATE, f"resource {self._name!r} {what}", fix=fix
-        )
+        return invalid_state(self._name, what, fix)
 
     def _lost_error(self, lost: Lost, label: str) -> ClusterError:
         code = (

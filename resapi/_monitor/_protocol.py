@@ -37,6 +37,7 @@ from .._resource import (
     CannotComeOnlineOnThisNode,
     NotHandled,
 )
+from ._host import PENDING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -308,7 +309,6 @@ EVENT_PAYLOADS: Final[Mapping[str, type | tuple[type, ...]]] = {
     "deadlocked": type(None),
 }
 
-_PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
 _ONLINE: Final[frozenset[type]] = frozenset({Online})
 #: The states a host reports, each with the calls during which it may (the host reports a
 #: state only from an entry point; FAILED also when the resource fails on its own, see
@@ -365,7 +365,7 @@ def status_problem(
         return f"a status report of state {state.name}"
     if any(type(call) in _STATUS_CALLS[state] for call in in_flight):
         return None
-    if state is ResourceState.FAILED and current in (ResourceState.ONLINE, *_PENDING):
+    if state is ResourceState.FAILED and current in (ResourceState.ONLINE, *PENDING):
         return None
     return (
         f"a status report of state {state.name} while it is {current.name} and no "

@@ -1,33 +1,12 @@
-"""A resapi resource type as an Open Cluster Framework (OCF) resource agent.
+"""A resapi resource type as an Open Cluster Framework (OCF) resource agent: the agent side.
 
-OCF actions are short-lived processes (``agent start``, ``agent monitor``, ...), but a resapi
-resource is a long-lived object. So ``start`` launches a small *host daemon* per resource
-instance (``python -P .../resapi/_ocf/_agent.py daemon MODULE:CLASS``, from ``/``, detached in its
-own session) that hosts the instance in a :class:`ResourceHost`, runs Open and
-Online, and then answers the later actions over a Unix socket. Its state lives under
-``$HA_RSCTMP`` (when unset: ``/run/resource-agents``, where ``ocf-directories`` puts it for the
-shell agents), in a directory of its own, mode 0700, that only the agent's user owns::
-
-    $HA_RSCTMP/resapi-<instance>/pid      the daemon's PID, then its stop timeout in seconds
-    $HA_RSCTMP/resapi-<instance>/sock     its Unix socket (one JSON request, one JSON reply)
-    $HA_RSCTMP/resapi-<instance>/log      its stderr: the resource's log lines
-
-An agent runs as root under Pacemaker, so nothing it runs, reads or writes may be changed by
-another user: every process starts with ``-P`` from ``/``, the code path comes after the
-standard library, and the state directories, files and socket are checked (owner, mode, no
-symbolic links) and answer only to the same user (``SO_PEERCRED``). ``docs/security.md``
-has the threat model.
-
-An installed agent runs this file as a script (``python -P .../resapi/_ocf/_agent.py run ...``)
-rather than ``python -m resapi.ocf``: ``monitor`` and ``stop`` need only the standard library
-and the daemon, and importing the ``resapi`` package (clusapi, attrs, anyio) would cost
-several times more than the action itself. The other actions import the package and the type.
-
-Log lines look like ``ocf_log``'s, ``TYPE(INSTANCE)[PID]: LEVEL: message``: on stderr (which
-Pacemaker records with the action), and appended to ``$HA_LOGFILE`` when Pacemaker sets it.
-
-Exit codes (OCF RA API 1.0): 0 success, 1 generic error, 2 bad arguments, 3 unimplemented,
-5 not installed, 6 not configured, 7 not running.
+An installed agent runs this file as a script (``python -P .../resapi/_ocf/_agent.py run
+MODULE:CLASS ACTION``): ``monitor`` and ``stop`` are answered here with the standard library
+alone, by asking the resource's host daemon (:mod:`._daemon`) over its Unix socket; every
+other action imports the package and the type. This module also holds what those two actions
+need: the exit codes, the instance's private state directory under ``$HA_RSCTMP`` and its
+checks (owner, mode, no symbolic links, ``SO_PEERCRED``), and the ``ocf_log``-style log.
+docs/ocf.md has the actions, the daemon and the exit codes; docs/security.md the threat model.
 """
 
 from __future__ import annotations
@@ -44,33 +23,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, NoReturn
 
-# Only the standard library at module level, and little of it: an installed agent's monitor
-# runs this module as a script, and every import is paid on every monitor.
+# Only the standard library here, and little of it: an installed agent's monitor runs this
+# module as a script, and every import is paid on every monitor.
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
-    from clusapi._properties import PropertyItem, PropertyTable
-
-    from .._records import FailureReport, LogEntry, ResourceStatus
-    from .._resource import Resource
-
-__all__ = (
-    "OCF_ERR_ARGS",
-    "OCF_ERR_CONFIGURED",
-    "OCF_ERR_GENERIC",
-    "OCF_ERR_INSTALLED",
-    "OCF_ERR_UNIMPLEMENTED",
-    "OCF_NOT_RUNNING",
-    "OCF_SUCCESS",
-    "AgentError",
-    "UnsafeInstallError",
-    "agent_name",
-    "install",
-    "main",
-    "meta_data",
-    "parameters_from_env",
-    "run_action",
-)
+# No __all__: resapi.ocf lists (and re-exports) what of this module is public.
 
 OCF_SUCCESS: Final = 0
 OCF_ERR_GENERIC: Final = 1
@@ -80,23 +38,12 @@ OCF_ERR_INSTALLED: Final = 5
 OCF_ERR_CONFIGURED: Final = 6
 OCF_NOT_RUNNING: Final = 7
 
-#: The OCF RA API version the meta-data declares (``<version>``).
-OCF_API_VERSION: Final = "1.0"
 #: Default timeout of monitor, validate-all and meta-data, in seconds.
 _SHORT_TIMEOUT: Final = 20
 _ACTIONS: Final = ("start", "stop", "monitor", "meta-data", "validate-all")
-_SOCKET_PATH_MAX: Final = 100  # sun_path is 108 bytes on Linux
 #: Where shell agents keep their state when ``HA_RSCTMP`` is unset (``ocf-directories``);
 #: Pacemaker does not set it, the shell library does.
 _DEFAULT_RSCTMP: Final = "/run/resource-agents"
-#: ``start``'s exit code when Online raised resapi.CannotComeOnline (by the state it reports):
-#: Pacemaker's "hard" error bans the resource from this node, its "fatal" one from all nodes.
-_CANNOT_COME_ONLINE: Final = {
-    "CANNOT_COME_ONLINE_ON_THIS_NODE": OCF_ERR_INSTALLED,
-    "CANNOT_COME_ONLINE_ON_ANY_NODE": OCF_ERR_CONFIGURED,
-}
-#: How often ``start`` asks the daemon how Online is going, in seconds.
-_START_POLL: Final = 0.05
 #: The agent's code path (``os.pathsep``-separated), which :func:`_extend_path` puts into
 #: ``sys.path`` after the standard library; ``install`` writes it into the agent script.
 _PATH_VARIABLE: Final = "RESAPI_OCF_PATH"
@@ -121,52 +68,6 @@ class UnsafeInstallError(AgentError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(OCF_ERR_ARGS, reason)
-
-
-# --------------------------------------------------------------------------- the type
-
-
-def agent_name(type_name: str) -> str:
-    """The agent's file name for a resource type: ``"Echo Server"`` → ``"echo-server"``.
-
-    Lower case, and every run of characters other than ``a-z``, ``0-9``, ``.``, ``_`` and
-    ``-`` becomes one ``-`` (``"Bob's Service"`` → ``"bob-s-service"``), so the name is safe
-    as a file name under the OCF root and as a word of a shell script. A name with nothing
-    usable left (``"!!"``, ``".."``) becomes ``type-`` and a hash of the type name.
-    """
-    name = re.sub(r"[^a-z0-9._-]+", "-", type_name.lower())[:200].strip("-.")
-    if not name:
-        import hashlib
-
-        digest = hashlib.sha1(type_name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-        name = f"type-{digest}"
-    return name
-
-
-def load_type(path: str) -> type[Resource]:
-    """Import ``"package.module:Class"`` and check that it is a resapi resource type.
-
-    Raises:
-        AgentError: ERR_ARGS for a malformed path or a target that is not a Resource
-            subclass; ERR_INSTALLED for a module or class that cannot be imported.
-    """
-    from clusapi._errors import ClusterError
-
-    from .._monitor._process import load_resource_type
-    from .._resource import Resource
-
-    module, colon, qualname = path.partition(":")
-    if not colon or not module or not qualname:
-        raise AgentError(
-            OCF_ERR_ARGS, f"bad resource type path {path!r}: expected 'package.module:Class'"
-        )
-    try:
-        target: object = load_resource_type(path)
-    except ClusterError as exc:
-        raise AgentError(OCF_ERR_INSTALLED, str(exc)) from None
-    if not (isinstance(target, type) and issubclass(target, Resource)):
-        raise AgentError(OCF_ERR_ARGS, f"{path!r} is {target!r}, not a resapi.Resource subclass")
-    return target
 
 
 # --------------------------------------------------------------------------- trust
@@ -280,373 +181,7 @@ def _path_problem(
     return _entry_problem(current, info, owners, shared_ok=shared_ok)
 
 
-# --------------------------------------------------------------------------- install
-
-
-def _import_root(module_name: str) -> str | None:
-    """The sys.path entry ``module_name`` was imported from (None for built-ins)."""
-    module = sys.modules.get(module_name)
-    file = getattr(module, "__file__", None)
-    if not isinstance(file, str):
-        return None
-    root = Path(file).resolve().parent
-    depth = module_name.count(".") + (1 if Path(file).name == "__init__.py" else 0)
-    for _ in range(depth):
-        root = root.parent
-    return str(root)
-
-
-#: The user Pacemaker's controller runs an agent's ``meta-data`` action as (start, stop and
-#: monitor run as root). An agent whose interpreter that user cannot execute fails meta-data
-#: with exit 126, and Pacemaker 2.1 may then stall the transition.
-CLUSTER_USER: Final = "hacluster"
-
-
-def install(
-    path: str,
-    *,
-    provider: str = "resapi",
-    ocf_root: str | os.PathLike[str] = "/usr/lib/ocf",
-    python: str | None = None,
-    report: Callable[[str], None] | None = None,
-) -> Path:
-    """Write the agent for the resource type at ``path`` and return its file name.
-
-    The agent is ``OCF_ROOT/resource.d/PROVIDER/TYPE`` (TYPE is :func:`agent_name`): a shell
-    script that runs ``resapi/_ocf/_agent.py run MODULE:CLASS ACTION`` (the same command line as
-    ``python -m resapi.ocf run``) with a Python interpreter and a code path under which the
-    type and resapi import, so it needs no set-up of its own. The code path goes into
-    ``RESAPI_OCF_PATH``, which the agent adds to ``sys.path`` *after* the standard library
-    (``PYTHONPATH`` would put it first).
-
-    The interpreter is ``python`` if given, else this one (``sys.executable``). Pacemaker runs
-    ``meta-data`` as the user ``hacluster``; when this runs as root and that user cannot run
-    this interpreter (a pyenv or virtualenv under ``/root``, mode 0700), the agent uses the
-    system's ``python3`` of the same version instead, with this environment's site-packages
-    on its code path, and says so through ``report``. If there is none, ``report`` gets a
-    warning that names the fix (``python=`` a Python the cluster user can run).
-
-    Pacemaker runs the agent as root, so when this runs as root, everything the agent will
-    run must be root's alone: the interpreter, the agent script, every directory on the code
-    path and every directory leading to them, and the directory the agent goes into (owned
-    by root, not writable by group or others; directories on the way may be sticky, like
-    /tmp). An entry of ``$PYTHONPATH`` that fails this is left out, with a note through
-    ``report``; anything else that fails it refuses the install. The agent is written to a
-    new temporary file in its directory and renamed over the old one, so a symbolic link
-    planted there is replaced, never followed.
-
-    Raises:
-        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name, for a
-            ``python`` that does not run or is not this Python's version, or (as root) for
-            code or an OCF root that another user could change.
-    """
-    import shlex  # here, not at the top: monitor and stop must stay cheap to import
-
-    cls = load_type(path)
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", provider) or provider in (".", ".."):
-        raise AgentError(
-            OCF_ERR_ARGS,
-            f"bad provider name {provider!r}: use letters, digits, '.', '_' and '-' only",
-        )
-    say = report or (lambda _: None)
-    as_root = os.geteuid() == 0
-    module = path.partition(":")[0]
-    entries = [r for r in dict.fromkeys((_import_root(module), _import_root("resapi"))) if r]
-    for extra in os.environ.get("PYTHONPATH", "").split(os.pathsep):
-        candidate = os.path.abspath(extra) if extra else None
-        if candidate is None or candidate in entries:
-            continue
-        problem = _path_problem(candidate, _ROOT) if as_root else None
-        if problem is not None:
-            say(
-                f"note: {candidate} (on $PYTHONPATH) is left out of the agent's code path, "
-                f"because root runs the agent and {problem}"
-            )
-            continue
-        entries.append(candidate)
-    interpreter, entries = _agent_python(python, entries, module, say)
-    script_file = str(Path(__file__).resolve())
-    name = agent_name(cls.type_name)
-    directory = Path(os.path.abspath(ocf_root)) / "resource.d" / provider
-    if as_root:
-        _refuse_unsafe_code(interpreter, script_file, entries)
-        _refuse_unsafe_directory(directory, will_create=True)
-    # -P: the script's own directory (resapi/) must not shadow top-level modules.
-    command = " ".join(shlex.quote(part) for part in (interpreter, "-P", script_file, "run", path))
-    recorded = meta_data(cls)
-    end = "RESAPI_META_DATA_END"
-    while end in recorded:
-        end += "_"
-    script = (
-        "#!/bin/sh\n"
-        # One line whatever the names hold (a newline would end the comment); the Pacemaker
-        # backend reads the path back from this line (clusapi/_backends/pacemaker/_agents.py).
-        f"# OCF resource agent for the resapi resource type {cls.type_name!r} "
-        f"({path if path.isprintable() else repr(path)}).\n"
-        "# Written by `python -m resapi.ocf install`; run it again to update.\n"
-        "# The code path, added to sys.path after the standard library (not PYTHONPATH).\n"
-        f"{_PATH_VARIABLE}={shlex.quote(os.pathsep.join(entries))}\n"
-        f"export {_PATH_VARIABLE}\n"
-        "# Pacemaker sets it; the log lines are tagged with it when run by hand too.\n"
-        f"OCF_RESOURCE_TYPE=${{OCF_RESOURCE_TYPE:-{shlex.quote(name)}}}\n"
-        "export OCF_RESOURCE_TYPE\n"
-        'if [ "$1" = meta-data ] && ! { '
-        + " && ".join(
-            [f"[ -x {shlex.quote(interpreter)} ]"]
-            + [
-                f"[ -r {shlex.quote(e)} ] && [ -x {shlex.quote(e)} ]"
-                for e in entries
-                if os.path.isdir(e)
-            ]
-        )
-        + "; }; then\n"
-        "    # Pacemaker asks for meta-data as the user hacluster, who may not be able to run\n"
-        "    # this Python or read the code (e.g. under /root): print the meta-data recorded\n"
-        "    # at install time rather than fail.\n"
-        f"    cat <<'{end}'\n"
-        f"{recorded.rstrip()}\n"
-        f"{end}\n"
-        "    exit 0\n"
-        "fi\n"
-        f'exec {command} "$@"\n'
-    )
-    _make_directories(directory)
-    if as_root:
-        _refuse_unsafe_directory(directory, will_create=False)  # what mkdir found or made
-    target = directory / name
-    _write_replacing(target, script.encode(), 0o755)
-    return target
-
-
-def _refuse_unsafe_code(interpreter: str, script_file: str, entries: list[str]) -> None:
-    """ERR_ARGS unless nobody but root can change the code a root agent runs."""
-    checked = [interpreter, script_file, *entries]
-    if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
-        checked += _site_packages()  # its .pth files run at every start
-    for where in dict.fromkeys(checked):
-        problem = _path_problem(where, _ROOT)
-        if problem is not None:
-            raise UnsafeInstallError(
-                f"refusing to install an agent that root would run from {where}: {problem}. "
-                "Make it (and every directory above it) owned by root and not writable by "
-                "group or others, or install from a copy that is",
-            )
-
-
-def _refuse_unsafe_directory(directory: Path, *, will_create: bool) -> None:
-    problem = _path_problem(str(directory), _ROOT, will_create=will_create)
-    if problem is not None:
-        raise UnsafeInstallError(
-            f"refusing to install an agent into {directory}: Pacemaker runs it as root, and "
-            f"{problem}. Use an OCF root that only root can write",
-        )
-
-
-def _make_directories(directory: Path) -> None:
-    """Create ``directory`` and its missing parents with mode 0755 (not the umask's): the
-    cluster user must be able to read an agent to run its ``meta-data``."""
-    missing = []
-    for candidate in (directory, *directory.parents):
-        if os.path.lexists(candidate):
-            break
-        missing.append(candidate)
-    for candidate in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # made meanwhile: checked afterwards
-            os.mkdir(candidate, 0o755)
-            os.chmod(candidate, 0o755)
-
-
-def _write_replacing(target: Path, data: bytes, mode: int) -> None:
-    """Write ``target`` as a new file with ``mode``: a fresh temporary file (``mkstemp``:
-    created, never followed) in the same directory, ``fchmod``, ``fsync``, then renamed over
-    whatever ``target`` was (a symbolic link is replaced, not followed)."""
-    import tempfile
-
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(file.fileno(), mode)
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _agent_python(
-    python: str | None, entries: list[str], module: str, report: Callable[[str], None]
-) -> tuple[str, list[str]]:
-    """The interpreter the agent runs, and its PYTHONPATH entries (see :func:`install`)."""
-    import shutil
-
-    if python is not None:
-        interpreter = shutil.which(python) or python
-        if os.path.realpath(interpreter) == os.path.realpath(sys.executable):
-            interpreter = sys.executable
-        else:
-            version = _python_version(interpreter)
-            if version is None:
-                raise AgentError(OCF_ERR_ARGS, f"--python {python!r} does not run: give a Python 3")
-            if version != sys.version_info[:2]:
-                raise AgentError(
-                    OCF_ERR_ARGS,
-                    f"--python {python!r} is Python {version[0]}.{version[1]}; the agent uses "
-                    f"this environment's packages, so it needs Python {sys.version_info[0]}."
-                    f"{sys.version_info[1]} like the Python running install",
-                )
-            entries = [*entries, *_site_packages()]
-        if not _cluster_user_can_run(interpreter, entries, module):
-            report(_cannot_run_warning(interpreter))
-        return interpreter, entries
-    if _cluster_user_can_run(sys.executable, entries, module):
-        return sys.executable, entries
-    shared = [*entries, *_site_packages()]
-    major, minor = sys.version_info[:2]
-    for candidate in (f"/usr/bin/python{major}.{minor}", f"/usr/local/bin/python{major}.{minor}"):
-        if (
-            os.access(candidate, os.X_OK)
-            and _python_version(candidate) == (major, minor)
-            and _cluster_user_can_run(candidate, shared, module)
-        ):
-            report(
-                f"note: the agent runs {candidate}: the cluster user {CLUSTER_USER!r} cannot "
-                f"run {sys.executable} (Pacemaker runs meta-data as that user); pass "
-                "--python to choose another interpreter"
-            )
-            return candidate, shared
-    report(_cannot_run_warning(sys.executable))
-    return sys.executable, entries
-
-
-def _cannot_run_warning(interpreter: str) -> str:
-    return (
-        f"warning: the cluster user {CLUSTER_USER!r} cannot run {interpreter} with this "
-        "agent's PYTHONPATH, and Pacemaker runs the meta-data action as that user: the agent "
-        "will answer it with the meta-data recorded now, so run install again after changing "
-        "the type's properties. Install with --python naming a Python that user can execute "
-        "(e.g. a virtualenv outside /root) to avoid that"
-    )
-
-
-def _python_version(interpreter: str) -> tuple[int, int] | None:
-    import subprocess
-
-    try:
-        # -I and cwd "/": when root runs install, nothing from the working directory or
-        # the environment may be imported by what it starts.
-        result = subprocess.run(
-            [interpreter, "-I", "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            cwd="/",
-            timeout=30,
-            check=False,
-        )
-    except OSError:
-        return None
-    parts = result.stdout.split()
-    if result.returncode != 0 or len(parts) != 2:
-        return None
-    return int(parts[0]), int(parts[1])
-
-
-def _site_packages() -> list[str]:
-    """This environment's site-packages: what the type's dependencies import from."""
-    import sysconfig
-
-    paths = sysconfig.get_paths()
-    return list(dict.fromkeys(paths[key] for key in ("purelib", "platlib")))
-
-
-def _cluster_user_can_run(interpreter: str, entries: list[str], module: str) -> bool:
-    """True unless this runs as root, the cluster user exists, and that user cannot import
-    ``module`` with ``interpreter`` and ``entries`` (as Pacemaker's meta-data call would)."""
-    import pwd
-    import shutil
-    import subprocess
-
-    if os.geteuid() != 0:
-        return True  # not root: the agent is for this user, or a check we cannot make
-    try:
-        pwd.getpwnam(CLUSTER_USER)
-    except KeyError:
-        return True  # no Pacemaker installed here: nothing to check against
-    runuser = shutil.which("runuser")
-    if runuser is None:
-        return True
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": os.pathsep.join(entries)}
-    try:
-        result = subprocess.run(
-            [runuser, "-u", CLUSTER_USER, "--", interpreter, "-P", "-c", f"import {module}"],
-            capture_output=True,
-            env=env,
-            cwd="/",
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-_TRUE: Final = frozenset({"1", "true", "yes", "on", "y"})
-_FALSE: Final = frozenset({"0", "false", "no", "off", "n"})
-
-
-def _ocf_type(item: PropertyItem) -> str:
-    from clusapi._enums import PropertyFormat
-
-    if item.boolean:
-        return "boolean"
-    if item.format in (PropertyFormat.SZ, PropertyFormat.EXPAND_SZ, PropertyFormat.MULTI_SZ):
-        return "string"
-    if item.format is PropertyFormat.BINARY:
-        return "string"
-    return "integer"
-
-
-def _to_text(item: PropertyItem, value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
-def _from_text(item: PropertyItem, text: str) -> object:
-    from clusapi._enums import PropertyFormat
-
-    kind = _ocf_type(item)
-    if kind == "boolean":
-        lowered = text.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"parameter {item.attribute!r} must be a boolean, not {text!r}")
-    if item.format is PropertyFormat.MULTI_SZ:
-        return tuple(text.split())
-    if item.format is PropertyFormat.BINARY:
-        try:
-            return bytes.fromhex(text)
-        except ValueError:
-            raise ValueError(f"parameter {item.attribute!r} must be hex, not {text!r}") from None
-    if kind == "integer":
-        try:
-            return _decimal(text)
-        except ValueError:
-            raise ValueError(
-                f"parameter {item.attribute!r} must be a decimal integer, not {text!r}"
-            ) from None
-    return text
+# --------------------------------------------------------------------------- instance state
 
 
 def _decimal(text: str) -> int:
@@ -658,97 +193,6 @@ def _decimal(text: str) -> int:
     if not re.fullmatch(r"[+-]?[0-9]+", stripped):
         raise ValueError(f"not a decimal integer: {text!r}")
     return int(stripped)
-
-
-def parameters_from_env(
-    table: type[PropertyTable], environ: Mapping[str, str] | None = None
-) -> dict[str, object]:
-    """The private properties (property name → value) from ``OCF_RESKEY_<attribute>``
-    variables, checked by the table's own validation (defaults filled in).
-
-    Raises:
-        AgentError: ERR_CONFIGURED with the table's message for a missing required property
-            or a bad value.
-    """
-    from clusapi._errors import ClusterError
-
-    env = os.environ if environ is None else environ
-    stored: dict[str, object] = {}
-    try:
-        for item in table.items():
-            for key in (item.attribute, item.name):
-                text = env.get(f"OCF_RESKEY_{key}")
-                if text is not None:
-                    stored[item.name] = _from_text(item, text)
-                    break
-        return dict(table.load(stored).to_dict())
-    except (ValueError, ClusterError) as exc:
-        raise AgentError(OCF_ERR_CONFIGURED, str(exc)) from None
-
-
-# --------------------------------------------------------------------------- meta-data
-
-
-def _seconds(milliseconds: int) -> str:
-    return f"{max(1, -(-milliseconds // 1000))}s"
-
-
-def meta_data(cls: type[Resource]) -> str:
-    """The OCF meta-data XML of a resource type (valid against ``ra-api-1.dtd``).
-
-    ``<version>`` is the OCF RA API version; the type's own ``version`` attribute (if it has
-    one, else "1.0") goes in ``<resource-agent version=...>``.
-    """
-    from xml.sax.saxutils import escape, quoteattr
-
-    doc = (cls.__doc__ or cls.type_name).strip()
-    short = doc.splitlines()[0].strip() if doc else cls.type_name
-    version = str(getattr(cls, "version", "1.0"))
-    lines = [
-        '<?xml version="1.0"?>',
-        '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">',
-        f"<resource-agent name={quoteattr(agent_name(cls.type_name))} "
-        f"version={quoteattr(version)}>",
-        f"<version>{OCF_API_VERSION}</version>",
-        f'<longdesc lang="en">{escape(doc)}</longdesc>',
-        f'<shortdesc lang="en">{escape(short)}</shortdesc>',
-        "<parameters>",
-    ]
-    for item in cls.Properties.items():
-        if item.read_only:
-            continue
-        description = item.description or item.name
-        default = (
-            "" if item.default is None else f" default={quoteattr(_to_text(item, item.default))}"
-        )
-        lines += [
-            f"<parameter name={quoteattr(item.attribute)} "
-            f'required="{int(item.required)}" unique="{int(item.unique)}">',
-            f'<longdesc lang="en">{escape(description)} (resapi property {item.name}, '
-            f"{item.format.name})</longdesc>",
-            f'<shortdesc lang="en">{escape(description)}</shortdesc>',
-            f'<content type="{_ocf_type(item)}"{default}/>',
-            "</parameter>",
-        ]
-    pending = _seconds(cls.pending_timeout)
-    lines += [
-        "</parameters>",
-        "<actions>",
-        f'<action name="start" timeout="{pending}"/>',
-        f'<action name="stop" timeout="{pending}"/>',
-        f'<action name="monitor" depth="0" timeout="{_SHORT_TIMEOUT}s" '
-        f'interval="{_seconds(cls.looks_alive_poll_interval)}"/>',
-        f'<action name="monitor" depth="10" timeout="{_SHORT_TIMEOUT}s" '
-        f'interval="{_seconds(cls.is_alive_poll_interval)}"/>',
-        '<action name="meta-data" timeout="5s"/>',
-        f'<action name="validate-all" timeout="{_SHORT_TIMEOUT}s"/>',
-        "</actions>",
-        "</resource-agent>",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- instance state
 
 
 def _rsctmp(environ: Mapping[str, str]) -> str:
@@ -965,9 +409,6 @@ def _log_tail(instance: _Instance, lines: int = 3) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-# --------------------------------------------------------------------------- logging
-
-
 class _Log:
     """An agent's log, the way ``ocf_log`` writes one: ``TYPE(INSTANCE)[PID]: LEVEL: text``
     on stderr, and appended (with a time stamp) to ``$HA_LOGFILE`` when that is set."""
@@ -999,161 +440,7 @@ class _Log:
                     os.close(fd)
 
 
-class _Tail:
-    """Copies the lines the daemon adds to its log onto our stderr, so the progress of a
-    long ``start`` (pending Online, checkpoints, the resource's own log) shows where
-    Pacemaker records the action's output."""
-
-    def __init__(self, file: Path, offset: int) -> None:
-        self.file = file
-        self.offset = offset
-
-    def forward(self) -> None:
-        try:
-            fd = os.open(self.file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError:
-            return
-        with os.fdopen(fd, "rb") as log:
-            log.seek(self.offset)
-            data = log.read()
-        complete = data[: data.rfind(b"\n") + 1]
-        if complete:
-            self.offset += len(complete)
-            sys.stderr.write(complete.decode(errors="replace"))
-            sys.stderr.flush()
-
-
 # --------------------------------------------------------------------------- actions
-
-
-def _code_path(path: str, env: Mapping[str, str]) -> list[str]:
-    """Where the daemon imports the type and resapi from: their import roots here (a manual
-    ``python -m resapi.ocf run`` may have found them in its working directory), then the
-    agent's own code path."""
-    module = path.partition(":")[0]
-    return [
-        entry
-        for entry in dict.fromkeys(
-            (
-                _import_root(module),
-                _import_root("resapi"),
-                *env.get(_PATH_VARIABLE, "").split(os.pathsep),
-            )
-        )
-        if entry
-    ]
-
-
-def _extend_path(code_path: str) -> None:
-    """Add the ``os.pathsep``-separated ``code_path`` to ``sys.path`` right after the
-    standard library (before site-packages): what an installed agent imports the type and
-    resapi from, which must not shadow a standard module (PYTHONPATH would put it first)."""
-    stdlib = os.path.dirname(os.__file__)
-    index = 0
-    for i, entry in enumerate(sys.path):
-        if entry == stdlib or (
-            entry.startswith(stdlib + os.sep) and not entry.endswith("-packages")
-        ):
-            index = i + 1  # the standard library and its lib-dynload
-    added = [e for e in dict.fromkeys(code_path.split(os.pathsep)) if e and e not in sys.path]
-    sys.path[index:index] = added
-
-
-def _start(
-    path: str, cls: type[Resource], instance: _Instance, env: Mapping[str, str], log: _Log
-) -> int:
-    import subprocess
-
-    parameters_from_env(cls.Properties, env)  # ERR_CONFIGURED before anything runs
-    pending_timeout = cls.pending_timeout / 1000
-    action_timeout = _timeout(env)
-    # Leave time to say why before Pacemaker kills the action at its timeout. Without one,
-    # a pending Online may take as long as it keeps reporting progress: the daemon enforces
-    # PendingTimeout between checkpoints, and start only watches that the daemon answers.
-    deadline = (
-        None
-        if action_timeout is None
-        else time.monotonic() + action_timeout - min(1.0, action_timeout / 10)
-    )
-    instance.check(create=True)  # ERR_INSTALLED if another user could reach into it
-    pid = instance.pid()
-    process: subprocess.Popen[bytes] | None = None
-    if pid is None:
-        instance.clear()
-        if len(str(instance.socket)) > _SOCKET_PATH_MAX:
-            raise AgentError(
-                OCF_ERR_CONFIGURED,
-                f"state path {instance.socket} is too long for a Unix socket; "
-                "set HA_RSCTMP to a shorter directory",
-            )
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(instance.log, flags, 0o600)  # a fresh log per daemon
-        with os.fdopen(fd, "wb") as file:
-            os.fchmod(fd, 0o600)
-            process = subprocess.Popen(
-                # -P and cwd "/": Pacemaker runs agents from a directory its user can write,
-                # and nothing there may be imported by a process that runs as root.
-                [sys.executable, "-P", str(Path(__file__).resolve()), "daemon", path],
-                stdin=subprocess.DEVNULL,
-                stdout=file,
-                stderr=file,
-                cwd="/",
-                env={**env, _PATH_VARIABLE: os.pathsep.join(_code_path(path, env))},
-                start_new_session=True,  # Pacemaker's end of the action must not end it
-                close_fds=True,
-            )
-        pid = process.pid
-        _write_private(instance.pid_file, f"{pid}\n{pending_timeout:g}\n".encode())
-        log("INFO", f"started host daemon {pid} (log: {instance.log}); waiting for Online")
-        tail = _Tail(instance.log, 0)
-    else:
-        try:
-            offset = os.lstat(instance.log).st_size
-        except OSError:
-            offset = 0
-        tail = _Tail(instance.log, offset)
-    last_answer = time.monotonic()
-    try:
-        while True:
-            tail.forward()
-            if process is not None and process.poll() is not None:
-                instance.clear()
-                code = process.returncode
-                tail.forward()
-                raise AgentError(
-                    code if code in (OCF_ERR_INSTALLED, OCF_ERR_CONFIGURED) else OCF_ERR_GENERIC,
-                    f"host daemon exited with {code} before Online finished: "
-                    f"{_log_tail(instance, 1)}",
-                )
-            if process is None and not _is_daemon(pid):
-                raise AgentError(OCF_ERR_GENERIC, f"host daemon {pid} died: {_log_tail(instance)}")
-            try:
-                reply = _request(instance, {"op": "status"}, 2.0, pid)
-                last_answer = time.monotonic()
-            except (OSError, ValueError):
-                reply = {}
-            state = reply.get("state")
-            if state == "ONLINE":
-                return OCF_SUCCESS
-            if state == "FAILED":
-                reason = reply.get("reason") or "see the log"
-                _stop(instance, env, log)  # leave nothing running: monitor then says 7
-                code = _CANNOT_COME_ONLINE.get(str(reply.get("cannot")), OCF_ERR_GENERIC)
-                raise AgentError(code, f"Online failed: {reason}")
-            now = time.monotonic()
-            if deadline is not None and now > deadline:
-                raise AgentError(
-                    OCF_ERR_GENERIC,
-                    f"not online within the start timeout of {action_timeout:g} s "
-                    f"(state {state}, checkpoint {reply.get('checkpoint')})",
-                )
-            if now - last_answer > pending_timeout:
-                raise AgentError(
-                    OCF_ERR_GENERIC, f"host daemon {pid} has not answered for {pending_timeout:g} s"
-                )
-            time.sleep(_START_POLL)
-    finally:
-        tail.forward()
 
 
 def _monitor(instance: _Instance, env: Mapping[str, str]) -> int:
@@ -1271,6 +558,10 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
         return _monitor(instance, env)
     if action == "stop":
         return _stop(instance, env, log)
+    # The other actions need the type: the package is imported from here on.
+    from ._daemon import start
+    from ._parameters import load_type, meta_data, parameters_from_env
+
     cls = load_type(path)
     if action == "meta-data":
         sys.stdout.write(meta_data(cls))
@@ -1280,152 +571,22 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
     if action == "validate-all":
         parameters_from_env(cls.Properties, env)
         return OCF_SUCCESS
-    return _start(path, cls, instance, env, log)
+    return start(path, cls, instance, env, log)
 
 
-# --------------------------------------------------------------------------- the daemon
-
-#: OCF log levels (what ``ocf_log`` prints) of the MSCS ``LogLevel`` names.
-_LEVELS: Final = {"INFORMATION": "INFO", "WARNING": "WARNING", "ERROR": "ERROR", "SEVERE": "CRIT"}
-
-
-def _daemon(path: str) -> int:
-    """``python -P .../resapi/_ocf/_agent.py daemon MODULE:CLASS``: host one instance until
-    stopped."""
-    import logging
-
-    import anyio
-
-    from clusapi._enums import ResourceState
-
-    from .._monitor._host import ResourceHost
-
-    env = dict(os.environ)
-    instance = _Instance(env)
-    log = _Log(path, env)
-    cls = load_type(path)
-    parameters = parameters_from_env(cls.Properties, env)
-    # self.log also goes to the stdlib logger; without a handler, logging's last resort
-    # would print every warning a second time, untagged, into the same file.
-    logging.getLogger("resapi").addHandler(logging.NullHandler())
-
-    class Listener:
-        reason = ""
-        state = ResourceState.INITIALIZING
-        checkpoint = 0
-        #: Where Online said it cannot come online (a CannotComeOnline exception), if it did.
-        cannot = ""
-
-        def on_status(self, status: ResourceStatus) -> None:
-            if status.state.name in _CANNOT_COME_ONLINE:
-                self.cannot = status.state.name
-            if status.state is not self.state:
-                log("INFO", f"state {status.state.name}")
-            elif status.checkpoint != self.checkpoint:
-                log("INFO", f"{status.state.name}: checkpoint {status.checkpoint}")
-            self.state, self.checkpoint = status.state, status.checkpoint
-
-        def on_log(self, entry: LogEntry) -> None:
-            level = _LEVELS.get(entry.level.name, entry.level.name)
-            log(level, entry.message)
-            if level in ("ERROR", "CRIT"):
-                self.reason = entry.message
-
-        def on_failure(self, report: FailureReport) -> None:
-            self.reason = f"the resource signalled a failure ({report.failure_type.name})"
-            log("ERROR", self.reason)
-
-    listener = Listener()
-
-    async def serve() -> None:
-        stopped = anyio.Event()
-        async with anyio.create_task_group() as tg:
-            host = ResourceHost(
-                cls,
-                instance.name,
-                parameters,
-                listener,
-                task_group=tg,
-                pending_timeout=cls.pending_timeout / 1000,
-                deadlock_timeout=cls.deadlock_timeout / 1000,
-            )
-
-            def status() -> dict[str, object]:
-                return {
-                    "state": host.state.name,
-                    "checkpoint": listener.checkpoint,
-                    "reason": listener.reason,
-                    "cannot": listener.cannot,
-                }
-
-            async def handle(stream: anyio.abc.SocketStream) -> None:
-                async with stream:
-                    data = b""
-                    while not data.endswith(b"\n"):
-                        data += await stream.receive()
-                    request = json.loads(data)
-                    op = request.get("op")
-                    reply = status()
-                    if op == "monitor":
-                        alive = host.state is ResourceState.ONLINE and await host.check_health(
-                            thorough=bool(request.get("thorough"))
-                        )
-                        reply = {**status(), "alive": alive}
-                    elif op == "stop":
-                        log("INFO", "stop: Offline and Close")
-                        with anyio.CancelScope(shield=True):
-                            if host.state is ResourceState.ONLINE:
-                                await host.offline()
-                            await host.close()  # Terminate first if still pending or failed
-                        reply = status()
-                    await stream.send(json.dumps(reply).encode() + b"\n")
-                    if op == "stop":
-                        stopped.set()  # after the reply: setting it cancels this handler
-
-            async def guarded(stream: anyio.abc.SocketStream) -> None:
-                # Only this user (root under Pacemaker) may ask: the directory is 0700 and
-                # the socket 0600, and the peer's credentials say who connected.
-                peer_pid, peer_uid = _peer(stream.extra(anyio.abc.SocketAttribute.raw_socket))
-                if peer_uid not in (0, os.geteuid()):
-                    log("WARNING", f"refused a request from PID {peer_pid} (uid {peer_uid})")
-                    await stream.aclose()
-                    return
-                try:
-                    await handle(stream)
-                except Exception as exc:
-                    log("ERROR", f"request failed: {exc!r}")
-
-            async def bring_online() -> None:
-                try:
-                    await host.open()
-                    await host.online()
-                except Exception as exc:
-                    listener.reason = str(exc)
-                    log("ERROR", f"cannot come online: {exc}")
-                    stopped.set()  # nothing to host: end (start sees the process exit)
-
-            async def on_sigterm() -> None:
-                with anyio.open_signal_receiver(signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        log("WARNING", "SIGTERM: Terminate and Close")
-                        with anyio.CancelScope(shield=True), anyio.move_on_after(10):
-                            await host.close()  # Terminate unless offline, then Close
-                        stopped.set()
-                        return
-
-            listener_socket = await anyio.create_unix_listener(instance.socket, mode=0o600)
-            tg.start_soon(on_sigterm)
-            tg.start_soon(listener_socket.serve, guarded)
-            tg.start_soon(bring_online)
-            await stopped.wait()
-            tg.cancel_scope.cancel()  # serve() closes the listener as it is cancelled
-
-    try:
-        anyio.run(serve, backend="asyncio")
-    finally:
-        instance.clear()
-    log("INFO", "host daemon ends")
-    return OCF_SUCCESS
+def _extend_path(code_path: str) -> None:
+    """Add the ``os.pathsep``-separated ``code_path`` to ``sys.path`` right after the
+    standard library (before site-packages): what an installed agent imports the type and
+    resapi from, which must not shadow a standard module (PYTHONPATH would put it first)."""
+    stdlib = os.path.dirname(os.__file__)
+    index = 0
+    for i, entry in enumerate(sys.path):
+        if entry == stdlib or (
+            entry.startswith(stdlib + os.sep) and not entry.endswith("-packages")
+        ):
+            index = i + 1  # the standard library and its lib-dynload
+    added = [e for e in dict.fromkeys(code_path.split(os.pathsep)) if e and e not in sys.path]
+    sys.path[index:index] = added
 
 
 # --------------------------------------------------------------------------- the command line
@@ -1446,46 +607,13 @@ def _fail(code: int, reason: str, log: _Log | None = None) -> NoReturn:
     raise SystemExit(code)
 
 
-def _install_main(args: list[str]) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(
-        prog="python -m resapi.ocf install",
-        description="Write an OCF resource agent that runs a resapi resource type.",
-    )
-    parser.add_argument("path", metavar="MODULE:CLASS", help="the resource type")
-    parser.add_argument("--provider", default="resapi", help="default: resapi")
-    parser.add_argument("--ocf-root", default="/usr/lib/ocf", help="default: /usr/lib/ocf")
-    parser.add_argument(
-        "--python",
-        default=None,
-        help="the interpreter the agent runs (default: this one, or the system's python3 of "
-        "the same version when the cluster user cannot run this one)",
-    )
-    options = parser.parse_args(args)
-    try:
-        target = install(
-            options.path,
-            provider=options.provider,
-            ocf_root=options.ocf_root,
-            python=options.python,
-            report=lambda message: print(message, file=sys.stderr),
-        )
-    except AgentError as exc:
-        print(f"{parser.prog}: error: {exc.reason}", file=sys.stderr)
-        return exc.code
-    except OSError as exc:
-        print(f"{parser.prog}: error: cannot write the agent: {exc}", file=sys.stderr)
-        return OCF_ERR_GENERIC
-    print(target)
-    return OCF_SUCCESS
-
-
 def main(argv: list[str] | None = None) -> int:
     """The ``python -m resapi.ocf`` command line; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["install"]:
-        return _install_main(args[1:])
+        from ._install import install_main
+
+        return install_main(args[1:])
     daemon = len(args) == 2 and args[0] == "daemon"
     if not daemon and not (len(args) == 3 and args[0] == "run"):
         print(_USAGE, file=sys.stderr)
@@ -1495,7 +623,11 @@ def main(argv: list[str] | None = None) -> int:
     path = args[1]
     log = _Log(path, os.environ)
     try:
-        return _daemon(path) if daemon else run_action(path, args[2])
+        if daemon:
+            from ._daemon import HostDaemon
+
+            return HostDaemon(path, os.environ).run()
+        return run_action(path, args[2])
     except AgentError as exc:
         _fail(exc.code, exc.reason, log)
     except OSError as exc:
