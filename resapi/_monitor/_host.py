@@ -51,6 +51,7 @@ __all__ = (
     "InstanceHost",
     "ResourceHost",
     "invalid_state",
+    "refuse_fail",
     "refuse_while_pending",
 )
 
@@ -64,6 +65,16 @@ PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_
 def invalid_state(name: str, what: str, fix: str) -> InvalidStateError:
     """ERROR_INVALID_STATE: resource ``name`` ``what`` (e.g. "is closed"), with ``fix``."""
     return InvalidStateError(Win32Error.ERROR_INVALID_STATE, f"resource {name!r} {what}", fix=fix)
+
+
+def refuse_fail(name: str, state: ResourceState) -> None:
+    """ERROR_RESMON_INVALID_STATE unless the resource can be failed: Online or pending."""
+    if state not in (ResourceState.ONLINE, *PENDING):
+        raise InvalidStateError(
+            Win32Error.ERROR_RESMON_INVALID_STATE,
+            f"resource {name!r} is {state.name} and cannot be failed",
+            fix="only an Online or pending resource can be failed",
+        )
 
 
 def refuse_while_pending(name: str, state: ResourceState) -> None:
@@ -505,12 +516,7 @@ class ResourceHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        if self._state not in (ResourceState.ONLINE, *PENDING):
-            raise InvalidStateError(
-                Win32Error.ERROR_RESMON_INVALID_STATE,
-                f"resource {self._name!r} is {self._state.name} and cannot be failed",
-                fix="only an Online or pending resource can be failed",
-            )
+        refuse_fail(self._name, self._state)
         await self._fail(reason, self._epoch)
 
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:

@@ -37,7 +37,7 @@ from .._records import FailureReport, LogEntry, ResourceStatus
 from .._resource import NOT_HANDLED, NotHandled
 from ._child import Child, Lost, Waiter
 from ._gate import Gate
-from ._host import PENDING, invalid_state, refuse_while_pending
+from ._host import PENDING, invalid_state, refuse_fail, refuse_while_pending
 from ._process import import_path_of
 from ._protocol import (
     EVENT_PAYLOADS,
@@ -374,12 +374,7 @@ class ProcessHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        if self._state not in (ResourceState.ONLINE, *PENDING):
-            raise InvalidStateError(
-                Win32Error.ERROR_RESMON_INVALID_STATE,
-                f"resource {self._name!r} is {self._state.name} and cannot be failed",
-                fix="only an Online or pending resource can be failed",
-            )
+        refuse_fail(self._name, self._state)
         await self._fail_request(reason)
 
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
