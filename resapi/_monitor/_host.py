@@ -12,7 +12,7 @@ goes to a :class:`HostListener` as frozen records.
 An Online that raises :class:`~resapi.CannotComeOnline` is reported twice: first a status with
 the state the exception names (CANNOT_COME_ONLINE_ON_THIS_NODE or _ON_ANY_NODE, which the
 instance never stays in), then Failed as for any error; a failover manager reads the first to
-decide where not to try again.
+decide where not to try again. The contract: docs/resource-api.md.
 """
 
 from __future__ import annotations
