@@ -77,10 +77,10 @@ def _pid(rsctmp: Path, instance: str) -> int | None:
 
 
 def _measure_resapi(runs: int, base: Path) -> list[str]:
-    from resapi import _ocf
+    from resapi._ocf import _agent as _ocf, _install
 
     rows = []
-    agent = _ocf.install(ECHO, ocf_root=base / "ocf")
+    agent = _install.install(ECHO, ocf_root=base / "ocf")
     rsctmp = base / "rsc"
     rsctmp.mkdir()
     env = {
@@ -107,7 +107,7 @@ def _measure_resapi(runs: int, base: Path) -> list[str]:
         times, codes = _time([str(agent), "monitor"], {**env, "OCF_CHECK_LEVEL": "10"}, runs)
         rows.append(_row("resapi echo-server monitor, depth 10 (IsAlive)", times, codes, "info"))
         # What the agent would cost through the package's command line instead of running
-        # resapi/_ocf.py as a script: the resapi import alone.
+        # resapi/_ocf/_agent.py as a script: the resapi import alone.
         times, codes = _time(
             [sys.executable, "-m", "resapi.ocf", "run", ECHO, "monitor"],
             {**env, "PYTHONPATH": os.pathsep.join(sys.path[1:])},

@@ -43,10 +43,6 @@ from clusapi._properties import (
 from clusapi._util import fixup_module_metadata as _fixup_module_metadata
 from clusapi._win32 import Win32Error as Win32Error
 
-from ._generic import (
-    GenericApplication as GenericApplication,
-    GenericScript as GenericScript,
-)
 from ._records import (
     FailureReport as FailureReport,
     LogEntry as LogEntry,
@@ -63,6 +59,8 @@ from ._resource import (
     ResourceLog as ResourceLog,
     Worker as Worker,
 )
+from ._types._application import GenericApplication as GenericApplication
+from ._types._script import GenericScript as GenericScript
 
 __version__ = "0.1.0"
 

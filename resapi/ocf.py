@@ -6,7 +6,7 @@ Install an agent, then let Pacemaker (or ``ocf-tester``) run it::
     OCF_RESOURCE_INSTANCE=echo OCF_RESKEY_port=7100 \\
         /usr/lib/ocf/resource.d/resapi/echo-server start
 
-See :mod:`resapi._ocf` for the actions, the host daemon and the exit codes.
+See docs/ocf.md for the actions, the host daemon and the exit codes.
 
 The other direction, an installed OCF agent as a resource type, is :func:`agent_type` (and
 ``await cluster.create_resource_type("ocf:heartbeat:Dummy")``).
@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 import typing
 
-from ._ocf import (
+from ._ocf._agent import (
     OCF_ERR_ARGS,
     OCF_ERR_CONFIGURED,
     OCF_ERR_GENERIC,
@@ -27,18 +27,16 @@ from ._ocf import (
     OCF_SUCCESS,
     AgentError,
     UnsafeInstallError,
-    agent_name,
-    install,
     main,
-    meta_data,
-    parameters_from_env,
     run_action,
 )
+from ._ocf._install import install
+from ._ocf._parameters import agent_name, meta_data, parameters_from_env
 
 if typing.TYPE_CHECKING:  # (typing.X keeps this module's public names exactly __all__)
     from clusapi._properties import PropertyTable
 
-    from ._ocf_type import MetaData as MetaData
+    from ._ocf._type import MetaData as MetaData
     from ._resource import Resource
 
 
@@ -50,7 +48,7 @@ def agent_type(
     What ``await cluster.create_resource_type("ocf:heartbeat:Dummy")`` registers; use it to
     test an agent with :mod:`resapi.testing` (``check_resource(agent_type(...))``) or to
     register it under another name. Its private properties come from the agent's meta-data;
-    its entry points run the agent's actions (see :mod:`resapi._ocf_type`). Built once per
+    its entry points run the agent's actions (see :mod:`resapi._ocf._type`). Built once per
     agent and process.
 
     Example::
@@ -71,7 +69,7 @@ def agent_type(
     """
     # Imported here, not at the top: an installed resapi agent imports this module for every
     # action, and must not pay for the other direction's imports.
-    from ._ocf_type import ocf_resource_type
+    from ._ocf._type import ocf_resource_type
 
     return ocf_resource_type(spec, ocf_root=ocf_root, type_name=type_name)
 
@@ -85,9 +83,9 @@ def parse_meta_data(text: str | bytes) -> MetaData:
 
     Raises:
         ValueError: the text is not OCF meta-data, or is larger or deeper than the limits in
-            :mod:`resapi._ocf_type`.
+            :mod:`resapi._ocf._type`.
     """
-    from ._ocf_type import parse_meta_data as parse
+    from ._ocf._type import parse_meta_data as parse
 
     return parse(text)
 
@@ -96,14 +94,14 @@ def meta_data_properties(meta: MetaData, qualname: str) -> type[PropertyTable]:
     """The private-property table of an agent with meta-data ``meta``: one property per OCF
     parameter (required ones required, ``unique`` ones unique), named ``QUALNAME.Properties``.
     """
-    from ._ocf_type import meta_data_properties as build
+    from ._ocf._type import meta_data_properties as build
 
     return build(meta, qualname)
 
 
 def agent_spec(cls: object) -> str | None:
     """``"ocf:PROVIDER:TYPE"`` when ``cls`` is a type made by :func:`agent_type`, else None."""
-    from ._ocf_type import OcfAgentResource
+    from ._ocf._type import OcfAgentResource
 
     if isinstance(cls, type) and issubclass(cls, OcfAgentResource):
         return f"ocf:{cls.agent_provider}:{cls.agent_type}"

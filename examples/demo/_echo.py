@@ -3,7 +3,7 @@
 The example's Echo Service (:class:`examples.virtual_address.NodeEchoService`) listens on a
 private loopback port, which the example's Virtual Address finds in the node's local registry
 and forwards to. Under Pacemaker that hand-over cannot work: each agent instance runs in a
-host daemon of its own (``resapi/_ocf.py``), with a local registry of its own, and a real
+host daemon of its own (``resapi/_ocf/_agent.py``), with a local registry of its own, and a real
 cluster's address is a real IP address, Pacemaker's ``ocf:heartbeat:IPaddr2``, not a port.
 
 So the Pacemaker demo installs this subclass (``python -m resapi.ocf install

@@ -14,7 +14,7 @@ import anyio
 import attrs
 
 from clusapi._enums import LogLevel, ResourceState
-from resapi._host import CHECKPOINT_OUTSIDE_PENDING
+from resapi._monitor._host import CHECKPOINT_OUTSIDE_PENDING
 from resapi._records import LogEntry
 
 from ._harness import ResourceHarness, run_resource
@@ -22,7 +22,7 @@ from ._harness import ResourceHarness, run_resource
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
 
-    from resapi._host import ResourceHost
+    from resapi._monitor._host import ResourceHost
     from resapi._resource import Resource
 
 __all__ = ("Breach", "ConformanceReport", "StepResult", "check_resource")

@@ -9,7 +9,7 @@ import anyio
 import attrs
 
 from clusapi._enums import LogLevel, ResourceState
-from resapi._host import ResourceHost
+from resapi._monitor._host import ResourceHost
 from resapi._records import FailureReport, LogEntry, ResourceStatus
 
 if TYPE_CHECKING:

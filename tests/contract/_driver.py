@@ -46,7 +46,7 @@ DUMMY: Final = "ocf:heartbeat:Dummy"
 NODE_NAMES: Final = ("node1", "node2", "node3")
 
 #: Real seconds the reference loop waits for real I/O before virtual time jumps. The Dummy
-#: agent is a real process; resapi/_ocf_type.py needs at least 0.02 s (its watchdog looks
+#: agent is a real process; resapi/_ocf/_type.py needs at least 0.02 s (its watchdog looks
 #: every 20 ms) so that virtual time does not outrun an agent while it runs. Every idle jump
 #: (each heartbeat of each node, say) costs this much real time, so no more than that.
 AUTOJUMP_THRESHOLD: Final = 0.02

@@ -25,11 +25,11 @@ import anyio
 import pytest
 
 import resapi
-import resapi._remote
+import resapi._monitor._process_host
 from clusapi import ClusterError, ClusterUnavailableError, GroupState, ResourceState, Win32Error
 from clusapi.lowlevel import ControlObject, user_control_code
 from clusapi.testing import open_reference_cluster
-from resapi._monitor_process import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
+from resapi._monitor._protocol import MAX_FRAME, Event, RegistryChange, Reply, decode, encode
 from resapi._records import ResourceStatus
 from tests.resapi.separate import types
 from tests.resapi.test_separate_monitor import Recorder, assert_gone, make_host
@@ -102,7 +102,7 @@ def _hostile_frame(mode: str, argument: str) -> bytes:
 
 def _requests_in_flight() -> list[int]:
     """The IDs of the requests this monitor process is running (resource code can look)."""
-    from resapi._monitor_process import _Monitor
+    from resapi._monitor._process import _Monitor
 
     monitor = next(o for o in gc.get_objects() if isinstance(o, _Monitor))
     return list(monitor._scopes)
@@ -232,7 +232,7 @@ async def test_a_frame_too_large_is_refused_at_once():
 
 @pytest.mark.parametrize("frame", [f"length:{MAX_FRAME // 2}", "half-header"])
 async def test_a_stalled_frame_is_detected_and_close_ends_the_process_quickly(monkeypatch, frame):
-    monkeypatch.setattr(resapi._remote, "FRAME_WAIT", 1.0)
+    monkeypatch.setattr(resapi._monitor._process_host, "FRAME_WAIT", 1.0)
     recorder = Recorder()
     async with anyio.create_task_group() as tg:
         # A length under MAX_FRAME with little behind it, or half a header: the old channel
@@ -315,7 +315,7 @@ async def test_an_invalid_message_fails_only_that_resource_in_a_cluster(mode):
 
 @pytest.mark.virtual_time(autojump_threshold=0.05)
 async def test_a_stalled_channel_does_not_hold_up_closing_the_cluster(monkeypatch):
-    monkeypatch.setattr(resapi._remote, "FRAME_WAIT", 1.0)
+    monkeypatch.setattr(resapi._monitor._process_host, "FRAME_WAIT", 1.0)
     started = None
     async with open_reference_cluster(nodes=("N1",)) as env:
         cluster = env.cluster

@@ -1,4 +1,5 @@
-"""A resource in a Resource Monitor process of its own (SeparateMonitor): resapi._remote.RemoteHost.
+"""A resource in a Resource Monitor process of its own (SeparateMonitor):
+resapi._monitor._process_host.ProcessHost.
 
 These run real processes on real time (the deadlines are real seconds, DeadlockTimeout 1 s), on
 the plain asyncio loop unless marked otherwise. Every test checks that the processes it started
@@ -19,7 +20,7 @@ from clusapi._core._registry_tree import RegistryTree
 from clusapi._registry import RegValue
 from clusapi.testing import open_reference_cluster
 from resapi import NOT_HANDLED, FailureReport, LogEntry, LogLevel, ResourceStatus
-from resapi._remote import RemoteHost
+from resapi._monitor._process_host import ProcessHost
 from tests.resapi.separate import types
 
 ONLINE, OFFLINE, FAILED = ResourceState.ONLINE, ResourceState.OFFLINE, ResourceState.FAILED
@@ -72,14 +73,14 @@ def assert_gone(pid: int | None) -> None:
         os.kill(pid, 0)
 
 
-def make_host(tg, recorder: Recorder, path: str = STEADY, **kwargs) -> RemoteHost:
+def make_host(tg, recorder: Recorder, path: str = STEADY, **kwargs) -> ProcessHost:
     kwargs.setdefault("deadlock_timeout", 1.0)
     kwargs.setdefault("deadline_grace", 0.25)
     parameters = kwargs.pop("parameters", {})
-    return RemoteHost(path, "res", parameters, recorder, task_group=tg, node_name="N1", **kwargs)
+    return ProcessHost(path, "res", parameters, recorder, task_group=tg, node_name="N1", **kwargs)
 
 
-async def set_mode(host: RemoteHost, mode: str) -> None:
+async def set_mode(host: ProcessHost, mode: str) -> None:
     assert await host.control(types.SET_MODE, mode.encode()) == b""
 
 
@@ -383,8 +384,8 @@ async def test_a_class_outside_a_module_is_refused_at_once():
 
     async with anyio.create_task_group() as tg:
         with pytest.raises(ClusterError, match="cannot be imported by a separate monitor"):
-            RemoteHost(Local, "res", {}, Recorder(), task_group=tg)
-        host = RemoteHost(types.Steady, "res", {}, Recorder(), task_group=tg)
+            ProcessHost(Local, "res", {}, Recorder(), task_group=tg)
+        host = ProcessHost(types.Steady, "res", {}, Recorder(), task_group=tg)
         assert host.import_path == STEADY
         assert host.type_name == "Separate Steady"
 
@@ -490,7 +491,7 @@ class SlowOpen(types.Steady):
 def _opening(env) -> bool:
     """Whether some node is opening an instance in a monitor process that runs."""
     return any(
-        isinstance(host, RemoteHost)
+        isinstance(host, ProcessHost)
         and host.state is ResourceState.INITIALIZING
         and host.pid is not None
         for node in env._runtime.state.nodes
@@ -534,14 +535,14 @@ async def test_closing_a_cluster_while_a_failover_opens_a_separate_monitor_raise
 @pytest.mark.virtual_time(autojump_threshold=0.05)
 async def test_an_open_that_fails_after_the_cluster_closed_raises_nothing(monkeypatch):
     closed = anyio.Event()
-    real_close = RemoteHost.close
+    real_close = ProcessHost.close
 
-    async def close(self: RemoteHost) -> None:
+    async def close(self: ProcessHost) -> None:
         closed.set()
         await real_close(self)
 
-    async def open_until_closed(self: RemoteHost) -> None:
-        # What RemoteHost.open does when its Open fails while close() ends the process: it
+    async def open_until_closed(self: ProcessHost) -> None:
+        # What ProcessHost.open does when its Open fails while close() ends the process: it
         # waits, shielded, until the process is gone (_stop), then raises. Here it resumes
         # only after closing the cluster has dropped the node's hosts (for real, that order
         # is one of several).
@@ -550,8 +551,8 @@ async def test_an_open_that_fails_after_the_cluster_closed_raises_nothing(monkey
         raise ClusterError(Win32Error.ERROR_RESMON_CREATE_FAILED, "closed while it opened")
 
     def patch() -> None:
-        monkeypatch.setattr(RemoteHost, "open", open_until_closed)
-        monkeypatch.setattr(RemoteHost, "close", close)
+        monkeypatch.setattr(ProcessHost, "open", open_until_closed)
+        monkeypatch.setattr(ProcessHost, "close", close)
 
     def has_a_host(env) -> bool:  # the crashed node's were dropped: N2's
         return any(node.hosts for node in env._runtime.state.nodes)

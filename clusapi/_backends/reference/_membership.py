@@ -19,7 +19,7 @@ from clusapi._enums import (
 )
 from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
-from resapi._watchdog import PendingWatchdog
+from resapi._monitor._watchdog import PendingWatchdog
 
 from ._poller import Poller
 from ._props import effective
@@ -27,7 +27,7 @@ from ._props import effective
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from resapi._remote import InstanceHost
+    from resapi._monitor._host import InstanceHost
 
     from ._model import (
         NodeRecord,

@@ -16,9 +16,9 @@ from anyio.abc import TaskGroup
 
 from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
-from resapi._remote import InstanceHost
+from resapi._monitor._host import InstanceHost
+from resapi._monitor._watchdog import PendingWatchdog
 from resapi._resource import Resource
-from resapi._watchdog import PendingWatchdog
 
 from ._poller import Poller
 

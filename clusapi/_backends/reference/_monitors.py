@@ -15,8 +15,8 @@ from clusapi._enums import (
 )
 from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
-from resapi._host import ResourceHost
-from resapi._remote import InstanceHost, RemoteHost
+from resapi._monitor._host import InstanceHost, ResourceHost
+from resapi._monitor._process_host import ProcessHost
 
 from ._props import effective, resource_prop
 
@@ -108,8 +108,8 @@ class NodeMonitors:
             listener = _HostListener(self.rt, res, node)
             # Its own Resource Monitor process for SeparateMonitor: a crash, a hang or a blocked
             # loop there costs only this resource (research resapi.md §5.1).
-            make: functools.partial[RemoteHost] | functools.partial[ResourceHost] = (
-                functools.partial(RemoteHost, memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT)
+            make: functools.partial[ProcessHost] | functools.partial[ResourceHost] = (
+                functools.partial(ProcessHost, memory_limit=SEPARATE_MONITOR_MEMORY_LIMIT)
                 if res.properties.get("SeparateMonitor")
                 else functools.partial(ResourceHost, watchdog=node.watchdog)
             )
@@ -137,7 +137,7 @@ class NodeMonitors:
             ResourceState.FAILED,
         ):
             return
-        if isinstance(host, RemoteHost) != bool(res.properties.get("SeparateMonitor")):
+        if isinstance(host, ProcessHost) != bool(res.properties.get("SeparateMonitor")):
             del node.hosts[res.id]
             await host.close()
 

@@ -262,7 +262,7 @@ async def _node_groups(rt: ReferenceRuntime, op: ops.GetNodeGroups) -> tuple[Obj
 def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
     if isinstance(implementation, str) and implementation.startswith("ocf:"):
         # An OCF resource agent ("ocf:heartbeat:Dummy") becomes a resource type.
-        from resapi._ocf_type import ocf_resource_type
+        from resapi._ocf._type import ocf_resource_type
 
         implementation = ocf_resource_type(implementation)
     if isinstance(implementation, str):

@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from clusapi._backend import Operation
-    from resapi._remote import InstanceHost
+    from resapi._monitor._host import InstanceHost
 
     from ._dispatch import Handler
     from ._model import NodeRecord

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from anyio.abc import TaskGroup
 
-    from resapi._remote import InstanceHost
+    from resapi._monitor._host import InstanceHost
 
 __all__ = ("Poller",)
 

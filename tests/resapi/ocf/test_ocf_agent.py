@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from resapi import _ocf
+from resapi._ocf import _agent as _ocf, _install, _parameters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -108,7 +108,7 @@ def install_agent(tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     rsctmp = Path(tempfile.mkdtemp(prefix="ocf"))
 
     def make(type_path: str, instance: str = "r1", **params: str) -> Agent:
-        path = _ocf.install(type_path, ocf_root=tmp_path / "ocf")
+        path = _install.install(type_path, ocf_root=tmp_path / "ocf")
         agent = Agent(path, rsctmp, instance, params)
         made.append(agent)
         return agent
@@ -136,12 +136,12 @@ def agent(install_agent: Callable[..., Agent]) -> Agent:
 
 
 def test_agent_name() -> None:
-    assert _ocf.agent_name("Echo Server") == "echo-server"
-    assert _ocf.agent_name("  Slow   Start ") == "slow-start"
+    assert _parameters.agent_name("Echo Server") == "echo-server"
+    assert _parameters.agent_name("  Slow   Start ") == "slow-start"
 
 
 def test_install_defaults() -> None:
-    parameters = inspect.signature(_ocf.install).parameters
+    parameters = inspect.signature(_install.install).parameters
     assert parameters["provider"].default == "resapi"
     assert parameters["ocf_root"].default == "/usr/lib/ocf"
 
@@ -175,7 +175,7 @@ def test_install_writes_an_executable_agent(agent: Agent) -> None:
         # same version runs the agent, with the installing environment's packages on its path.
         major, minor = sys.version_info[:2]
         assert re.search(rf"exec /usr(/local)?/bin/python{major}\.{minor} -P", exec_line)
-        for site in _ocf._site_packages():
+        for site in _install._site_packages():
             assert site in script
 
 
@@ -227,7 +227,7 @@ def test_install_rejects_bad_paths(tmp_path: Path, path: str, code: int, message
 
 def test_install_rejects_a_bad_provider(tmp_path: Path) -> None:
     with pytest.raises(_ocf.AgentError, match=r"bad provider name '\.\./x'") as info:
-        _ocf.install(ECHO, provider="../x", ocf_root=tmp_path)
+        _install.install(ECHO, provider="../x", ocf_root=tmp_path)
     assert info.value.code == 2
     assert not (tmp_path / "resource.d").exists()
 
@@ -707,7 +707,7 @@ def test_install_refuses_a_python_of_another_version(tmp_path: Path) -> None:
     fake.write_text("#!/bin/sh\necho 3 99\n")
     fake.chmod(0o755)
     with pytest.raises(_ocf.AgentError) as info:
-        _ocf.install(ECHO, ocf_root=tmp_path / "ocf", python=str(fake))
+        _install.install(ECHO, ocf_root=tmp_path / "ocf", python=str(fake))
     assert info.value.code == _ocf.OCF_ERR_ARGS
     assert "is Python 3.99" in info.value.reason
     assert f"needs Python {sys.version_info[0]}.{sys.version_info[1]}" in info.value.reason
@@ -717,9 +717,9 @@ def test_install_refuses_a_python_of_another_version(tmp_path: Path) -> None:
 def test_install_warns_when_the_cluster_user_cannot_run_any_python(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_ocf, "_cluster_user_can_run", lambda *_: False)
+    monkeypatch.setattr(_install, "_cluster_user_can_run", lambda *_: False)
     reports: list[str] = []
-    path = _ocf.install(ECHO, ocf_root=tmp_path, report=reports.append)
+    path = _install.install(ECHO, ocf_root=tmp_path, report=reports.append)
     assert f"exec {sys.executable} -P" in path.read_text()  # no usable other: keep this one
     assert len(reports) == 1
     assert "cannot run" in reports[0]
@@ -732,18 +732,20 @@ def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path
         pytest.skip("checks the agent as the cluster user: run as root")
     if (
         shutil.which("runuser") is None
-        or subprocess.run(["id", _ocf.CLUSTER_USER], capture_output=True, check=False).returncode
+        or subprocess.run(
+            ["id", _install.CLUSTER_USER], capture_output=True, check=False
+        ).returncode
     ):
         pytest.skip("no user hacluster: apt-get install -y pacemaker corosync pacemaker-cli-utils")
     root = Path(tempfile.mkdtemp(prefix="ocfroot"))  # readable by hacluster, unlike tmp_path
     try:
         root.chmod(0o755)
         reports: list[str] = []
-        path = _ocf.install(ECHO, ocf_root=root, report=reports.append)
+        path = _install.install(ECHO, ocf_root=root, report=reports.append)
         for directory in (root / "resource.d", path.parent):
             directory.chmod(0o755)
         result = subprocess.run(
-            ["runuser", "-u", _ocf.CLUSTER_USER, "--", str(path), "meta-data"],
+            ["runuser", "-u", _install.CLUSTER_USER, "--", str(path), "meta-data"],
             capture_output=True,
             text=True,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "OCF_ROOT": "/usr/lib/ocf"},
@@ -756,7 +758,7 @@ def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path
     assert '<resource-agent name="echo-server"' in result.stdout
     checkout = Path(__file__).resolve().parents[3]
     readable = subprocess.run(
-        ["runuser", "-u", _ocf.CLUSTER_USER, "--", "test", "-x", str(checkout)], check=False
+        ["runuser", "-u", _install.CLUSTER_USER, "--", "test", "-x", str(checkout)], check=False
     )
     if readable.returncode == 0:
         # The code is readable by hacluster, so some Python can run it: no warning.
@@ -770,8 +772,8 @@ def test_the_cluster_user_can_run_meta_data_of_an_installed_agent(tmp_path: Path
 def test_meta_data_falls_back_to_the_copy_recorded_at_install(tmp_path: Path) -> None:
     """A caller that cannot run the agent's Python (Pacemaker asks as hacluster) still gets
     the meta-data: the one recorded when the agent was installed."""
-    path = _ocf.install(ECHO, ocf_root=tmp_path)
-    expected = _ocf.meta_data(_ocf.load_type(ECHO))
+    path = _install.install(ECHO, ocf_root=tmp_path)
+    expected = _parameters.meta_data(_parameters.load_type(ECHO))
     script = path.read_text()
     interpreter = script.splitlines()[-1].split()[1]  # exec PYTHON -P ...
     path.write_text(script.replace(interpreter, str(tmp_path / "no-such-python")))

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from examples.echo_server import EchoServer
-from resapi import _ocf
+from resapi._ocf import _agent as _ocf, _install, _parameters
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -117,7 +117,7 @@ def echo_agent() -> Iterator[Path]:
         pytest.skip("installs and runs the agent as root: run as root")
     ocf_root = _private()
     try:
-        yield _ocf.install(ECHO, ocf_root=ocf_root)
+        yield _install.install(ECHO, ocf_root=ocf_root)
     finally:
         shutil.rmtree(ocf_root, ignore_errors=True)
 
@@ -294,7 +294,7 @@ def test_a_fake_daemon_socket_is_not_believed(echo_agent: Path, cleanup: list[Pa
         [
             *("runuser", "-u", "nobody", "--", python, "-c", FAKE_DAEMON, str(directory)),
             # what the old check looked for in /proc/PID/cmdline, and what the new one does
-            *("/x/resapi/_ocf.py", "daemon", "resapi.ocf", "daemon", ECHO),
+            *("/x/resapi/_ocf/_agent.py", "daemon", "resapi.ocf", "daemon", ECHO),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -500,7 +500,7 @@ def test_install_leaves_writable_paths_out_of_roots_code_path(
     cleanup += [writable, ocf_root, rsctmp]
     monkeypatch.setenv("PYTHONPATH", str(writable))
     reports: list[str] = []
-    agent = _ocf.install(ECHO, ocf_root=ocf_root, report=reports.append)
+    agent = _install.install(ECHO, ocf_root=ocf_root, report=reports.append)
     _plant_modules("nobody", writable, ("json", "resapi/", "examples/"))
     results = [
         _run(agent, action, {"HA_RSCTMP": str(rsctmp)}, cwd=writable)
@@ -529,7 +529,7 @@ def test_the_code_path_comes_after_the_standard_library(
         (code / name).parent.mkdir(exist_ok=True)
         (code / name).write_text(PLANTED.format(where=str(code)))
     monkeypatch.setenv("PYTHONPATH", str(code))
-    agent = _ocf.install(ECHO, ocf_root=ocf_root)
+    agent = _install.install(ECHO, ocf_root=ocf_root)
     assert str(code) in agent.read_text()  # kept: it is root's own
     for action in ("monitor", "validate-all", "meta-data"):
         result = _run(agent, action, {"HA_RSCTMP": str(rsctmp)})
@@ -592,12 +592,12 @@ NASTY = (
     ],
 )
 def test_agent_names_are_safe_file_names(type_name: str, expected: str) -> None:
-    assert _ocf.agent_name(type_name) == expected
+    assert _parameters.agent_name(type_name) == expected
 
 
 @pytest.mark.parametrize("type_name", ["..", ".", "!!!", "", "Ünï"])
 def test_an_agent_name_is_never_empty_or_a_directory(type_name: str) -> None:
-    name = _ocf.agent_name(type_name)
+    name = _parameters.agent_name(type_name)
     assert re.fullmatch(r"[a-z0-9._-]+", name)
     assert name not in (".", "..")
     assert not name.startswith(("-", "."))
@@ -624,7 +624,7 @@ def test_nasty_type_names_give_agents_that_work(
     provider = ocf_root / "resource.d" / "resapi"
     try:
         for i, name in enumerate(NASTY):
-            agent = _ocf.install(f"{module}:T{i}", ocf_root=ocf_root)
+            agent = _install.install(f"{module}:T{i}", ocf_root=ocf_root)
             assert agent.parent == provider, agent  # nothing outside the OCF root
             assert re.fullmatch(r"[a-z0-9._-]+", agent.name), agent.name
             syntax = subprocess.run(["sh", "-n", str(agent)], capture_output=True, text=True)
@@ -648,7 +648,7 @@ def test_nasty_type_names_give_agents_that_work(
         sys.modules.pop(module, None)
     # ($(touch X) and `touch X` share a name: the later install replaced the earlier agent)
     assert {p.name for p in ocf_root.rglob("*") if p.is_file()} == {
-        _ocf.agent_name(n.format(marker=marker)) for n in NASTY
+        _parameters.agent_name(n.format(marker=marker)) for n in NASTY
     }
     assert not marker.exists()
 
@@ -674,7 +674,7 @@ def test_install_refuses_an_ocf_root_others_can_write(
         f"ln -s {secret} {provider}/.echo-server.tmp\n",
     )
     try:
-        _ocf.install(ECHO, ocf_root=ocf_root)
+        _install.install(ECHO, ocf_root=ocf_root)
     except _ocf.AgentError as exc:
         error: _ocf.AgentError | None = exc
     else:
@@ -699,7 +699,7 @@ def test_install_replaces_a_link_rather_than_following_it(
     provider.mkdir(parents=True)
     (provider / "echo-server").symlink_to(secret)
     (provider / ".echo-server.tmp").symlink_to(secret)
-    agent = _ocf.install(ECHO, ocf_root=ocf_root)
+    agent = _install.install(ECHO, ocf_root=ocf_root)
     info = agent.lstat()
     assert stat.S_ISREG(info.st_mode)
     assert stat.S_IMODE(info.st_mode) == 0o755
@@ -714,7 +714,7 @@ def test_install_makes_its_directories_0755_whatever_the_umask(cleanup: list[Pat
     cleanup.append(ocf_root)
     old = os.umask(0o077)
     try:
-        agent = _ocf.install(ECHO, ocf_root=ocf_root / "ocf")
+        agent = _install.install(ECHO, ocf_root=ocf_root / "ocf")
     finally:
         os.umask(old)
     for directory in (ocf_root / "ocf", ocf_root / "ocf" / "resource.d", agent.parent):
@@ -770,13 +770,13 @@ def test_a_non_utf8_instance_name_is_a_clear_error_and_stop_still_works(
     [("7100", 7100), ("010", 10), (" 5 ", 5), ("+5", 5), ("00080", 80)],
 )
 def test_integer_parameters_are_decimal(text: str, value: int) -> None:
-    parameters = _ocf.parameters_from_env(EchoServer.Properties, {"OCF_RESKEY_port": text})
+    parameters = _parameters.parameters_from_env(EchoServer.Properties, {"OCF_RESKEY_port": text})
     assert parameters["Port"] == value
 
 
 @pytest.mark.parametrize("text", ["0x10", "0o10", "0b1", "1_000", "1e3", "", "٣", "5 5"])
 def test_integer_parameters_refuse_other_notations(text: str) -> None:
     with pytest.raises(_ocf.AgentError) as info:
-        _ocf.parameters_from_env(EchoServer.Properties, {"OCF_RESKEY_port": text})
+        _parameters.parameters_from_env(EchoServer.Properties, {"OCF_RESKEY_port": text})
     assert info.value.code == _ocf.OCF_ERR_CONFIGURED
     assert info.value.reason == f"parameter 'port' must be a decimal integer, not {text!r}"

@@ -1,4 +1,4 @@
-"""OCF resource agents as resapi resource types (``resapi._ocf_type``)."""
+"""OCF resource agents as resapi resource types (``resapi._ocf._type``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import resapi
 import resapi.ocf
 import resapi.testing
 from clusapi.testing import open_reference_cluster
-from resapi._ocf_type import (
+from resapi._ocf._type import (
     OcfAgentResource,
     instance_name,
     ocf_resource_type,
@@ -151,9 +151,9 @@ def test_meta_data_gives_the_dummy_parameters_with_their_defaults() -> None:
     assert cls.pending_timeout == 25000
     assert cls.looks_alive_poll_interval == 10000  # monitor interval="10s" depth="0"
     # A stable import path, resolvable by the runtime's loader.
-    import resapi._ocf_type as module
+    import resapi._ocf._type as module
 
-    assert cls.__module__ == "resapi._ocf_type"
+    assert cls.__module__ == "resapi._ocf._type"
     assert getattr(module, cls.__qualname__) is cls
     assert ocf_resource_type("ocf:heartbeat:Dummy") is cls  # built once
 

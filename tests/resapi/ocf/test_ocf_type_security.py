@@ -20,7 +20,7 @@ import pytest
 import clusapi
 import resapi.testing
 from clusapi import Win32Error
-from resapi._ocf_type import META_DATA_LIMIT, ocf_resource_type, parse_meta_data
+from resapi._ocf._type import META_DATA_LIMIT, ocf_resource_type, parse_meta_data
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="OCF agents are POSIX programs")
 
@@ -248,7 +248,7 @@ async def test_agent_state_never_goes_where_another_user_points_it(planted_rsctm
 
 
 def test_a_state_directory_someone_else_owns_is_refused(tmp_path: Path) -> None:
-    from resapi._ocf_type import _private_directory
+    from resapi._ocf._type import _private_directory
 
     runuser = _runuser()
     shared = Path(tempfile.mkdtemp(prefix="shared-"))

@@ -12,12 +12,11 @@ goes to a :class:`HostListener` as frozen records.
 An Online that raises :class:`~resapi.CannotComeOnline` is reported twice: first a status with
 the state the exception names (CANNOT_COME_ONLINE_ON_THIS_NODE or _ON_ANY_NODE, which the
 instance never stays in), then Failed as for any error; a failover manager reads the first to
-decide where not to try again.
+decide where not to try again. The contract: docs/resource-api.md.
 """
 
 from __future__ import annotations
 
-import collections
 import platform
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
@@ -30,9 +29,10 @@ from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._properties import PropertyTable
 from clusapi._win32 import Win32Error
 
-from ._local import LocalRegistry
-from ._records import FailureReport, LogEntry, ResourceStatus
-from ._resource import NOT_HANDLED, CannotComeOnline, NotHandled
+from .._local import LocalRegistry
+from .._records import FailureReport, LogEntry, ResourceStatus
+from .._resource import NOT_HANDLED, CannotComeOnline, NotHandled
+from ._gate import Gate
 from ._watchdog import PendingWatchdog, Watch
 
 if TYPE_CHECKING:
@@ -41,16 +41,49 @@ if TYPE_CHECKING:
     from anyio.abc import TaskGroup
     from typing_extensions import TypeVarTuple, Unpack
 
-    from ._resource import Resource
+    from .._resource import Resource
 
     _Ts = TypeVarTuple("_Ts")
 
-__all__ = ("HostListener", "ResourceHost")
+__all__ = (
+    "PENDING",
+    "HostListener",
+    "InstanceHost",
+    "ResourceHost",
+    "invalid_state",
+    "refuse_fail",
+    "refuse_while_pending",
+)
 
 #: The host's warning when checkpoint() is called outside a pending Online/Offline.
 CHECKPOINT_OUTSIDE_PENDING: Final = "checkpoint() called while"
 
-_PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
+#: The pending states: an Online or Offline in flight.
+PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
+
+
+def invalid_state(name: str, what: str, fix: str) -> InvalidStateError:
+    """ERROR_INVALID_STATE: resource ``name`` ``what`` (e.g. "is closed"), with ``fix``."""
+    return InvalidStateError(Win32Error.ERROR_INVALID_STATE, f"resource {name!r} {what}", fix=fix)
+
+
+def refuse_fail(name: str, state: ResourceState) -> None:
+    """ERROR_RESMON_INVALID_STATE unless the resource can be failed: Online or pending."""
+    if state not in (ResourceState.ONLINE, *PENDING):
+        raise InvalidStateError(
+            Win32Error.ERROR_RESMON_INVALID_STATE,
+            f"resource {name!r} is {state.name} and cannot be failed",
+            fix="only an Online or pending resource can be failed",
+        )
+
+
+def refuse_while_pending(name: str, state: ResourceState) -> None:
+    """The cluster service rejects Online/Offline while either is pending
+    (ERROR_INVALID_STATE) rather than queueing it behind the one in flight."""
+    if state in PENDING:
+        raise invalid_state(
+            name, f"is {state.name}", "wait until it is Online or Offline, or terminate it"
+        )
 
 
 class HostListener(Protocol):
@@ -66,42 +99,49 @@ class HostListener(Protocol):
         """The resource signalled a failure (``SignalFailure``)."""
 
 
-class _Gate:
-    """A mutex for one instance's entry points: free, it costs two attribute writes; only
-    callers that find it held make an Event and queue (an anyio.Lock allocates a deque per
-    lock, which a monitor with thousands of resources pays for nothing)."""
+class InstanceHost(Protocol):
+    """What a Resource Monitor uses of the host of one instance. Both
+    :class:`ResourceHost` (in the shared monitor) and :class:`~._process_host.ProcessHost` (a
+    separate monitor process) are one; annotate ``node.hosts``, the poller and the control
+    path with it to hold either."""
 
-    __slots__ = ("_held", "_waiters")
+    pending_timeout: float
+    deadlock_timeout: float
+    deadlocked: bool
 
-    def __init__(self) -> None:
-        self._held = False
-        self._waiters: collections.deque[anyio.Event] | None = None
+    @property
+    def state(self) -> ResourceState: ...
 
-    async def __aenter__(self) -> None:
-        if not self._held:
-            self._held = True
-            return
-        if self._waiters is None:
-            self._waiters = collections.deque()
-        turn = anyio.Event()
-        self._waiters.append(turn)
-        try:
-            await turn.wait()  # the releaser hands the gate over: _held stays True
-        except BaseException:
-            if turn.is_set():
-                self._release()  # handed over as we were cancelled: pass it on
-            else:
-                self._waiters.remove(turn)
-            raise
+    @property
+    def type_name(self) -> str: ...
 
-    async def __aexit__(self, *exc_info: object) -> None:
-        self._release()
+    async def open(self) -> None: ...
 
-    def _release(self) -> None:
-        if self._waiters:
-            self._waiters.popleft().set()
-        else:
-            self._held = False
+    async def online(self) -> ResourceState: ...
+
+    async def offline(self) -> ResourceState: ...
+
+    async def terminate(
+        self,
+        *,
+        final_state: Literal[ResourceState.OFFLINE, ResourceState.FAILED] = ...,
+    ) -> None: ...
+
+    async def looks_alive(self) -> bool: ...
+
+    async def is_alive(self) -> bool: ...
+
+    async def check_health(self, *, thorough: bool) -> bool: ...
+
+    async def fail(self, reason: str) -> None: ...
+
+    async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]: ...
+
+    async def arbitrate(self, lost: Callable[[], None]) -> None: ...
+
+    async def release(self) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 class _NoProperties(PropertyTable):
@@ -213,7 +253,7 @@ class ResourceHost:
         self._state = ResourceState.INITIALIZING
         self._properties: PropertyTable | None = None
         self._now = current_clock()
-        self._lock = _Gate()
+        self._lock = Gate()
         self._checkpoint = 0
         # The cancel scope of the entry point in flight, so Terminate can cancel it.
         self._call_scope: anyio.CancelScope | None = None
@@ -252,7 +292,7 @@ class ResourceHost:
         self._listener.on_log(entry)
 
     def report_progress(self) -> ResourceExitState:
-        if self._state not in _PENDING:
+        if self._state not in PENDING:
             self.log_event(
                 LogLevel.WARNING,
                 f"{CHECKPOINT_OUTSIDE_PENDING} {self._state.name}; progress is reported only "
@@ -476,12 +516,7 @@ class ResourceHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        if self._state not in (ResourceState.ONLINE, *_PENDING):
-            raise InvalidStateError(
-                Win32Error.ERROR_RESMON_INVALID_STATE,
-                f"resource {self._name!r} is {self._state.name} and cannot be failed",
-                fix="only an Online or pending resource can be failed",
-            )
+        refuse_fail(self._name, self._state)
         await self._fail(reason, self._epoch)
 
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
@@ -665,19 +700,19 @@ class ResourceHost:
         self._listener.on_status(status)
 
     def _refuse_while_pending(self) -> None:
-        # The cluster service rejects Online/Offline while either is pending (ERROR_INVALID_STATE)
-        # rather than queueing it behind the one in flight.
-        if self._state in _PENDING:
-            raise self._invalid_state(
-                f"is {self._state.name}", "wait until it is Online or Offline, or terminate it"
-            )
+        refuse_while_pending(self._name, self._state)
 
     def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
-        return InvalidStateError(
-            Win32Error.ERROR_INVALID_STATE, f"resource {self._name!r} {what}", fix=fix
-        )
+        return invalid_state(self._name, what, fix)
 
     def _as_cluster_error(self, exc: Exception, code: Win32Error) -> ClusterError:
         if isinstance(exc, ClusterError):
             return exc
         return make_error(code, f"resource {self._name!r} raised {exc!r}")
+
+
+if TYPE_CHECKING:
+    from ._process_host import ProcessHost
+
+    def _both_conform(local: ResourceHost, remote: ProcessHost) -> list[InstanceHost]:
+        return [local, remote]  # mypy checks that both hosts have the monitor's interface

@@ -1,96 +1,18 @@
 """An Open Cluster Framework (OCF) resource agent as a resapi resource type.
 
-The other direction of :mod:`resapi._ocf`: :func:`ocf_resource_type` turns any installed OCF
-agent (``ocf:heartbeat:Dummy``, or a path to an agent executable) into a
-:class:`~resapi.Resource` subclass that the reference runtime hosts like any other type::
+The other direction of :mod:`._agent`: :func:`ocf_resource_type` turns any installed OCF agent
+(``ocf:heartbeat:Dummy``, or a path to an agent executable) into a :class:`~resapi.Resource`
+subclass that the reference runtime hosts like any other type::
 
     Dummy = ocf_resource_type("ocf:heartbeat:Dummy")   # public: resapi.ocf.agent_type
     await cluster.create_resource_type(Dummy)        # registered as "ocf:heartbeat:Dummy"
 
-The agent's ``meta-data`` is read once, when the type is built (``subprocess.run``, with a
-timeout), and gives:
-
-* the private property table: each ``<parameter>`` is one property, named as in OCF
-  (``prop(name=...)``), with its type (``string``/``integer``/``boolean`` → ``str``/``int``/
-  ``bool``; anything else is a string), its default and ``required``. The attribute is the
-  name with characters that are not valid in identifiers mapped to ``_`` (``-`` → ``_``).
-* the type's defaults: ``LooksAlivePollInterval`` from the depth-0 ``monitor`` interval,
-  ``IsAlivePollInterval`` from the deepest ``monitor`` with a depth above 0 (if any) and
-  ``PendingTimeout`` from the ``start`` and ``stop`` timeouts (see "Timeouts" below).
-
-The entry points run the agent as a process (``anyio.open_process``) with the OCF environment:
-``OCF_ROOT``, ``OCF_RESOURCE_INSTANCE`` (the resource name, or, if it is not safe in a file
-name, a safe form of it with a hash of the exact name: :func:`instance_name`, one-to-one),
-``OCF_RESOURCE_TYPE``, ``OCF_RESOURCE_PROVIDER``, what Pacemaker adds
-(``OCF_RESKEY_CRM_meta_on_node``, the node's name; ``..._timeout``, the action's timeout in ms;
-``..._interval``, 0 for start and stop, the poll interval for a monitor, so that a poll is not
-taken for a probe), and
-``OCF_RESKEY_<name>`` for each property whose value differs from the agent's own default (as
-Pacemaker does: an unset parameter lets the agent compute its default, e.g. the Dummy's state
-file under ``$HA_RSCTMP``).
-
-``HA_RSCTMP``, ``HA_VARRUN`` and ``HA_VARLIB`` are directories in the node's own temporary
-directory (:attr:`~resapi.Resource.temp_directory`). Under the reference runtime every
-simulated node has its own, made when the cluster starts and removed when it closes, so two
-simulated nodes never see each other's state or pid files, and two clusters (two tests) with
-the same node names never collide. Elsewhere (the :mod:`resapi.testing` harness) they are in
-a directory of the process's own (``mkdtemp``) in the machine's temporary directory, never at a
-name another user could take first. Each is made 0700 and checked (a directory, not a
-symbolic link, this user's, writable by no one else) before every action; an agent does not
-run with one that is not (``ERROR_ACCESS_DENIED``).
-
-Entry points and exit codes::
-
-    Online      start                 0 → Online
-                                      2, 3, 4, 5 → CannotComeOnlineOnThisNode
-                                      6 → CannotComeOnlineOnAnyNode
-                                      other → ClusterError ERROR_RESOURCE_FAILED
-    Offline     stop                  0 → Offline; else ClusterError
-    Terminate   stop                  errors are logged and ignored
-    LooksAlive  monitor, level 0      0 → True, 7 → False, else False (logged)
-    IsAlive     monitor, deepest level the meta-data advertises (0 if none): as LooksAlive
-
-Every error message names the agent, the action, the resource, the node and the exit code
-with its OCF name (``exited with 5 (OCF_ERR_INSTALLED)``) and ends with the agent's stderr.
-The ``start`` codes follow Pacemaker's recovery classes: the "hard" errors (the agent cannot
-run on this node: ERR_ARGS, ERR_UNIMPLEMENTED, ERR_PERM, ERR_INSTALLED) and the "fatal" one
-(its configuration is wrong everywhere: ERR_CONFIGURED) raise the
-:class:`~resapi.CannotComeOnline` exceptions, so the reference runtime fails the resource
-over without restarting it here (hard), or leaves it Failed without restart or failover
-(fatal); everything else is an ordinary failure (restart, then failover).
-
-Timeouts. Each action is limited by the timeout its ``<action>`` advertises (20 s when none
-does), measured in *real* time (``time.monotonic``): an agent still running then is killed,
-with every process it started (each agent runs in a process group of its own, and the whole
-group is killed on a timeout or a cancellation; a process that left the group with ``setsid``
-is the agent's own business), and the action fails with ``ERROR_TIMEOUT`` and a message that
-names the timeout. A type's PendingTimeout (and DeadlockTimeout, if that is longer than
-300 s) default to its longest start/stop timeout plus 5 s, so that the agent's own timeout
-decides first; a resource whose own PendingTimeout is shorter ends a slow start or stop
-earlier, as for any resource type.
-
-Virtual time. An agent is a real process and takes real time, while the cluster may run on a
-:class:`~clusapi.testing.VirtualClock` (``@pytest.mark.virtual_time``) that jumps to its next
-timer whenever the event loop is idle. While an agent runs, the bridge checks its timeout every
-20 ms of real time with an ``anyio.sleep(0.02)``, so the loop's next timer is never more than
-20 ms of virtual time away. With an ``autojump_threshold`` of at least 0.02 s (0.05 is a good
-value: ``@pytest.mark.virtual_time(autojump_threshold=0.05)``) the loop waits that long for
-real I/O before each jump, so virtual time advances no faster than real time while an agent
-runs: a slow ``start`` does not see its PendingTimeout, the heartbeats' node timeout or the
-poll intervals race past it, and the cluster's virtual timers fire roughly when they would on a
-real clock. Between agent runs virtual time jumps as usual, so hours of cluster time (restart
-periods, failback windows) still pass in milliseconds. With ``autojump_threshold=0`` (the
-default) virtual time races ahead while an agent runs: the agent's own timeout is still real,
-but PendingTimeout and node timeouts would fire long before a slow agent finishes; use the
-threshold with OCF agents.
-
-Limitation: the class is built at run time, so it has no ordinary import path. Its
-``__module__`` is this module and its ``__qualname__`` an identifier that this module's
-``__getattr__`` resolves for agents under the default ``/usr/lib/ocf`` (and for every type
-built in this process), which is enough for in-process registration
-(``create_resource_type(cls)``). A *separate* monitor process re-imports the type from its
-path, so there only agents under the default OCF root resolve; agents given by another path or
-``ocf_root`` need a module of your own that calls :func:`ocf_resource_type` at import time.
+The agent's ``meta-data``, read once, gives the property table and the type's defaults; the
+entry points run its actions as processes (Online ``start``, Offline and Terminate ``stop``,
+LooksAlive and IsAlive ``monitor``), each in a process group of its own, with the OCF
+environment, private ``HA_RSCTMP``/``HA_VARRUN``/``HA_VARLIB`` directories and a real-time
+timeout. docs/ocf.md ("An OCF agent under the reference runtime") has the exit codes, the
+environment, the timeouts, virtual time and the import-path limitation.
 """
 
 from __future__ import annotations
@@ -122,8 +44,8 @@ from clusapi._win32 import Win32Error
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-from ._ocf import private_directory_problem
-from ._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
+from .._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
+from ._agent import private_directory_problem
 
 __all__ = ("OcfAgentResource", "instance_name", "ocf_resource_type", "parse_meta_data")
 
@@ -776,18 +698,8 @@ def _qualname(provider: str, agent_type: str, path: Path, ocf_root: str) -> str:
 def ocf_resource_type(
     agent: str, *, ocf_root: str = DEFAULT_OCF_ROOT, type_name: str | None = None
 ) -> type[Resource]:
-    """The resource type that runs the OCF agent ``agent`` (see the module docstring).
-
-    Args:
-        agent: ``"ocf:PROVIDER:TYPE"`` (the agent ``OCF_ROOT/resource.d/PROVIDER/TYPE``) or
-            the path of an agent executable.
-        ocf_root: the OCF root directory (``OCF_ROOT``).
-        type_name: the resource type name; default ``"ocf:PROVIDER:TYPE"``.
-
-    Raises:
-        ClusterError: ``ERROR_FILE_NOT_FOUND`` when there is no such executable agent,
-            ``ERROR_INVALID_PARAMETER`` when its ``meta-data`` fails or is not valid.
-    """
+    """The resource type that runs the OCF agent ``agent``: :func:`resapi.ocf.agent_type`
+    (its docstring has the arguments and errors)."""
     path, provider, agent_type = _resolve_agent(agent, ocf_root)
     meta = _read_meta_data(path, provider, agent_type, ocf_root)
     qualname = _qualname(provider, agent_type, path, ocf_root)
@@ -820,7 +732,7 @@ def ocf_resource_type(
 
 
 def __getattr__(name: str) -> type[Resource]:
-    """Resolve the import path of a built type (``resapi._ocf_type:ocf__heartbeat__Dummy``)."""
+    """Resolve the import path of a built type (``resapi._ocf._type:ocf__heartbeat__Dummy``)."""
     if name in _TYPES:
         return _TYPES[name]
     if name.startswith(_QUALNAME_PREFIX) and name.count("__") == 2:

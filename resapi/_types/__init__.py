@@ -1,0 +1,1 @@
+"""The resource types resapi ships: Generic Application and Generic Script."""
