@@ -47,5 +47,5 @@ HANDLERS: Final = _merge(
 )
 
 #: Operation class -> why the reference runtime answers it with ERROR_NOT_SUPPORTED. Every
-#: operation is either here or in HANDLERS (tests/test_handlers_reference.py checks it).
+#: operation is either here or in HANDLERS (tests/reference/test_handlers_reference.py checks it).
 NOT_SUPPORTED: Final[Mapping[type[Operation[Any]], str]] = {}
