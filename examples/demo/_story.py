@@ -63,7 +63,6 @@ _WATCHED: Final = (
 _FILTER: Final[ClusterChange] = functools.reduce(operator.or_, _WATCHED)
 
 Engine = Literal["reference", "pacemaker"]
-ENGINES: Final[tuple[Engine, ...]] = ("reference", "pacemaker")
 
 
 class DemoError(Exception):

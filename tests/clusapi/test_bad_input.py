@@ -7,9 +7,6 @@ the research leaves a code open. Each case runs on a fresh reference cluster bui
 call (names, states, owners, preferred and possible owners, dependencies both ways, common and
 private properties, node states, resource types, and the number of change events emitted) and
 compares the two.
-
-Cases the runtime gets wrong are written for the correct behaviour and marked
-``xfail(strict=True, reason="runtime bug: ...")``.
 """
 
 from __future__ import annotations
@@ -218,11 +215,8 @@ class Case:
     names: tuple[str, ...] = ()
     #: "n2_down": the prepared cluster with N2 crashed and declared down.
     variant: str = "standard"
-    #: Why the runtime gets this case wrong ("runtime bug: ..."), or None.
-    bug: str | None = None
-    #: Names the message should contain but does not, and why (test_message_names_the_object).
+    #: More names the message must contain (test_message_names_the_object).
     unnamed: tuple[str, ...] = ()
-    unnamed_bug: str | None = None
 
 
 CASES: list[Case] = []
@@ -238,11 +232,9 @@ def expect(
         action: Callable[[Ctx], Awaitable[object]],
         *names: str,
         variant: str = variant,
-        bug: str | None = None,
         unnamed: tuple[str, ...] = (),
-        unnamed_bug: str | None = None,
     ) -> None:
-        CASES.append(Case(id_, action, error, code, names, variant, bug, unnamed, unnamed_bug))
+        CASES.append(Case(id_, action, error, code, names, variant, unnamed))
 
     return add
 
@@ -257,23 +249,6 @@ def private(obj: str, **changes: object) -> Callable[[Ctx], Awaitable[object]]:
     return lambda x: getattr(x, obj).set_private_properties(**changes)
 
 
-# Runtime bugs; each reason names the file and function, what happens and what should.
-BUG_PAUSED_NOT_ACTIVE: str | None = None  # fixed in the runtime
-BUG_PAUSED_OWNER: str | None = None  # fixed in the runtime
-BUG_NODE_ARG_TYPE: str | None = None  # fixed in the runtime
-BUG_EMPTY_LOOKUP: str | None = None  # fixed in the runtime
-BUG_TYPE_NAME_TYPE: str | None = None  # fixed in the runtime
-BUG_REMOVE_NON_OWNER: str | None = None  # fixed in the runtime
-BUG_CREATE_TYPE_FALSY: str | None = None  # fixed in the runtime
-BUG_DISPLAY_NAME: str | None = None  # fixed in the runtime
-BUG_SEPARATE_MONITOR: str | None = None  # fixed in the runtime
-BUG_OPEN_NODE_BY_ID: str | None = None  # fixed in the runtime
-BUG_FILTER_RANGE: str | None = None  # fixed in the runtime
-BUG_DEPENDENCY_ARG_TYPE: str | None = None  # fixed in the runtime
-BUG_PREFERRED_STR: str | None = None  # fixed in the runtime
-BUG_PROPERTY_OWNER: str | None = None  # fixed in the runtime
-BUG_DELETED_BY_ID: str | None = None  # fixed in the runtime
-
 PE = clusapi.PropertyError
 
 # unknown names --------------------------------------------------------------------------------
@@ -285,7 +260,7 @@ node_nf("move-to-unknown-node", lambda x: x.g1.move("N9"), "'N9'")
 node_nf("add_possible_owner-unknown-node", lambda x: x.d.add_possible_owner("N9"), "'N9'")
 node_nf("remove_possible_owner-unknown-node", lambda x: x.c.remove_possible_owner("N9"), "'N9'")
 node_nf("set_preferred_owners-unknown", lambda x: x.g1.set_preferred_owners(["N1", "N9"]), "'N9'")
-node_nf("open_node-by-id", lambda x: x.cluster.open_node(x.n2.id), bug=BUG_OPEN_NODE_BY_ID)
+node_nf("open_node-by-id", lambda x: x.cluster.open_node(x.n2.id))
 
 group_nf = expect(clusapi.GroupNotFoundError, W.ERROR_GROUP_NOT_FOUND)
 group_nf("open_group-unknown", lambda x: x.cluster.open_group("nope"), "'nope'")
@@ -324,20 +299,19 @@ bad("resource-rename-empty", lambda x: x.a.rename(""), "resource name")
 bad("resource-rename-backslash", lambda x: x.a.rename("a\\b"), "'a\\\\b'")
 bad("create_resource-int-name", lambda x: x.empty.create_resource(5, "Dummy"), "resource name")
 bad("create_resource-empty-name", lambda x: x.empty.create_resource("", "Dummy"), "resource name")
-bad("create_resource-int-type", lambda x: x.empty.create_resource("x", 5), bug=BUG_TYPE_NAME_TYPE)
-bad("create_resource-empty-type", lambda x: x.empty.create_resource("x", ""), bug=BUG_EMPTY_LOOKUP)
+bad("create_resource-int-type", lambda x: x.empty.create_resource("x", 5))
+bad("create_resource-empty-type", lambda x: x.empty.create_resource("x", ""))
 bad(
     "create_resource-separate_monitor-str",
     lambda x: x.empty.create_resource("x", "Dummy", separate_monitor="yes"),
-    bug=BUG_SEPARATE_MONITOR,
 )
-bad("move-int-node", lambda x: x.g1.move(5), bug=BUG_NODE_ARG_TYPE)
-bad("move-empty-node-name", lambda x: x.g1.move(""), bug=BUG_EMPTY_LOOKUP)
-bad("add_possible_owner-int", lambda x: x.d.add_possible_owner(2), bug=BUG_NODE_ARG_TYPE)
-bad("set_preferred_owners-int", lambda x: x.g1.set_preferred_owners([5]), bug=BUG_NODE_ARG_TYPE)
-bad("set_preferred_owners-empty", lambda x: x.g1.set_preferred_owners([""]), bug=BUG_EMPTY_LOOKUP)
-bad("set_preferred_owners-str", lambda x: x.g1.set_preferred_owners("N1"), bug=BUG_PREFERRED_STR)
-bad("add_dependency-str", lambda x: x.c.add_dependency("d"), bug=BUG_DEPENDENCY_ARG_TYPE)
+bad("move-int-node", lambda x: x.g1.move(5))
+bad("move-empty-node-name", lambda x: x.g1.move(""))
+bad("add_possible_owner-int", lambda x: x.d.add_possible_owner(2))
+bad("set_preferred_owners-int", lambda x: x.g1.set_preferred_owners([5]))
+bad("set_preferred_owners-empty", lambda x: x.g1.set_preferred_owners([""]))
+bad("set_preferred_owners-str", lambda x: x.g1.set_preferred_owners("N1"))
+bad("add_dependency-str", lambda x: x.c.add_dependency("d"))
 
 # names no backend takes, and checkpoint paths no registry holds (issue 13 finding 8: these
 # were refused only after the runtime had changed its model; tests/reference/
@@ -375,7 +349,7 @@ bad("notifications-str", lambda x: _notify(x, "GROUP_STATE"), "'GROUP_STATE'", "
 bad("notifications-none", lambda x: _notify(x, None), "None", "ClusterChange")
 bad("notifications-bool", lambda x: _notify(x, True), "True", "ClusterChange")
 bad("notifications-float", lambda x: _notify(x, 1.5), "1.5", "ClusterChange")
-bad("notifications-beyond-dword", lambda x: _notify(x, 1 << 40), bug=BUG_FILTER_RANGE)
+bad("notifications-beyond-dword", lambda x: _notify(x, 1 << 40))
 
 
 async def _key_notify(x: Ctx, change_filter: object) -> None:
@@ -399,8 +373,8 @@ bad("receive_within-negative", lambda x: _receive_within(x, -1), "-1")
 
 # invalid property values (PropertyError names the property; nothing is written) --------------
 
-G1 = {"unnamed": ("'g1'",), "unnamed_bug": BUG_PROPERTY_OWNER}
-C = {"unnamed": ("'c'",), "unnamed_bug": BUG_PROPERTY_OWNER}
+G1 = {"unnamed": ("'g1'",)}
+C = {"unnamed": ("'c'",)}
 prop = expect(PE, W.ERROR_INVALID_PARAMETER)
 prop(
     "group-failover_period-2000",
@@ -528,8 +502,8 @@ in_use("delete-resource-others-depend-on", lambda x: x.c.delete(), "'c'", "'d'")
 
 # old handles to deleted objects ---------------------------------------------------------------
 
-GONE = {"unnamed": ("'gone'",), "unnamed_bug": BUG_DELETED_BY_ID}
-GONE_R = {"unnamed": ("'gone_r'",), "unnamed_bug": BUG_DELETED_BY_ID}
+GONE = {"unnamed": ("'gone'",)}
+GONE_R = {"unnamed": ("'gone_r'",)}
 g_gone = expect(clusapi.ObjectUnavailableError, W.ERROR_GROUP_NOT_AVAILABLE)
 g_gone("deleted-group-online", lambda x: x.gone.online(), **GONE)
 g_gone("deleted-group-offline", lambda x: x.gone.offline())
@@ -624,13 +598,11 @@ node_down("pause-down-node", lambda x: x.n2.pause(), "'N2'")
 # placement ------------------------------------------------------------------------------------
 
 paused = expect(clusapi.InvalidStateError, W.ERROR_SHARING_PAUSED)
-paused("online-on-paused-node", lambda x: x.empty.online("N3"), "'N3'", bug=BUG_PAUSED_NOT_ACTIVE)
-paused(
-    "online-on-paused-node-handle", lambda x: x.g2.online(x.n3), "'N3'", bug=BUG_PAUSED_NOT_ACTIVE
-)
-paused("move-to-paused-node", lambda x: x.g1.move("N3"), "'N3'", bug=BUG_PAUSED_NOT_ACTIVE)
-paused("online-group-owned-by-paused", lambda x: x.g2.online(), "'N3'", bug=BUG_PAUSED_OWNER)
-paused("online-resource-owned-by-paused", lambda x: x.c.online(), "'N3'", bug=BUG_PAUSED_OWNER)
+paused("online-on-paused-node", lambda x: x.empty.online("N3"), "'N3'")
+paused("online-on-paused-node-handle", lambda x: x.g2.online(x.n3), "'N3'")
+paused("move-to-paused-node", lambda x: x.g1.move("N3"), "'N3'")
+paused("online-group-owned-by-paused", lambda x: x.g2.online(), "'N3'")
+paused("online-resource-owned-by-paused", lambda x: x.c.online(), "'N3'")
 not_owner = expect(clusapi.HostNodeError, W.ERROR_HOST_NODE_NOT_RESOURCE_OWNER)
 not_owner("move-to-non-possible-owner", lambda x: x.g2.move("N2"), "'N2'", "'d'")
 not_owner("online-on-non-possible-owner", lambda x: x.g2.online("N2"), "'N2'", "'d'")
@@ -658,7 +630,6 @@ node_nf(
     lambda x: x.d.remove_possible_owner("N2"),
     "'N2'",
     "'d'",
-    bug=BUG_REMOVE_NON_OWNER,
 )
 busy = expect(clusapi.InvalidStateError, W.ERROR_INVALID_STATE)
 busy("remove-hosting-possible-owner", lambda x: x.a.remove_possible_owner("N1"), "'a'", "'N1'")
@@ -692,20 +663,18 @@ bad("create_resource_type-resapi.Resource", _register(resapi.Resource), "Resourc
 bad("create_resource_type-int-name", _register(Spare, name=5), "resource type name")
 bad("create_resource_type-backslash-name", _register(Spare, name="a\\b"), "'a\\\\b'")
 bad("create_resource_type-nul-name", _register(Spare, name="a\0b"), "resource type name")
-bad("create_resource_type-empty-name", _register(Spare, name=""), bug=BUG_CREATE_TYPE_FALSY)
-bad("create_resource_type-display_name-int", _register(Spare, display_name=5), bug=BUG_DISPLAY_NAME)
+bad("create_resource_type-empty-name", _register(Spare, name=""))
+bad("create_resource_type-display_name-int", _register(Spare, display_name=5))
 prop(
     "create_resource_type-looks_alive-0",
     _register(Spare, looks_alive_poll_interval=0),
     "'LooksAlivePollInterval'",
-    bug=BUG_CREATE_TYPE_FALSY,
 )
 prop(
     "create_resource_type-looks_alive--1",
     _register(Spare, looks_alive_poll_interval=-1),
     "'LooksAlivePollInterval'",
     unnamed=("'Spare'",),
-    unnamed_bug=BUG_PROPERTY_OWNER,
 )
 prop(
     "create_resource_type-is_alive-str",
@@ -736,17 +705,10 @@ no_backend("open_cluster-named", lambda x: clusapi.open_cluster("FAR"), "'FAR'",
 # -- the tests -----------------------------------------------------------------------------
 
 
-def _params(cases: list[Case], bug: Callable[[Case], str | None]) -> list[Any]:
+def _params(cases: list[Case]) -> list[Any]:
     ids = [c.id for c in cases]
     assert len(set(ids)) == len(ids), "case ids must be unique"
-    return [
-        pytest.param(
-            c,
-            id=c.id,
-            marks=[pytest.mark.xfail(strict=True, reason=reason)] if (reason := bug(c)) else [],
-        )
-        for c in cases
-    ]
+    return [pytest.param(c, id=c.id) for c in cases]
 
 
 async def _run(case_: Case) -> tuple[BaseException | None, dict[str, Any], dict[str, Any]]:
@@ -800,17 +762,17 @@ def _problems(case_: Case, exc: BaseException | None, changed: list[str]) -> lis
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.parametrize("case_", _params(CASES, lambda c: c.bug))
+@pytest.mark.parametrize("case_", _params(CASES))
 async def test_bad_input_is_refused_and_changes_nothing(case_: Case) -> None:
     exc, before, after = await _run(case_)
     if problems := _problems(case_, exc, _diff(before, after)):
-        # pytrace=False: the problems say it all (and xfail cases stay cheap to report).
+        # pytrace=False: the problems say it all.
         pytest.fail("\n".join(problems), pytrace=False)
 
 
 @pytest.mark.asyncio
 @pytest.mark.virtual_time
-@pytest.mark.parametrize("case_", _params([c for c in CASES if c.unnamed], lambda c: c.unnamed_bug))
+@pytest.mark.parametrize("case_", _params([c for c in CASES if c.unnamed]))
 async def test_message_names_the_object(case_: Case) -> None:
     exc, _, _ = await _run(case_)
     assert isinstance(exc, clusapi.ClusterError)
