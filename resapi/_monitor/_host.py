@@ -47,12 +47,10 @@ if TYPE_CHECKING:
 
 __all__ = (
     "PENDING",
+    "HostBase",
     "HostListener",
     "InstanceHost",
     "ResourceHost",
-    "invalid_state",
-    "refuse_fail",
-    "refuse_while_pending",
 )
 
 #: The host's warning when checkpoint() is called outside a pending Online/Offline.
@@ -60,30 +58,6 @@ CHECKPOINT_OUTSIDE_PENDING: Final = "checkpoint() called while"
 
 #: The pending states: an Online or Offline in flight.
 PENDING: Final = frozenset({ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING})
-
-
-def invalid_state(name: str, what: str, fix: str) -> InvalidStateError:
-    """ERROR_INVALID_STATE: resource ``name`` ``what`` (e.g. "is closed"), with ``fix``."""
-    return InvalidStateError(Win32Error.ERROR_INVALID_STATE, f"resource {name!r} {what}", fix=fix)
-
-
-def refuse_fail(name: str, state: ResourceState) -> None:
-    """ERROR_RESMON_INVALID_STATE unless the resource can be failed: Online or pending."""
-    if state not in (ResourceState.ONLINE, *PENDING):
-        raise InvalidStateError(
-            Win32Error.ERROR_RESMON_INVALID_STATE,
-            f"resource {name!r} is {state.name} and cannot be failed",
-            fix="only an Online or pending resource can be failed",
-        )
-
-
-def refuse_while_pending(name: str, state: ResourceState) -> None:
-    """The cluster service rejects Online/Offline while either is pending
-    (ERROR_INVALID_STATE) rather than queueing it behind the one in flight."""
-    if state in PENDING:
-        raise invalid_state(
-            name, f"is {state.name}", "wait until it is Online or Offline, or terminate it"
-        )
 
 
 class HostListener(Protocol):
@@ -144,6 +118,55 @@ class InstanceHost(Protocol):
     async def close(self) -> None: ...
 
 
+class HostBase:
+    """What both hosts of an instance share (:class:`ResourceHost` in this process,
+    ``ProcessHost`` through a monitor process of its own): the resource's name and node, the
+    state the monitor tracks, and the checks of that state before a call."""
+
+    _name: str
+    _node_name: str
+    _state: ResourceState
+
+    @property
+    def resource_name(self) -> str:
+        return self._name
+
+    @property
+    def node_name(self) -> str:
+        return self._node_name
+
+    @property
+    def state(self) -> ResourceState:
+        """The instance's state as the monitor tracks it (a ProcessHost's: as its monitor
+        process last reported it)."""
+        return self._state
+
+    def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
+        """ERROR_INVALID_STATE: the resource ``what`` (e.g. "is closed"), with ``fix``."""
+        return InvalidStateError(
+            Win32Error.ERROR_INVALID_STATE, f"resource {self._name!r} {what}", fix=fix
+        )
+
+    def _refuse_fail(self) -> None:
+        """ERROR_RESMON_INVALID_STATE unless the resource can be failed: Online or pending."""
+        state = self._state
+        if state not in (ResourceState.ONLINE, *PENDING):
+            raise InvalidStateError(
+                Win32Error.ERROR_RESMON_INVALID_STATE,
+                f"resource {self._name!r} is {state.name} and cannot be failed",
+                fix="only an Online or pending resource can be failed",
+            )
+
+    def _refuse_while_pending(self) -> None:
+        """The cluster service rejects Online/Offline while either is pending
+        (ERROR_INVALID_STATE) rather than queueing it behind the one in flight."""
+        state = self._state
+        if state in PENDING:
+            raise self._invalid_state(
+                f"is {state.name}", "wait until it is Online or Offline, or terminate it"
+            )
+
+
 class _NoProperties(PropertyTable):
     """The table of a factory that declares none."""
 
@@ -190,7 +213,7 @@ class _Worker:
             self._done.set()
 
 
-class ResourceHost:
+class ResourceHost(HostBase):
     """Hosts one instance of a resource type and calls its entry points by the contract.
 
     Example::
@@ -267,15 +290,7 @@ class ResourceHost:
         self._workers: set[_Worker] = set()
         self._closed = False
 
-    # -- ResourceContext: what the hosted resource sees ---------------------------------------
-
-    @property
-    def resource_name(self) -> str:
-        return self._name
-
-    @property
-    def node_name(self) -> str:
-        return self._node_name
+    # -- ResourceContext: what the hosted resource sees (names: HostBase) ---------------------
 
     @property
     def local_registry(self) -> LocalRegistry:
@@ -334,11 +349,6 @@ class ResourceHost:
         """The type's private-property table."""
         table: type[PropertyTable] = getattr(self._factory, "Properties", _NoProperties)
         return table
-
-    @property
-    def state(self) -> ResourceState:
-        """The instance's state as the monitor tracks it."""
-        return self._state
 
     @property
     def resource(self) -> Resource:
@@ -516,7 +526,7 @@ class ResourceHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        refuse_fail(self._name, self._state)
+        self._refuse_fail()
         await self._fail(reason, self._epoch)
 
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
@@ -698,12 +708,6 @@ class ResourceHost:
     def _emit(self) -> None:
         status = ResourceStatus(self._name, self._state, self._checkpoint, self._now())
         self._listener.on_status(status)
-
-    def _refuse_while_pending(self) -> None:
-        refuse_while_pending(self._name, self._state)
-
-    def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
-        return invalid_state(self._name, what, fix)
 
     def _as_cluster_error(self, exc: Exception, code: Win32Error) -> ClusterError:
         if isinstance(exc, ClusterError):

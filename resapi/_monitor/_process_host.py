@@ -37,7 +37,7 @@ from .._records import FailureReport, LogEntry, ResourceStatus
 from .._resource import NOT_HANDLED, NotHandled
 from ._child import Child, Lost, Waiter
 from ._gate import Gate
-from ._host import PENDING, invalid_state, refuse_fail, refuse_while_pending
+from ._host import PENDING, HostBase
 from ._process import import_path_of
 from ._protocol import (
     EVENT_PAYLOADS,
@@ -94,7 +94,7 @@ def _as_state(result: object) -> ResourceState:
 # --------------------------------------------------------------------------- the host
 
 
-class ProcessHost:
+class ProcessHost(HostBase):
     """Hosts one resource instance in a Resource Monitor process of its own.
 
     Example::
@@ -191,14 +191,6 @@ class ProcessHost:
     # -- what the monitor sees ----------------------------------------------------------------
 
     @property
-    def resource_name(self) -> str:
-        return self._name
-
-    @property
-    def node_name(self) -> str:
-        return self._node_name
-
-    @property
     def type_name(self) -> str:
         return self._type_name
 
@@ -206,11 +198,6 @@ class ProcessHost:
     def import_path(self) -> str:
         """``"package.module:Class"`` as the monitor process imports it."""
         return self._import_path
-
-    @property
-    def state(self) -> ResourceState:
-        """The instance's state, as the monitor process last reported it."""
-        return self._state
 
     @property
     def pid(self) -> int | None:
@@ -263,17 +250,8 @@ class ProcessHost:
             if self._tree.version != self._synced_version:
                 snapshot = self._tree.snapshot("")  # checkpoints were restored into it
                 self._synced_version = self._tree.version
-            try:
-                result = await self._request(
-                    child,
-                    Online(dict(self._parameters), self.pending_timeout, snapshot),
-                    deadline=self._pending_deadline(),
-                    hold=hold,
-                    progress=True,
-                )
-            except Lost:
-                return self._state
-            return _as_state(result)
+            call = Online(dict(self._parameters), self.pending_timeout, snapshot)
+            return await self._pending_request(child, call, hold)
 
     async def offline(self) -> ResourceState:
         """Take the resource offline; return OFFLINE, or FAILED.
@@ -288,17 +266,7 @@ class ProcessHost:
             if child is None:  # recycled: nothing runs, as for a Failed resource in-process
                 self._set_state(ResourceState.OFFLINE)
                 return self._state
-            try:
-                result = await self._request(
-                    child,
-                    Offline(self.pending_timeout),
-                    deadline=self._pending_deadline(),
-                    hold=hold,
-                    progress=True,
-                )
-            except Lost:
-                return self._state
-            return _as_state(result)
+            return await self._pending_request(child, Offline(self.pending_timeout), hold)
 
     async def terminate(
         self,
@@ -374,7 +342,7 @@ class ProcessHost:
             InvalidStateError: ERROR_RESMON_INVALID_STATE unless the resource is Online or
                 pending.
         """
-        refuse_fail(self._name, self._state)
+        self._refuse_fail()
         await self._fail_request(reason)
 
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
@@ -506,6 +474,19 @@ class ProcessHost:
         if isinstance(waiter.value, Lost):
             raise waiter.value
         raise Lost(f"request {call.label} ended with {waiter.outcome}", deadlock=False)
+
+    async def _pending_request(
+        self, child: Child, call: Online | Offline, hold: Hold
+    ) -> ResourceState:
+        """Online or Offline in the child: the state it ends in (as the state reports left it
+        if the process was lost meanwhile)."""
+        try:
+            result = await self._request(
+                child, call, deadline=self._pending_deadline(), hold=hold, progress=True
+            )
+        except Lost:
+            return self._state
+        return _as_state(result)
 
     async def _probe(self, call: LooksAlive | IsAlive) -> bool:
         async with self._gate.hold() as hold:
@@ -760,12 +741,6 @@ class ProcessHost:
             raise self._invalid_state("is closed", "create a new host")
         if self._state is ResourceState.INITIALIZING and self._child is None:
             raise self._invalid_state("is not open", "call open() first")
-
-    def _refuse_while_pending(self) -> None:
-        refuse_while_pending(self._name, self._state)
-
-    def _invalid_state(self, what: str, fix: str) -> InvalidStateError:
-        return invalid_state(self._name, what, fix)
 
     def _lost_error(self, lost: Lost, label: str) -> ClusterError:
         code = (

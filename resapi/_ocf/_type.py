@@ -651,25 +651,20 @@ def meta_data_properties(meta: MetaData, qualname: str) -> type[PropertyTable]:
         attribute = _identifier(parameter.name, taken)
         fmt = PropertyFormat.LONG if parameter.kind is int else None
         annotations[attribute] = parameter.kind
+        declare = functools.partial(
+            prop,
+            name=parameter.name,
+            format=fmt,
+            description=parameter.description,
+            unique=parameter.unique,
+        )
         if parameter.required:
-            spec = prop(
-                required=True,
-                name=parameter.name,
-                format=fmt,
-                description=parameter.description,
-                unique=parameter.unique,
-            )
+            spec = declare(required=True)
         else:
             default = parameter.default
             if default is None:
                 default = parameter.kind()  # "", 0 or False: not passed to the agent
-            spec = prop(
-                default=default,
-                name=parameter.name,
-                format=fmt,
-                description=parameter.description,
-                unique=parameter.unique,
-            )
+            spec = declare(default=default)
         namespace[attribute] = spec
     namespace["__annotations__"] = annotations
     return type("Properties", (PropertyTable,), namespace)
