@@ -43,6 +43,7 @@ __all__ = (
     "NAME_MAX",
     "GroupFacts",
     "NamedFacts",
+    "NodeFacts",
     "ResourceFacts",
     "about",
     "check_can_fail",
@@ -102,6 +103,20 @@ class ResourceFacts(NamedFacts, Protocol):
 
     @property
     def state(self) -> ResourceState: ...
+
+
+class NodeFacts(NamedFacts, Protocol):
+    """A node: its state, whether it runs as a member (Up or Paused) and whether it is
+    paused (Pacemaker: standby)."""
+
+    @property
+    def state(self) -> NodeState: ...
+
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def paused(self) -> bool: ...
 
 
 class GroupFacts(NamedFacts, Protocol):
@@ -175,37 +190,32 @@ def gone(kind: Kind, label: str, cluster: str) -> ClusterError:
 # -- hosts ---------------------------------------------------------------------------------
 
 
-def check_can_host(
-    node: str, state: NodeState, *, up: bool, paused: bool, group: str, not_owner: Sequence[str]
-) -> None:
-    """Whether node ``node`` may host group ``group``, in this order: it is up, not paused,
-    and a possible owner of every resource of the group.
-
-    Args:
-        state: The node's state, which the message shows when it is not ``up``.
-        not_owner: The names of the group's resources whose possible owners leave it out.
+def check_can_host(node: NodeFacts, group: str, not_owner: Sequence[str]) -> None:
+    """Whether ``node`` may host group ``group``, in this order: it is up, not paused, and a
+    possible owner of every resource of the group (``not_owner``: the names of those whose
+    possible owners leave it out).
 
     Raises:
         HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE for a node that is not up,
             ERROR_HOST_NODE_NOT_RESOURCE_OWNER for one that is not a possible owner.
         InvalidStateError: ERROR_SHARING_PAUSED for a paused node (Pacemaker: standby).
     """
-    if not up:
+    if not node.up:
         raise make_error(
             Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-            f"node {node!r} is {state.name} and cannot host group {group!r}",
+            f"node {node.name!r} is {node.state.name} and cannot host group {group!r}",
             fix="choose a node that is up",
         )
-    if paused:
+    if node.paused:
         raise make_error(
             Win32Error.ERROR_SHARING_PAUSED,
-            f"node {node!r} is paused; no group is brought online on it",
+            f"node {node.name!r} is paused; no group is brought online on it",
             fix="resume the node or choose another",
         )
     if not_owner:
         raise make_error(
             Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
-            f"node {node!r} is not a possible owner of resource(s) "
+            f"node {node.name!r} is not a possible owner of resource(s) "
             f"{', '.join(map(repr, not_owner))} in group {group!r}",
             fix="add it with `await resource.add_possible_owner(node)`",
         )

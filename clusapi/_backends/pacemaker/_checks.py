@@ -98,18 +98,10 @@ def check_host(
     bars a node by: a location constraint or, with ``failures``, fail counts at
     migration-threshold (ERROR_HOST_NODE_NOT_RESOURCE_OWNER, naming which).
     """
-    rules.check_can_host(
-        node.name,
-        node.state,
-        up=node.online,
-        paused=node.standby,
-        group=group.id,
-        not_owner=[
-            m for m in group.members if all(n.id != node.id for n in view.possible_owners(m))
-        ],
-    )
     if view.can_host(node, group.members, group.id, failures=failures):
-        return
+        return  # up, not in standby, and a possible owner: nothing to check
+    not_owner = [m for m in group.members if all(n.id != node.id for n in view.possible_owners(m))]
+    rules.check_can_host(node, group.id, not_owner)
     failed = [
         m
         for m in group.members

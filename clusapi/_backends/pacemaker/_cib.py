@@ -148,6 +148,15 @@ class NodeView:
     #: Permanent node attributes (``<nodes><node><instance_attributes>``), standby included.
     attributes: Mapping[str, str]
 
+    # What the shared rules (clusapi._rules.NodeFacts) call these.
+    @property
+    def up(self) -> bool:
+        return self.online
+
+    @property
+    def paused(self) -> bool:
+        return self.standby
+
 
 @attrs.frozen
 class PrimitiveView:

@@ -309,18 +309,12 @@ class FailoverManager:
         return f"; {'; '.join(parts)} (name the node to try it there again)"
 
     def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
-        rules.check_can_host(
-            node.name,
-            node.state,
-            up=node.up,
-            paused=node.paused,
-            group=group.name,
-            not_owner=[
-                r.name
-                for r in self.state.group_resources(group)
-                if r.possible_owners is not None and node.id not in r.possible_owners
-            ],
-        )
+        not_owner = [
+            r.name
+            for r in self.state.group_resources(group)
+            if r.possible_owners is not None and node.id not in r.possible_owners
+        ]
+        rules.check_can_host(node, group.name, not_owner)
 
     async def online_resources(
         self, group: GroupRecord, node: NodeRecord, wanted: list[ResourceRecord]
