@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from ._dispatch import Handler
     from ._runtime import ReferenceRuntime
 
-__all__ = ("HANDLERS", "not_quorum_offline", "set_common")
+__all__ = ("HANDLERS", "not_quorum", "not_quorum_offline", "set_common")
 
 
 # -- cluster -------------------------------------------------------------------------------
@@ -344,14 +344,26 @@ async def _type_resources(rt: ReferenceRuntime, op: ops.GetTypeResources) -> tup
     return tuple(ObjectInfo(r, rt.state.resources.by_id[r].name) for r in record.resources)
 
 
-def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
+def not_quorum(
+    rt: ReferenceRuntime, resources: list[ResourceRecord], code: Win32Error, what: str, fix: str
+) -> None:
+    """``code`` if one of ``resources`` is the quorum resource, which ``what`` ("cannot be
+    deleted") a request asks of it."""
     for res in resources:
         if res.id == rt.membership.quorum_id:
             raise make_error(
-                Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
-                f"resource {res.name!r} is the quorum resource and cannot be taken offline",
-                fix="move its group to another node instead",
+                code, f"resource {res.name!r} is the quorum resource and {what}", fix=fix
             )
+
+
+def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
+    not_quorum(
+        rt,
+        resources,
+        Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
+        "cannot be taken offline",
+        "move its group to another node instead",
+    )
 
 
 # -- quorum --------------------------------------------------------------------------------
