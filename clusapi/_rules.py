@@ -9,15 +9,17 @@ ids, and property tables. Nothing here reads a cluster or changes one: a check r
 and the caller changes state only after every check has passed.
 
 Where the backends decide a question differently (whether a resource is busy: the reference
-runtime has its pending states, Pacemaker its running actions), the caller decides and raises
-the error built here (:func:`resource_busy`, :func:`resource_running_on`).
+runtime has its pending states, Pacemaker its running actions; whether a name or an id finds
+an object), the caller decides and raises the error built here (:func:`resource_busy`,
+:func:`resource_running_on`, :func:`no_such`, :func:`gone`, :func:`no_host`), with one text
+for both; tests/contract/test_shared_faults.py holds both backends to it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeVar
 
 from ._common import ResourceCommonProperties
 from ._enums import GroupState, ResourceState
@@ -30,16 +32,23 @@ from ._win32 import Win32Error
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator, Mapping, Sequence
 
+    from ._enums import NodeState
     from ._errors import ClusterError
     from ._properties import PropertyTable, PropertyValue
+
+#: The kinds of object a caller opens by name, and a handle names by id.
+Kind = Literal["node", "group", "resource"]
 
 __all__ = (
     "NAME_MAX",
     "GroupFacts",
     "NamedFacts",
+    "NodeFacts",
     "ResourceFacts",
     "about",
     "check_can_fail",
+    "check_can_host",
+    "check_can_pause",
     "check_checkpoint_path",
     "check_common",
     "check_deletable",
@@ -47,18 +56,22 @@ __all__ = (
     "check_has_dependency",
     "check_new_dependency",
     "check_new_possible_owner",
+    "check_paused",
     "check_possible_owner",
     "check_preferred_owners",
     "check_same_owner",
     "check_separate_monitor",
     "check_text",
+    "gone",
+    "no_host",
+    "no_such",
+    "no_such_type",
     "private_values",
     "require_name",
     "resource_busy",
     "resource_running_on",
 )
 
-W = Win32Error
 T = TypeVar("T")
 #: The states FailClusterResource accepts: online, or an Online/Offline still under way.
 _FAILABLE = frozenset(
@@ -92,6 +105,20 @@ class ResourceFacts(NamedFacts, Protocol):
     def state(self) -> ResourceState: ...
 
 
+class NodeFacts(NamedFacts, Protocol):
+    """A node: its state, whether it runs as a member (Up or Paused) and whether it is
+    paused (Pacemaker: standby)."""
+
+    @property
+    def state(self) -> NodeState: ...
+
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def paused(self) -> bool: ...
+
+
 class GroupFacts(NamedFacts, Protocol):
     """A group: also its owner (a node id or name, compared only with another group's) and
     its state."""
@@ -101,6 +128,141 @@ class GroupFacts(NamedFacts, Protocol):
 
     @property
     def state(self) -> GroupState: ...
+
+
+# -- lookups ---------------------------------------------------------------------------------
+
+#: What opening an object by a name nobody has answers (a handle's node that left: the same).
+_NOT_FOUND: Final = {
+    "node": Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+    "group": Win32Error.ERROR_GROUP_NOT_FOUND,
+    "resource": Win32Error.ERROR_RESOURCE_NOT_FOUND,
+}
+
+
+def no_such(kind: Kind, name: str, cluster: str, *, detail: str = "") -> ClusterError:
+    """The error for a caller's name that no ``kind`` of object in ``cluster`` has:
+    ERROR_CLUSTER_NODE_NOT_FOUND, ERROR_GROUP_NOT_FOUND or ERROR_RESOURCE_NOT_FOUND.
+
+    Args:
+        detail: A fact only one backend knows, appended to the text: Pacemaker's resource
+            that exists outside any group (which clusapi does not show). Empty otherwise.
+    """
+    return make_error(
+        _NOT_FOUND[kind],
+        f"no {kind} named {name!r} in cluster {cluster!r}{detail}",
+        fix=f"list the {kind}s with `await cluster.{kind}s()`",
+    )
+
+
+def no_such_type(name: str) -> ClusterError:
+    """ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND for a type name nothing answers to."""
+    return make_error(
+        Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
+        f"no resource type named {name!r}",
+        fix="list the types with `await cluster.resource_types()` (on Pacemaker: the installed "
+        "OCF agents), or register one with `await cluster.create_resource_type(...)`",
+    )
+
+
+def gone(kind: Kind, label: str, cluster: str) -> ClusterError:
+    """The error for a handle whose object left ``cluster`` (``label``: the name it had):
+    ERROR_GROUP_NOT_AVAILABLE or ERROR_RESOURCE_NOT_AVAILABLE for a deleted group or
+    resource, ERROR_CLUSTER_NODE_NOT_FOUND for a node that is no longer a member."""
+    if kind == "node":
+        return make_error(
+            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
+            f"node {label!r} is no longer a member of cluster {cluster!r}",
+            fix="open a node that is still a member",
+        )
+    code = (
+        Win32Error.ERROR_GROUP_NOT_AVAILABLE
+        if kind == "group"
+        else Win32Error.ERROR_RESOURCE_NOT_AVAILABLE
+    )
+    return make_error(
+        code,
+        f"{kind} {label!r} was deleted from cluster {cluster!r}",
+        fix=f"open the {kind} again by name",
+    )
+
+
+# -- hosts ---------------------------------------------------------------------------------
+
+
+def check_can_host(node: NodeFacts, group: str, not_owner: Sequence[str]) -> None:
+    """Whether ``node`` may host group ``group``, in this order: it is up, not paused, and a
+    possible owner of every resource of the group (``not_owner``: the names of those whose
+    possible owners leave it out).
+
+    Raises:
+        HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE for a node that is not up,
+            ERROR_HOST_NODE_NOT_RESOURCE_OWNER for one that is not a possible owner.
+        InvalidStateError: ERROR_SHARING_PAUSED for a paused node (Pacemaker: standby).
+    """
+    if not node.up:
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+            f"node {node.name!r} is {node.state.name} and cannot host group {group!r}",
+            fix="choose a node that is up",
+        )
+    if node.paused:
+        raise make_error(
+            Win32Error.ERROR_SHARING_PAUSED,
+            f"node {node.name!r} is paused; no group is brought online on it",
+            fix="resume the node or choose another",
+        )
+    if not_owner:
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
+            f"node {node.name!r} is not a possible owner of resource(s) "
+            f"{', '.join(map(repr, not_owner))} in group {group!r}",
+            fix="add it with `await resource.add_possible_owner(node)`",
+        )
+
+
+def check_can_pause(node: str, *, down: bool) -> None:
+    """PauseClusterNode: not of a node that is down.
+
+    Raises:
+        ClusterUnavailableError: ERROR_CLUSTER_NODE_DOWN.
+    """
+    if down:
+        raise make_error(
+            Win32Error.ERROR_CLUSTER_NODE_DOWN,
+            f"node {node!r} is down",
+            fix="a down node cannot be paused; start it again first",
+        )
+
+
+def check_paused(node: str, *, paused: bool) -> None:
+    """ResumeClusterNode: only a paused node (Pacemaker: standby).
+
+    Raises:
+        InvalidStateError: ERROR_CLUSTER_NODE_NOT_PAUSED otherwise.
+    """
+    if not paused:
+        raise make_error(
+            Win32Error.ERROR_CLUSTER_NODE_NOT_PAUSED,
+            f"node {node!r} is not paused",
+            fix="only a paused node can be resumed",
+        )
+
+
+def no_host(group: str, *, other: bool = False, detail: str = "") -> ClusterError:
+    """ERROR_HOST_NODE_NOT_AVAILABLE: no node (``other``: no node but the owner) can host
+    ``group``.
+
+    Args:
+        detail: A fact only one backend knows, appended to the text: the reference runtime's
+            nodes where a resource's Online said it cannot come online. Empty otherwise.
+    """
+    return make_error(
+        Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+        f"no {'other ' if other else ''}node can host group {group!r} (up, not paused, a "
+        f"possible owner of every resource in it){detail}",
+        fix="resume or start a node, or widen the possible owners",
+    )
 
 
 # -- names and properties ------------------------------------------------------------------
@@ -127,20 +289,20 @@ def require_name(kind: str, name: object) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{kind} name must be a non-empty string, not {name!r}",
             fix=f"pass the {kind}'s name as a str",
         )
     if len(name) > NAME_MAX:
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{kind} name {name[:40]!r}... is {len(name)} characters long",
             fix=f"use a name of at most {NAME_MAX} characters",
         )
     bad = _NOT_IN_NAME.search(name)
     if bad is not None:
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{kind} name {name!r} contains the control character {bad.group()!r}",
             fix="use printable characters only (no NUL, tab, newline or other control character)",
         )
@@ -160,7 +322,7 @@ def check_text(what: str, value: str) -> str:
     bad = unstorable(value)
     if bad is not None:
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{what}: the value {value!r} contains the character {bad!r}, "
             "which a cluster configuration cannot store",
             fix="remove control characters other than tab and newline from the value",
@@ -217,7 +379,7 @@ def check_empty_group(group: NamedFacts, members: Collection[str]) -> None:
     """
     if members:
         raise make_error(
-            W.ERROR_DIR_NOT_EMPTY,
+            Win32Error.ERROR_DIR_NOT_EMPTY,
             f"group {group.name!r} still holds {len(members)} resource(s)",
             fix="delete or move its resources first",
         )
@@ -231,7 +393,7 @@ def check_preferred_owners(group: NamedFacts, names: Sequence[str]) -> None:
     """
     if len(set(names)) != len(names):
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"preferred owners of group {group.name!r} name a node twice: {list(names)!r}",
             fix="list each node once, most preferred first",
         )
@@ -247,7 +409,7 @@ def check_same_owner(source: GroupFacts, target: GroupFacts) -> None:
         source.state is not GroupState.OFFLINE or target.state is not GroupState.OFFLINE
     ):
         raise make_error(
-            W.ERROR_HOST_NODE_NOT_GROUP_OWNER,
+            Win32Error.ERROR_HOST_NODE_NOT_GROUP_OWNER,
             f"groups {source.name!r} and {target.name!r} are owned by different nodes",
             fix="move one group to the other's node first",
         )
@@ -264,7 +426,7 @@ def check_separate_monitor(name: str, value: object) -> None:
     """
     if not isinstance(value, bool):
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"separate_monitor of resource {name!r} must be a bool, not {value!r}",
             fix="pass True or False",
         )
@@ -287,13 +449,13 @@ def check_deletable(
     """
     if res.state not in (ResourceState.OFFLINE, ResourceState.FAILED) or running:
         raise make_error(
-            W.ERROR_RESOURCE_ONLINE,
+            Win32Error.ERROR_RESOURCE_ONLINE,
             f"resource {res.name!r} is {res.state.name}",
             fix="take it offline before deleting it",
         )
     if dependents:
         raise make_error(
-            W.ERROR_DEPENDENT_RESOURCE_EXISTS,
+            Win32Error.ERROR_DEPENDENT_RESOURCE_EXISTS,
             f"resource(s) {list(dependents)!r} depend on {res.name!r}",
             fix="remove those dependencies first",
         )
@@ -312,7 +474,7 @@ def check_checkpoint_path(resource: str, path: object) -> str:
     what = f"registry checkpoint of resource {resource!r}:"
     if not isinstance(path, str) or not path or path.startswith("\\"):
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{what} {path!r} is not a key path",
             fix="name a key under HKEY_LOCAL_MACHINE without a leading backslash",
         )
@@ -323,7 +485,7 @@ def check_checkpoint_path(resource: str, path: object) -> str:
 def resource_busy(res: ResourceFacts) -> ClusterError:
     """ERROR_INVALID_STATE for an online or offline asked while one is under way."""
     return make_error(
-        W.ERROR_INVALID_STATE,
+        Win32Error.ERROR_INVALID_STATE,
         f"resource {res.name!r} is {res.state.name}",
         fix="wait until it is online or offline",
     )
@@ -344,7 +506,7 @@ def check_can_fail(res: ResourceFacts, host: T | None) -> T:
     """
     if host is None or res.state not in _FAILABLE:
         raise make_error(
-            W.ERROR_RESMON_INVALID_STATE,
+            Win32Error.ERROR_RESMON_INVALID_STATE,
             f"resource {res.name!r} is {res.state.name} and cannot be failed",
             fix="only an online or pending resource can be failed",
         )
@@ -372,25 +534,25 @@ def check_new_dependency(
     """
     if provider.id == res.id:
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"resource {res.name!r} cannot depend on itself",
             fix="name a different resource",
         )
     if provider.group != res.group:
         raise make_error(
-            W.ERROR_INVALID_PARAMETER,
+            Win32Error.ERROR_INVALID_PARAMETER,
             f"{res.name!r} and {provider.name!r} are in different groups",
             fix="dependencies stay inside one group: change_group() first",
         )
     if provider.id in depends_on.get(res.id, ()):
         raise make_error(
-            W.ERROR_DEPENDENCY_ALREADY_EXISTS,
+            Win32Error.ERROR_DEPENDENCY_ALREADY_EXISTS,
             f"{res.name!r} already depends on {provider.name!r}",
             fix="nothing to do",
         )
     if would_create_cycle(depends_on, res.id, provider.id):
         raise make_error(
-            W.ERROR_CIRCULAR_DEPENDENCY,
+            Win32Error.ERROR_CIRCULAR_DEPENDENCY,
             f"{provider.name!r} already depends (transitively) on {res.name!r}",
             fix="dependencies may not form a cycle",
         )
@@ -407,7 +569,7 @@ def check_has_dependency(
     """
     if provider.id not in providers:
         raise make_error(
-            W.ERROR_DEPENDENCY_NOT_FOUND,
+            Win32Error.ERROR_DEPENDENCY_NOT_FOUND,
             f"{res.name!r} does not depend on {provider.name!r}",
             fix="list its dependencies with `await resource.dependencies()`",
         )
@@ -424,7 +586,7 @@ def check_new_possible_owner(res: ResourceFacts, node: NamedFacts, owners: Colle
     """
     if node.id in owners:
         raise make_error(
-            W.ERROR_OBJECT_IN_LIST,
+            Win32Error.ERROR_OBJECT_IN_LIST,
             f"node {node.name!r} is already a possible owner of {res.name!r}",
             fix="nothing to do",
         )
@@ -439,7 +601,7 @@ def check_possible_owner(res: ResourceFacts, node: NamedFacts, owners: Collectio
     """
     if node.id not in owners:
         raise make_error(
-            W.ERROR_CLUSTER_NODE_NOT_FOUND,
+            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
             f"node {node.name!r} is not a possible owner of {res.name!r}",
             fix="list them with `await resource.possible_owners()`",
         )
@@ -449,7 +611,7 @@ def resource_running_on(res: ResourceFacts, node: NamedFacts) -> ClusterError:
     """ERROR_INVALID_STATE for taking ``node`` from the possible owners while ``res`` runs
     there."""
     return make_error(
-        W.ERROR_INVALID_STATE,
+        Win32Error.ERROR_INVALID_STATE,
         f"{res.name!r} is {res.state.name} on {node.name!r}",
         fix="move its group or take it offline first",
     )

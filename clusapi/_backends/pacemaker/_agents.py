@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from clusapi import _rules as rules
 from clusapi._errors import ClusterError, make_error
 from clusapi._properties import PropertyTable
 from clusapi._win32 import Win32Error
@@ -136,13 +137,7 @@ class Agents:
             folded = [n for n in names if n.casefold() == candidate.casefold()]
             if len(folded) == 1:
                 return folded[0]
-        raise make_error(
-            Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
-            f"no resource type named {name!r}: on Pacemaker the resource types are the "
-            f"installed OCF agents ({len(names)} found, e.g. 'ocf:heartbeat:Dummy')",
-            fix="install the agent on every node (apt-get install resource-agents), or register "
-            "a resapi type with `await cluster.create_resource_type(MyType)`",
-        )
+        raise rules.no_such_type(name)
 
     async def info(self, agent: str) -> AgentInfo:
         """The type behind ``agent`` (``ocf:P:T``, already resolved), from its meta-data."""

@@ -1,5 +1,8 @@
 """Checks the Pacemaker handlers share (on one snapshot), and the error for what has no
-counterpart on Pacemaker. See ``docs/pacemaker.md`` ("The mapping").
+counterpart on Pacemaker. What both backends check (a node by name, whether a node can host a
+group) comes from :mod:`clusapi._rules`, with its text; only Pacemaker's own reasons (ids,
+constraints, fail counts, a cluster that runs nothing) are worded here. See
+``docs/pacemaker.md`` ("The mapping").
 """
 
 from __future__ import annotations
@@ -39,11 +42,7 @@ def node_named(view: ClusterView, name: object) -> NodeView:
     """The node named ``name``, or NodeNotFoundError (ERROR_CLUSTER_NODE_NOT_FOUND)."""
     node = view.node_by_name(rules.require_name("node", name))
     if node is None:
-        raise make_error(
-            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
-            f"no node named {name!r} in cluster {view.name!r}",
-            fix="list the nodes with `await cluster.nodes()`",
-        )
+        raise rules.no_such("node", str(name), view.name)
     return node
 
 
@@ -94,32 +93,15 @@ def check_idle(view: ClusterView, group: GroupView, what: str) -> None:
 def check_host(
     view: ClusterView, group: GroupView, node: NodeView, *, failures: bool = True
 ) -> None:
-    """Whether ``node`` may host ``group`` (up, not paused, a possible owner of every member,
-    not barred by a constraint or, with ``failures``, by fail counts); else the reason, as
-    ERROR_HOST_NODE_NOT_AVAILABLE, ERROR_SHARING_PAUSED or ERROR_HOST_NODE_NOT_RESOURCE_OWNER.
+    """Whether ``node`` may host ``group``: the shared check (:func:`rules.check_can_host`:
+    up, not paused (standby), a possible owner of every member), then what only Pacemaker
+    bars a node by: a location constraint or, with ``failures``, fail counts at
+    migration-threshold (ERROR_HOST_NODE_NOT_RESOURCE_OWNER, naming which).
     """
-    if not node.online:
-        raise make_error(
-            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-            f"node {node.name!r} is {node.state.name} and cannot host group {group.id!r}",
-            fix="choose a node that is up",
-        )
-    if node.standby:
-        raise make_error(
-            Win32Error.ERROR_SHARING_PAUSED,
-            f"node {node.name!r} is paused (standby); no group is brought online on it",
-            fix="resume the node or choose another",
-        )
     if view.can_host(node, group.members, group.id, failures=failures):
-        return
+        return  # up, not in standby, and a possible owner: nothing to check
     not_owner = [m for m in group.members if all(n.id != node.id for n in view.possible_owners(m))]
-    if not_owner:
-        raise make_error(
-            Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
-            f"node {node.name!r} is not a possible owner of resource(s) "
-            f"{', '.join(map(repr, not_owner))} in group {group.id!r}",
-            fix="add it with `await resource.add_possible_owner(node)`",
-        )
+    rules.check_can_host(node, group.id, not_owner)
     failed = [
         m
         for m in group.members
@@ -161,9 +143,4 @@ def no_host(
         for n in view.nodes.values()
         if n.name != exclude
     ):
-        raise make_error(
-            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-            f"no {'other ' if exclude else ''}node can host group {group.id!r} (up, not "
-            "paused, a possible owner of every resource)",
-            fix="resume or start a node, or widen the possible owners",
-        )
+        raise rules.no_host(group.id, other=bool(exclude))

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from clusapi import _rules as rules
 from clusapi._enums import GroupState, NodeState, ResourceState
-from clusapi._errors import ClusterError, make_error
+from clusapi._errors import make_error
 from clusapi._policy import derive_group_state
 from clusapi._win32 import Win32Error
 
@@ -146,6 +147,15 @@ class NodeView:
     standby: bool
     #: Permanent node attributes (``<nodes><node><instance_attributes>``), standby included.
     attributes: Mapping[str, str]
+
+    # What the shared rules (clusapi._rules.NodeFacts) call these.
+    @property
+    def up(self) -> bool:
+        return self.online
+
+    @property
+    def paused(self) -> bool:
+        return self.standby
 
 
 @attrs.frozen
@@ -304,25 +314,21 @@ class ClusterView:
         """The group with this id (a handle's), or ERROR_GROUP_NOT_AVAILABLE."""
         group = self.groups.get(group_id)
         if group is None:
-            raise _deleted(Win32Error.ERROR_GROUP_NOT_AVAILABLE, "group", group_id)
+            raise rules.gone("group", group_id, self.name)
         return group
 
     def primitive(self, resource_id: str) -> PrimitiveView:
         """The resource with this id (a handle's), or ERROR_RESOURCE_NOT_AVAILABLE."""
         prim = self.primitives.get(resource_id)
         if prim is None or prim.placeholder:
-            raise _deleted(Win32Error.ERROR_RESOURCE_NOT_AVAILABLE, "resource", resource_id)
+            raise rules.gone("resource", resource_id, self.name)
         return prim
 
     def node(self, node_id: str) -> NodeView:
         """The node with this id, or ERROR_CLUSTER_NODE_NOT_FOUND."""
         node = self.nodes.get(node_id)
         if node is None:
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
-                f"node {node_id!r} is no longer a member of cluster {self.name!r}",
-                fix="open a node that is still a member",
-            )
+            raise rules.gone("node", node_id, self.name)
         return node
 
     def failure(self, members: Iterable[str]) -> str | None:
@@ -745,12 +751,3 @@ def build_view(cib: bytes, mon_xml: bytes) -> ClusterView:
             owner=owner,
         )
     return attrs.evolve(view, groups=groups, primitives=states)
-
-
-def _deleted(code: Win32Error, kind: str, object_id: str) -> ClusterError:
-    """The error for a handle whose object is no longer in the CIB."""
-    return make_error(
-        code,
-        f"{kind} {object_id!r} was deleted (it is not in the CIB)",
-        fix=f"open the {kind} again by name",
-    )

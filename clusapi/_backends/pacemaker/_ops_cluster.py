@@ -72,32 +72,24 @@ async def open_object(session: Session, op: ops.OpenObject) -> ObjectInfo:
         agent = await session.agents.resolve(op.name)
         return ObjectInfo(agent, agent)
     view = await session.current()
-    where = f"in cluster {view.name!r}"
     if op.kind is ObjectKind.NODE:
         node = node_named(view, op.name)
         return ObjectInfo(node.id, node.name)
     if op.kind is ObjectKind.GROUP:
         found = view.find(op.name, view.groups)
         if found is None:
-            raise make_error(
-                Win32Error.ERROR_GROUP_NOT_FOUND,
-                f"no group named {op.name!r} {where}",
-                fix="list the groups with `await cluster.groups()`",
-            )
+            raise rules.no_such("group", op.name, view.name)
         return ObjectInfo(found, found)
     if op.kind is ObjectKind.RESOURCE:
         found = view.find(op.name, {p.id: p for p in view.visible_primitives()})
         if found is None:
+            # Pacemaker only: a resource outside any group, which clusapi does not show.
             extra = (
                 " (it is not in a group: clusapi shows only resources in groups)"
                 if op.name in view.other_resources
                 else ""
             )
-            raise make_error(
-                Win32Error.ERROR_RESOURCE_NOT_FOUND,
-                f"no resource named {op.name!r} {where}{extra}",
-                fix="list the resources with `await cluster.resources()`",
-            )
+            raise rules.no_such("resource", op.name, view.name, detail=extra)
         return ObjectInfo(found, found)
     raise make_error(
         Win32Error.ERROR_INVALID_PARAMETER, f"cannot open an object of kind {op.kind.value!r}"
@@ -164,12 +156,7 @@ async def node_state(session: Session, op: ops.GetNodeState) -> NodeState:
 async def pause(session: Session, op: ops.PauseNode) -> None:
     async with session.locked() as view:
         node = view.node(op.id)
-        if session.runs and not node.online:
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_NODE_DOWN,
-                f"node {node.name!r} is down",
-                fix="a down node cannot be paused; start it first",
-            )
+        rules.check_can_pause(node.name, down=session.runs and not node.online)
         if node.standby:
             return
         await _standby(session, node.name, "--update", "on")
@@ -178,12 +165,8 @@ async def pause(session: Session, op: ops.PauseNode) -> None:
 async def resume(session: Session, op: ops.ResumeNode) -> None:
     async with session.locked() as view:
         node = view.node(op.id)
-        if node.attributes.get("standby", "off").lower() not in ("on", "true", "1", "yes"):
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_NODE_NOT_PAUSED,
-                f"node {node.name!r} is not paused",
-                fix="only a paused (standby) node can be resumed",
-            )
+        standby = node.attributes.get("standby", "off").lower() in ("on", "true", "1", "yes")
+        rules.check_paused(node.name, paused=standby)
         await _standby(session, node.name, "--delete")
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 
 import anyio
 
-from clusapi import _policy as policy
+from clusapi import _policy as policy, _rules as rules
 from clusapi._enums import (
     FailbackType,
     GroupState,
@@ -309,26 +309,12 @@ class FailoverManager:
         return f"; {'; '.join(parts)} (name the node to try it there again)"
 
     def _check_can_host(self, group: GroupRecord, node: NodeRecord) -> None:
-        if not node.up:
-            raise make_error(
-                Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-                f"node {node.name!r} is {node.state.name} and cannot host group {group.name!r}",
-                fix="choose a node that is up",
-            )
-        if node.paused:
-            raise make_error(
-                Win32Error.ERROR_SHARING_PAUSED,
-                f"node {node.name!r} is paused; no group is brought online on it",
-                fix="resume the node or choose another",
-            )
-        for res in self.state.group_resources(group):
-            if res.possible_owners is not None and node.id not in res.possible_owners:
-                raise make_error(
-                    Win32Error.ERROR_HOST_NODE_NOT_RESOURCE_OWNER,
-                    f"node {node.name!r} is not a possible owner of resource {res.name!r} in "
-                    f"group {group.name!r}",
-                    fix="add it with `await resource.add_possible_owner(node)`",
-                )
+        not_owner = [
+            r.name
+            for r in self.state.group_resources(group)
+            if r.possible_owners is not None and node.id not in r.possible_owners
+        ]
+        rules.check_can_host(node, group.name, not_owner)
 
     async def online_resources(
         self, group: GroupRecord, node: NodeRecord, wanted: list[ResourceRecord]
@@ -433,12 +419,7 @@ class FailoverManager:
         else:
             best = self._best_node(group)
             if best is None:
-                raise make_error(
-                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-                    f"no node can host group {group.name!r} (preferred ∩ possible owners ∩ up, "
-                    f"not paused is empty){self._exclusion_note(group)}",
-                    fix="resume or restart a node, or widen the possible owners",
-                )
+                raise rules.no_host(group.name, detail=self._exclusion_note(group))
             node = best
         self._check_can_host(group, node)
         return node
@@ -494,11 +475,7 @@ class FailoverManager:
             exclude = {group.owner} if group.owner else set()
             best = self._best_node(group, exclude=exclude)
             if best is None:
-                raise make_error(
-                    Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
-                    f"no other node can host group {group.name!r}{self._exclusion_note(group)}",
-                    fix="resume or restart a node, or widen the possible owners",
-                )
+                raise rules.no_host(group.name, other=True, detail=self._exclusion_note(group))
             target = best
         if by_administrator:
             self.clear_exclusions(self.state.group_resources(group))

@@ -16,6 +16,7 @@ from anyio.abc import TaskGroup
 
 from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import GroupState, LogLevel, NodeState, ResourceState
+from clusapi._rules import Kind
 from resapi._monitor._host import InstanceHost
 from resapi._monitor._watchdog import PendingWatchdog
 from resapi._resource import Resource
@@ -174,7 +175,7 @@ K = TypeVar("K", NodeRecord, GroupRecord, ResourceRecord)
 class ObjectIndex(Generic[K]):
     """Records of one kind by id, and by name case-insensitively, in creation order."""
 
-    kind: str
+    kind: Kind
     by_id: dict[str, K] = attrs.field(factory=dict)
     by_name: dict[str, K] = attrs.field(factory=dict)
 

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from ._dispatch import Handler
     from ._runtime import ReferenceRuntime
 
-__all__ = ("HANDLERS", "not_quorum_offline", "set_common")
+__all__ = ("HANDLERS", "not_quorum", "not_quorum_offline", "set_common")
 
 
 # -- cluster -------------------------------------------------------------------------------
@@ -71,27 +71,16 @@ async def _list(rt: ReferenceRuntime, op: ops.ListObjects) -> tuple[ObjectInfo, 
     return tuple(ObjectInfo(t.name, t.name) for t in rt.state.types.values())
 
 
-#: What opening a group or resource by a name nobody has answers.
-_NOT_FOUND: Final = {
-    ObjectKind.GROUP: Win32Error.ERROR_GROUP_NOT_FOUND,
-    ObjectKind.RESOURCE: Win32Error.ERROR_RESOURCE_NOT_FOUND,
-}
-
-
 async def _open(rt: ReferenceRuntime, op: ops.OpenObject) -> ObjectInfo:
     name = check_name(op.kind.value, op.name)
-    where = f"in cluster {rt.state.cluster_name!r}"
     if op.kind is ObjectKind.NODE:
-        return ObjectInfo(rt.state.find_node(name).id, rt.state.find_node(name).name)
-    if op.kind in _NOT_FOUND:
+        node = rt.state.find_node(name)
+        return ObjectInfo(node.id, node.name)
+    if op.kind in (ObjectKind.GROUP, ObjectKind.RESOURCE):
         index = rt.state.groups if op.kind is ObjectKind.GROUP else rt.state.resources
         found = index.find(name)
         if found is None:
-            raise make_error(
-                _NOT_FOUND[op.kind],
-                f"no {index.kind} named {name!r} {where}",
-                fix=f"list the {index.kind}s with `await cluster.{index.kind}s()`",
-            )
+            raise rules.no_such(index.kind, name, rt.state.cluster_name)
         return ObjectInfo(found.id, found.name)
     rtype = rt.state.type_record(name)
     return ObjectInfo(rtype.name, rtype.name)
@@ -197,12 +186,7 @@ async def _node_state(rt: ReferenceRuntime, op: ops.GetNodeState) -> NodeState:
 
 async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
     node = rt.state.node_record(op.id)
-    if node.state is NodeState.DOWN:
-        raise make_error(
-            Win32Error.ERROR_CLUSTER_NODE_DOWN,
-            f"node {node.name!r} is down",
-            fix="a down node cannot be paused; restart it first",
-        )
+    rules.check_can_pause(node.name, down=node.state is NodeState.DOWN)
     if node.paused:
         return
     node.paused = True
@@ -212,12 +196,7 @@ async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
 
 async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
     node = rt.state.node_record(op.id)
-    if not node.paused:
-        raise make_error(
-            Win32Error.ERROR_CLUSTER_NODE_NOT_PAUSED,
-            f"node {node.name!r} is not paused",
-            fix="only a paused node can be resumed",
-        )
+    rules.check_paused(node.name, paused=node.paused)
     node.paused = False
     if node.state is NodeState.PAUSED:
         node.state = NodeState.UP
@@ -365,14 +344,26 @@ async def _type_resources(rt: ReferenceRuntime, op: ops.GetTypeResources) -> tup
     return tuple(ObjectInfo(r, rt.state.resources.by_id[r].name) for r in record.resources)
 
 
-def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
+def not_quorum(
+    rt: ReferenceRuntime, resources: list[ResourceRecord], code: Win32Error, what: str, fix: str
+) -> None:
+    """``code`` if one of ``resources`` is the quorum resource, which ``what`` ("cannot be
+    deleted") a request asks of it."""
     for res in resources:
         if res.id == rt.membership.quorum_id:
             raise make_error(
-                Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
-                f"resource {res.name!r} is the quorum resource and cannot be taken offline",
-                fix="move its group to another node instead",
+                code, f"resource {res.name!r} is the quorum resource and {what}", fix=fix
             )
+
+
+def not_quorum_offline(rt: ReferenceRuntime, resources: list[ResourceRecord]) -> None:
+    not_quorum(
+        rt,
+        resources,
+        Win32Error.ERROR_INVALID_OPERATION_ON_QUORUM,
+        "cannot be taken offline",
+        "move its group to another node instead",
+    )
 
 
 # -- quorum --------------------------------------------------------------------------------

@@ -71,10 +71,18 @@ def _idle_group(group: GroupRecord, what: str) -> None:
         )
 
 
-async def _online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
+def _group_and_node(
+    rt: ReferenceRuntime, op: ops.OnlineGroup | ops.MoveGroup, what: str
+) -> tuple[GroupRecord, str | None]:
+    """The idle group of ``op`` and the id of the node it names (None: the best one)."""
     group = rt.state.group_record(op.id)
     node = rt.state.find_node(op.node).id if op.node is not None else None
-    _idle_group(group, "bring online")
+    _idle_group(group, what)
+    return group, node
+
+
+async def _online_group(rt: ReferenceRuntime, op: ops.OnlineGroup) -> GroupState:
+    group, node = _group_and_node(rt, op, "bring online")
     return await rt.failover.online_group(group, node, wait=op.wait)
 
 
@@ -86,9 +94,7 @@ async def _offline_group(rt: ReferenceRuntime, op: ops.OfflineGroup) -> GroupSta
 
 
 async def _move_group(rt: ReferenceRuntime, op: ops.MoveGroup) -> GroupState:
-    group = rt.state.group_record(op.id)
-    node = rt.state.find_node(op.node).id if op.node is not None else None
-    _idle_group(group, "move")
+    group, node = _group_and_node(rt, op, "move")
     return await rt.failover.move_group(group, node, wait=op.wait)
 
 

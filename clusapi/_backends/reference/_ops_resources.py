@@ -21,7 +21,7 @@ from clusapi._win32 import Win32Error
 
 from ._model import ResourceRecord
 from ._names import check_name, object_key_path
-from ._ops_cluster import not_quorum_offline
+from ._ops_cluster import not_quorum, not_quorum_offline
 from ._parameters import ParametersView
 
 if TYPE_CHECKING:
@@ -73,12 +73,13 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
 
 async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None:
     res = rt.state.resource_record(op.id)
-    if res.id == rt.membership.quorum_id:
-        raise make_error(
-            Win32Error.ERROR_QUORUM_RESOURCE,
-            f"resource {res.name!r} is the quorum resource and cannot be deleted",
-            fix="make another resource the quorum resource first",
-        )
+    not_quorum(
+        rt,
+        [res],
+        Win32Error.ERROR_QUORUM_RESOURCE,
+        "cannot be deleted",
+        "make another resource the quorum resource first",
+    )
     dependents = [
         dep.name
         for dep in (rt.state.resources.by_id[r] for r in rt.state.groups.by_id[res.group].resources)
@@ -212,12 +213,13 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
 async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
     res = rt.state.resource_record(op.id)
     provider = rt.state.resource_record(op.provider)
-    if res.id == rt.membership.quorum_id:
-        raise make_error(
-            Win32Error.ERROR_DEPENDENCY_NOT_ALLOWED,
-            f"resource {res.name!r} is the quorum resource and may not depend on anything",
-            fix="the quorum resource must come online by itself",
-        )
+    not_quorum(
+        rt,
+        [res],
+        Win32Error.ERROR_DEPENDENCY_NOT_ALLOWED,
+        "may not depend on anything",
+        "the quorum resource must come online by itself",
+    )
     group = rt.state.groups.by_id[res.group]  # dependencies never leave a group: look only there
     rules.check_new_dependency(
         res, provider, {r: rt.state.resources.by_id[r].depends_on for r in group.resources}

@@ -9,18 +9,16 @@ emit the events). See docs/architecture.md, "The reference runtime".
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import anyio
 
-from clusapi import _policy as policy
+from clusapi import _policy as policy, _rules as rules
 from clusapi._core._clock import current_clock
 from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import ClusterChange, LogLevel, ResourceState
-from clusapi._errors import make_error
 from clusapi._registry import RegValue, matches_registration
 from clusapi._values import Notification
-from clusapi._win32 import Win32Error
 
 from ._events import EventBus
 from ._model import (
@@ -88,65 +86,30 @@ class ClusterState:
         """The node called ``name`` (a caller's argument: checked, case-insensitive)."""
         node = self.nodes.find(check_name("node", name))
         if node is None:
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
-                f"no node named {name!r} in cluster {self.cluster_name!r}",
-                fix="list the nodes with `await cluster.nodes()`",
-            )
+            raise rules.no_such("node", name, self.cluster_name)
         return node
 
     def node_record(self, node_id: str) -> NodeRecord:
         """The node behind a handle's id; an evicted one is reported by its name."""
-        record = self.nodes.by_id.get(node_id)
-        if record is not None:
-            return record
-        self._missing(
-            self.nodes,
-            node_id,
-            Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND,
-            "was evicted",
-            "open a node that is still a member",
-        )
+        return self._record(self.nodes, node_id)
 
     def group_record(self, group_id: str) -> GroupRecord:
-        record = self.groups.by_id.get(group_id)
-        if record is not None:
-            return record
-        self._missing(
-            self.groups,
-            group_id,
-            Win32Error.ERROR_GROUP_NOT_AVAILABLE,
-            "was deleted",
-            "open the group again by name",
-        )
+        return self._record(self.groups, group_id)
 
     def resource_record(self, resource_id: str) -> ResourceRecord:
-        record = self.resources.by_id.get(resource_id)
-        if record is not None:
-            return record
-        self._missing(
-            self.resources,
-            resource_id,
-            Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
-            "was deleted",
-            "open the resource again by name",
-        )
+        return self._record(self.resources, resource_id)
 
-    def _missing(
-        self, index: ObjectIndex[K], ident: str, code: Win32Error, gone: str, fix: str
-    ) -> NoReturn:
-        """An id that names no record (any more): the error names what it named."""
-        raise make_error(code, f"{index.kind} {self.gone.get(ident, ident)!r} {gone}", fix=fix)
+    def _record(self, index: ObjectIndex[K], ident: str) -> K:
+        """The record behind a handle's id; for one that left, the error names what it named."""
+        record = index.by_id.get(ident)
+        if record is None:
+            raise rules.gone(index.kind, self.gone.get(ident, ident), self.cluster_name)
+        return record
 
     def type_record(self, name: str) -> TypeRecord:
         rtype = self.types.get(check_name("resource type", name).casefold())
         if rtype is None:
-            known = ", ".join(repr(t.name) for t in self.types.values()) or "none"
-            raise make_error(
-                Win32Error.ERROR_CLUSTER_RESOURCE_TYPE_NOT_FOUND,
-                f"no resource type named {name!r} (registered: {known})",
-                fix="register it with `await cluster.create_resource_type(...)`",
-            )
+            raise rules.no_such_type(name)
         return rtype
 
     def group_resources(self, group: GroupRecord) -> list[ResourceRecord]:
