@@ -86,3 +86,21 @@ async def test_open_reference_cluster_bad_input(
         pytest.fail("did not raise", pytrace=False)
     if type(raised) is not error or getattr(raised, "winerror", None) is not code:
         pytest.fail(f"raised {raised!r}, expected {error.__name__} with {code.name}", pytrace=False)
+
+
+@pytest.mark.asyncio
+@pytest.mark.virtual_time
+async def test_an_evicted_node_handle_says_the_node_left() -> None:
+    # The shared rules' text for a node handle whose node is gone (clusapi._rules.gone); only
+    # the reference runtime can evict a node, so the contract suite cannot check it on both.
+    async with open_reference_cluster(("N1", "N2", "N3"), name="C") as env:
+        node3 = await env.cluster.open_node("N3")
+        env.crash_node("N3")
+        while await node3.state() is not clusapi.NodeState.DOWN:
+            await env.advance(1)
+        await node3.evict()
+        with pytest.raises(clusapi.NodeNotFoundError) as info:
+            await node3.state()
+    assert info.value.winerror == clusapi.Win32Error.ERROR_CLUSTER_NODE_NOT_FOUND
+    assert info.value.description == "node 'N3' is no longer a member of cluster 'C'"
+    assert info.value.fix == "open a node that is still a member"

@@ -292,7 +292,7 @@ class Edit:
     def documents(self) -> tuple[bytes, bytes]:
         """What to write: ``(before, after)``, the whole CIB as read and as edited, for
         ``crm_diff --cib`` to turn into one patch that Pacemaker applies only to the version
-        it was made from (see PacemakerBackend._write). ``after`` carries the next epoch, as
+        it was made from (see Session.write). ``after`` carries the next epoch, as
         a patch must raise the version.
 
         Raises:
