@@ -102,9 +102,10 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
 
 
 async def _resource_state(rt: ReferenceRuntime, op: ops.GetResourceState) -> ResourceStateInfo:
-    res = rt.state.resource_record(op.id)
-    group = rt.state.groups.by_id[res.group]
-    owner = rt.state.nodes.by_id.get(group.owner) if group.owner else None
+    state = rt.state  # a hot path (resource.state() polls): one attribute lookup
+    res = state.resource_record(op.id)
+    group = state.groups.by_id[res.group]
+    owner = state.nodes.by_id.get(group.owner) if group.owner else None
     return ResourceStateInfo(res.state, owner.name if owner else None, group.name)
 
 
