@@ -137,7 +137,7 @@ class FailoverManager:
             wanted = []
             for res in self.state.group_resources(group):
                 if res.node == dead.id:
-                    res.node = None
+                    self.state.unplace(res)
                 if res.state is not ResourceState.OFFLINE:
                     wanted.append(res)
                 self.state.set_resource_state(res, ResourceState.OFFLINE)
@@ -528,7 +528,7 @@ class FailoverManager:
                 if node is not None and res.id in node.hosts and node.id != target.id:
                     host = node.hosts.pop(res.id)
                     await host.close()
-                res.node = None
+                self.state.unplace(res)
         self.state.set_owner(group, target)
         return await self.online_resources(group, target, restore)
 

@@ -221,9 +221,9 @@ class Membership:
         node.isolated = False
         node.replica = None  # it reads the current database again, every change included
         self.state.forget_copy_for(node.id)
-        node.state = NodeState.JOINING
+        self.state.set_node_state(node, NodeState.JOINING)
         self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
-        node.state = NodeState.PAUSED if node.paused else NodeState.UP
+        self.state.set_node_state(node, NodeState.PAUSED if node.paused else NodeState.UP)
         self.state.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
         self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
         if formed:
@@ -289,7 +289,7 @@ class Membership:
             await host.terminate(final_state=ResourceState.FAILED)
 
     async def node_down(self, node: NodeRecord) -> None:
-        node.state = NodeState.DOWN
+        self.state.set_node_state(node, NodeState.DOWN)
         # It keeps the database as it is now; the copy is made when the database is about
         # to change (and never, if nothing changes before it rejoins).
         self.state.keep_copy_for(node.id)

@@ -169,7 +169,7 @@ class NodeMonitors:
             )
             self.rt.failover.resource_reported(res, node, ResourceState.FAILED, attempt=True)
             return ResourceState.FAILED
-        res.node = node.id
+        self.state.place(res, node.id)
         res.stopping = False
         if host.state is ResourceState.INITIALIZING:
             try:

@@ -189,17 +189,17 @@ async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
     rules.check_can_pause(node.name, down=node.state is NodeState.DOWN)
     if node.paused:
         return
-    node.paused = True
-    node.state = NodeState.PAUSED
+    rt.state.set_paused(node, True)
+    rt.state.set_node_state(node, NodeState.PAUSED)
     rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
 
 
 async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
     node = rt.state.node_record(op.id)
     rules.check_paused(node.name, paused=node.paused)
-    node.paused = False
+    rt.state.set_paused(node, False)
     if node.state is NodeState.PAUSED:
-        node.state = NodeState.UP
+        rt.state.set_node_state(node, NodeState.UP)
     rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
 
 
@@ -218,15 +218,8 @@ async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:
             f"node {node.name!r} still owns online groups",
             fix="move its groups first",
         )
-    for res in rt.state.resources:
-        if res.possible_owners is not None:
-            res.possible_owners.discard(node.id)
+    rt.state.forget_node(node)
     rt.failover.forget_node_exclusions(node.id)
-    for group in rt.state.groups:
-        if node.id in group.preferred:
-            group.preferred.remove(node.id)
-        if group.owner == node.id:
-            group.owner = None
     rt.state.remove(rt.state.nodes, node, ClusterChange.NODE_DELETED)
 
 

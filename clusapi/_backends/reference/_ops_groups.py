@@ -51,7 +51,7 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
 async def _delete_group(rt: ReferenceRuntime, op: ops.DeleteGroup) -> None:
     group = rt.state.group_record(op.id)
     rules.check_empty_group(group, group.resources)
-    group.deleted = True
+    rt.state.mark_deleted(group)
     group.failback_generation += 1
     rt.state.remove(rt.state.groups, group, ClusterChange.GROUP_DELETED)
 
@@ -102,7 +102,7 @@ async def _set_preferred(rt: ReferenceRuntime, op: ops.SetPreferredOwners) -> No
     group = rt.state.group_record(op.id)
     nodes = [rt.state.find_node(n) for n in op.nodes]
     rules.check_preferred_owners(group, [n.name for n in nodes])
-    group.preferred = [n.id for n in nodes]
+    rt.state.set_preferred(group, [n.id for n in nodes])
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
 
 

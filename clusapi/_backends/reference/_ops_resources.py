@@ -53,16 +53,21 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
             fix="choose another name, or open the existing resource",
         )
     rules.check_separate_monitor(name, op.separate_monitor)
-    res = ResourceRecord(rt.state.new_id("resource"), name, rtype, group.id)
-    key = object_key_path("resource", res.id)
+    rid = rt.state.new_id("resource")
+    key = object_key_path("resource", rid)
     rt.state.set_db(key, Name=name, Type=rtype.name, Group=group.id)
-    # Private properties live in the Parameters key: the property API and the registry API
-    # read and write the same values.
-    res.private = ParametersView(
-        rt.state.database, key + "\\Parameters", rtype.implementation.Properties
+    res = ResourceRecord(
+        rid,
+        name,
+        rtype,
+        group.id,
+        properties={"SeparateMonitor": True} if op.separate_monitor else {},
+        # Private properties live in the Parameters key: the property API and the registry
+        # API read and write the same values.
+        private=ParametersView(
+            rt.state.database, key + "\\Parameters", rtype.implementation.Properties
+        ),
     )
-    if op.separate_monitor:
-        res.properties["SeparateMonitor"] = True
     rtype.resources.append(res.id)
     group.resources.append(res.id)
     rt.state.add(rt.state.resources, res, ClusterChange.RESOURCE_ADDED)
@@ -86,7 +91,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
         if res.id in dep.depends_on
     ]
     rules.check_deletable(res, dependents)
-    res.deleted = True
+    rt.state.mark_deleted(res)
     res.generation += 1
     rt.failover.forget_resource_exclusions(res)
     for node in rt.state.nodes:
@@ -288,7 +293,7 @@ async def _add_owner(rt: ReferenceRuntime, op: ops.AddPossibleOwner) -> None:
     node = rt.state.find_node(op.node)
     owners = _owner_ids(rt, res)
     rules.check_new_possible_owner(res, node, owners)
-    res.possible_owners = owners | {node.id}
+    rt.state.set_possible_owners(res, owners | {node.id})
     rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
 
@@ -300,7 +305,7 @@ async def _remove_owner(rt: ReferenceRuntime, op: ops.RemovePossibleOwner) -> No
     group = rt.state.groups.by_id[res.group]
     if group.owner == node.id and res.state is not ResourceState.OFFLINE:
         raise rules.resource_running_on(res, node)
-    res.possible_owners = owners - {node.id}
+    rt.state.set_possible_owners(res, owners - {node.id})
     rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
 

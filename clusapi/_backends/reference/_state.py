@@ -16,7 +16,7 @@ import anyio
 from clusapi import _policy as policy, _rules as rules
 from clusapi._core._clock import current_clock
 from clusapi._core._registry_tree import RegistryTree
-from clusapi._enums import ClusterChange, LogLevel, ResourceState
+from clusapi._enums import ClusterChange, LogLevel, NodeState, ResourceState
 from clusapi._registry import RegValue, matches_registration
 from clusapi._values import Notification
 
@@ -40,7 +40,16 @@ __all__ = ("ClusterState",)
 
 
 class ClusterState:
-    """Everything the cluster knows, and the writes that other parts and handlers see."""
+    """Everything the cluster knows, and the writes that other parts and handlers see.
+
+    The only writer of the facts a client can observe: object states, owners and the node a
+    resource runs on, paused, preferred and possible owners, properties, deleted flags (and
+    the indexes, database and events). The other parts keep their own bookkeeping fields on
+    the records where they are: membership (alive, last_heartbeat, scopes, task_group, poller,
+    watchdog, incarnation, isolated, replica, hosts), the Failover Manager (generation,
+    failback_generation, retried, failed_at, failure_times, failover_times) and the monitors
+    (hosts, stopping).
+    """
 
     def __init__(self, cluster_name: str, task_group: TaskGroup, *, start_hour: float) -> None:
         self.cluster_name = cluster_name
@@ -150,15 +159,61 @@ class ClusterState:
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
 
     def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
+        """The group is owned by ``node`` now (the ports hear of a change)."""
         if group.owner != node.id:
             group.owner = node.id
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
 
     def set_group_persistent(self, group: GroupRecord, value: bool) -> None:
+        """Whether the group comes back online when its node (or the cluster) restarts."""
         group.properties["PersistentState"] = value
 
     def set_resource_persistent(self, res: ResourceRecord, value: bool) -> None:
+        """Whether the resource comes back online when its group does."""
         res.properties["PersistentState"] = value
+
+    # The other facts a client reads, written only here. Trivial setters on purpose (some run
+    # on hot paths): the caller tells the ports (emits the event) where it did before.
+
+    def set_node_state(self, node: NodeRecord, state: NodeState) -> None:
+        """The node's membership state (Joining, Up, Paused, Down)."""
+        node.state = state
+
+    def set_paused(self, node: NodeRecord, paused: bool) -> None:
+        """The node's persistent paused flag (its state is set apart, by the caller)."""
+        node.paused = paused
+
+    def set_preferred(self, group: GroupRecord, node_ids: list[str]) -> None:
+        """The group's preferred owners, in order."""
+        group.preferred = node_ids
+
+    def set_possible_owners(self, res: ResourceRecord, node_ids: set[str] | None) -> None:
+        """The nodes the resource may run on (None: every node)."""
+        res.possible_owners = node_ids
+
+    def place(self, res: ResourceRecord, node_id: str) -> None:
+        """The resource runs (or is started) on ``node_id``'s monitor."""
+        res.node = node_id
+
+    def unplace(self, res: ResourceRecord) -> None:
+        """The resource runs on no node's monitor."""
+        res.node = None
+
+    def mark_deleted(self, record: GroupRecord | ResourceRecord) -> None:
+        """The group or resource is being deleted: work still holding it sees that and stops."""
+        record.deleted = True
+
+    def forget_node(self, node: NodeRecord) -> None:
+        """The evicted node leaves every possible-owners set and preferred list, and owns no
+        group any more."""
+        for res in self.resources:
+            if res.possible_owners is not None:
+                res.possible_owners.discard(node.id)
+        for group in self.groups:
+            if node.id in group.preferred:
+                group.preferred.remove(node.id)
+            if group.owner == node.id:
+                group.owner = None
 
     def deps(self, group: GroupRecord) -> dict[str, list[str]]:
         return {r.id: list(r.depends_on) for r in self.group_resources(group)}
