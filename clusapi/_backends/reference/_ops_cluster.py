@@ -110,8 +110,7 @@ def _rename_in(rt: ReferenceRuntime, registry: ObjectIndex[K], record: K, name: 
             f"a {registry.kind} named {name!r} exists",
             fix="choose another name",
         )
-    rt.state.set_db(object_key_path(registry.kind, record.id), Name=name)
-    registry.rename(record, name)
+    rt.state.rename(registry, record, name)
 
 
 _CommonTable = (

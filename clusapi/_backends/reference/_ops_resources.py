@@ -68,8 +68,7 @@ async def _create_resource(rt: ReferenceRuntime, op: ops.CreateResource) -> Obje
             rt.state.database, key + "\\Parameters", rtype.implementation.Properties
         ),
     )
-    rtype.resources.append(res.id)
-    group.resources.append(res.id)
+    rt.state.join_group(res, group)
     rt.state.add(rt.state.resources, res, ClusterChange.RESOURCE_ADDED)
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.state.refresh_group_state(group)
@@ -99,8 +98,7 @@ async def _delete_resource(rt: ReferenceRuntime, op: ops.DeleteResource) -> None
         if host is not None:
             await host.close()
     group = rt.state.groups.by_id[res.group]
-    group.resources.remove(res.id)
-    res.type.resources.remove(res.id)
+    rt.state.leave_group(res, group)
     rt.state.remove(rt.state.resources, res, ClusterChange.RESOURCE_DELETED)  # checkpoints too
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
     rt.state.refresh_group_state(group)
@@ -204,10 +202,8 @@ async def _change_group(rt: ReferenceRuntime, op: ops.ChangeResourceGroup) -> No
     deps = {r: rt.state.resources.by_id[r].depends_on for r in source.resources}
     tree = policy.dependency_closure(res.id, deps)
     for rid in [r for r in source.resources if r in tree]:
-        source.resources.remove(rid)
-        target.resources.append(rid)
         moved = rt.state.resources.by_id[rid]
-        moved.group = target.id
+        rt.state.change_group(moved, source, target)
         rt.state.set_db(object_key_path("resource", rid), Group=target.id)
         rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, moved.name, moved.id)
     rt.state.events.emit(ClusterChange.GROUP_PROPERTY, source.name, source.id)
@@ -230,7 +226,7 @@ async def _add_dependency(rt: ReferenceRuntime, op: ops.AddDependency) -> None:
     rules.check_new_dependency(
         res, provider, {r: rt.state.resources.by_id[r].depends_on for r in group.resources}
     )
-    res.depends_on.append(provider.id)
+    rt.state.add_dependency(res, provider)
     rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
 
@@ -238,7 +234,7 @@ async def _remove_dependency(rt: ReferenceRuntime, op: ops.RemoveDependency) -> 
     res = rt.state.resource_record(op.id)
     provider = rt.state.resource_record(op.provider)
     rules.check_has_dependency(res, provider, res.depends_on)
-    res.depends_on.remove(provider.id)
+    rt.state.remove_dependency(res, provider)
     rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
 
 

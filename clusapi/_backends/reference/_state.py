@@ -42,10 +42,12 @@ __all__ = ("ClusterState",)
 class ClusterState:
     """Everything the cluster knows, and the writes that other parts and handlers see.
 
-    The only writer of the facts a client can observe: object states, owners and the node a
-    resource runs on, paused, preferred and possible owners, properties, deleted flags (and
-    the indexes, database and events). The other parts keep their own bookkeeping fields on
-    the records where they are: membership (alive, last_heartbeat, scopes, task_group, poller,
+    The only writer of the facts a client can observe: names, object states, owners and the
+    node a resource runs on, paused, preferred and possible owners, group membership and
+    dependencies, deleted flags (and the indexes, database and events); property values are
+    written into the records' property maps by the property tables (``PropertyTable.apply``),
+    the persistent state here. The other parts keep their own bookkeeping fields on the
+    records where they are: membership (alive, last_heartbeat, scopes, task_group, poller,
     watchdog, incarnation, isolated, replica, hosts), the Failover Manager (generation,
     failback_generation, retried, failed_at, failure_times, failover_times) and the monitors
     (hosts, stopping).
@@ -202,6 +204,35 @@ class ClusterState:
     def mark_deleted(self, record: GroupRecord | ResourceRecord) -> None:
         """The group or resource is being deleted: work still holding it sees that and stops."""
         record.deleted = True
+
+    def rename(self, index: ObjectIndex[K], record: K, name: str) -> None:
+        """The object is called ``name`` now: in its database key first, then in the index."""
+        self.set_db(object_key_path(index.kind, record.id), Name=name)
+        index.rename(record, name)
+
+    def join_group(self, res: ResourceRecord, group: GroupRecord) -> None:
+        """A new resource is listed by its type and its group (last in each)."""
+        res.type.resources.append(res.id)
+        group.resources.append(res.id)
+
+    def leave_group(self, res: ResourceRecord, group: GroupRecord) -> None:
+        """A deleted resource is no longer listed by its group or its type."""
+        group.resources.remove(res.id)
+        res.type.resources.remove(res.id)
+
+    def change_group(self, res: ResourceRecord, source: GroupRecord, target: GroupRecord) -> None:
+        """The resource moves from ``source`` to the end of ``target``'s resources."""
+        source.resources.remove(res.id)
+        target.resources.append(res.id)
+        res.group = target.id
+
+    def add_dependency(self, res: ResourceRecord, provider: ResourceRecord) -> None:
+        """``res`` depends on ``provider`` now (last in its list)."""
+        res.depends_on.append(provider.id)
+
+    def remove_dependency(self, res: ResourceRecord, provider: ResourceRecord) -> None:
+        """``res`` no longer depends on ``provider``."""
+        res.depends_on.remove(provider.id)
 
     def forget_node(self, node: NodeRecord) -> None:
         """The evicted node leaves every possible-owners set and preferred list, and owns no
