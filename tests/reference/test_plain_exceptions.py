@@ -130,3 +130,26 @@ async def test_concurrent_failures_still_come_out_as_a_group() -> None:
     exc = await raised_by(body)
     assert isinstance(exc, ExceptionGroup), repr(exc)
     assert sorted(type(e).__name__ for e in leaves(exc)) == ["KeyError", "ValueError"]
+
+
+async def test_an_error_keeps_its_own_context() -> None:
+    first = LookupError("first")
+
+    def fail() -> None:
+        try:
+            raise first
+        except LookupError:
+            raise RuntimeError("while handling") from None
+
+    def fail_during_handling() -> None:
+        try:
+            raise first
+        except LookupError:
+            raise RuntimeError("while handling")  # noqa: B904  (the implicit context is the point)
+
+    suppressed = await raised_by(lambda: in_cluster(fail))
+    assert suppressed.__context__ is first
+    assert suppressed.__suppress_context__
+    chained = await raised_by(lambda: in_cluster(fail_during_handling))
+    assert chained.__context__ is first  # not the task group's ExceptionGroup
+    assert not chained.__suppress_context__
