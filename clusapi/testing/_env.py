@@ -11,6 +11,7 @@ import attrs
 
 from clusapi._backends.reference._runtime import ReferenceRuntime
 from clusapi._cluster import Cluster, open_cluster
+from clusapi._core._groups import plain_exceptions
 from clusapi._enums import LogLevel
 from clusapi._errors import make_error
 from clusapi._win32 import Win32Error
@@ -174,16 +175,6 @@ def _waiting(task: asyncio.Task[object]) -> bool:
     return waiter is not None and not waiter.done()
 
 
-def _single(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
-    """The one exception inside nested single-member groups, else None."""
-    inner: BaseException = group
-    while isinstance(inner, BaseExceptionGroup):
-        if len(inner.exceptions) != 1:
-            return None
-        inner = inner.exceptions[0]
-    return inner
-
-
 @contextlib.asynccontextmanager
 async def open_reference_cluster(
     nodes: Sequence[str] = ("NODE1", "NODE2"),
@@ -209,6 +200,10 @@ async def open_reference_cluster(
     temporary files (its ``TEMP``, see ``resapi.Resource.temp_directory``), removed when the
     environment closes.
 
+    An exception raised in the block leaves it as itself (``pytest.raises``, ``pytest.skip()``
+    and ``except`` work as without the block); only failures that happened at once come out as
+    an ``ExceptionGroup``.
+
     Args:
         nodes: node names, in cluster order (node ids 1, 2, ...).
         name: the cluster name.
@@ -218,19 +213,14 @@ async def open_reference_cluster(
         loop_block_threshold: real seconds the event loop may stay blocked before the
             cluster log names the resource blocking it (None: do not watch).
     """
-    try:
+    # The cluster's task group wraps whatever escapes the block; a single error (a
+    # GroupNotFoundError in the test body, pytest.skip(), a KeyboardInterrupt) comes out as
+    # itself, so pytest.raises and except clauses work around the block.
+    with plain_exceptions():
         async with _run_cluster(
             nodes, name, heartbeat_interval, node_timeout, start_hour, loop_block_threshold
         ) as env:
             yield env
-    except BaseExceptionGroup as group:
-        # The cluster's task group wraps whatever escapes the block; a single error (a
-        # GroupNotFoundError in the test body, say) comes out as itself, so that
-        # pytest.raises(clusapi.GroupNotFoundError) works around the block.
-        single = _single(group)
-        if single is None or not isinstance(single, Exception):
-            raise
-        raise single from None
 
 
 @contextlib.asynccontextmanager

@@ -233,6 +233,10 @@ async def check_resource(
         pending_timeout: seconds; default: the type's ``pending_timeout``.
         step_timeout: seconds a step may take before the check gives up on it; default:
             the pending timeout plus a minute.
+
+    Raises:
+        PropertyError: ``properties`` names a property the type does not declare, or gives a
+            bad value (a plain exception, not an ``ExceptionGroup``).
     """
     pending = pending_timeout
     if pending is None:

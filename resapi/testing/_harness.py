@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 import attrs
 
+from clusapi._core._groups import plain_exceptions
 from clusapi._enums import LogLevel, ResourceState
 from resapi._monitor._host import ResourceHost
 from resapi._records import FailureReport, LogEntry, ResourceStatus
@@ -138,6 +139,9 @@ async def run_resource(
             assert await h.is_alive()
         assert h.states()[-1] is ResourceState.OFFLINE   # closed: terminated if still up
 
+    An exception raised in the block (or a property typo in ``properties``) leaves it as itself;
+    only failures that happened at once come out as an ``ExceptionGroup``.
+
     Args:
         resource_type: the :class:`~resapi.Resource` subclass (or a factory taking a context).
         name: the resource's name.
@@ -149,22 +153,25 @@ async def run_resource(
     harness = ResourceHarness()
     if pending_timeout is None:
         pending_timeout = getattr(resource_type, "pending_timeout", 180000) / 1000
-    async with anyio.create_task_group() as tg:
-        harness._host = ResourceHost(
-            resource_type,
-            name,
-            harness.parameters,
-            harness,
-            task_group=tg,
-            pending_timeout=pending_timeout,
-        )
-        if properties:
-            harness.set_properties(**properties)
-        try:
-            if open:
-                await harness.open()
-            yield harness
-        finally:
-            with anyio.CancelScope(shield=True):
-                await harness.close()
-            tg.cancel_scope.cancel()
+    # The host's task group wraps whatever escapes the block; a single error (a property
+    # typo, pytest.skip() in the test body) comes out as itself. See clusapi._core._groups.
+    with plain_exceptions():
+        async with anyio.create_task_group() as tg:
+            harness._host = ResourceHost(
+                resource_type,
+                name,
+                harness.parameters,
+                harness,
+                task_group=tg,
+                pending_timeout=pending_timeout,
+            )
+            if properties:
+                harness.set_properties(**properties)
+            try:
+                if open:
+                    await harness.open()
+                yield harness
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await harness.close()
+                tg.cancel_scope.cancel()
