@@ -110,6 +110,7 @@ def require_virtual_time(call: str) -> None:
             asyncio loop not made by :meth:`VirtualClock.new_event_loop`, or trio without
             ``trio.testing.MockClock``).
     """
+    __tracebackhide__ = True  # pytest shows the user's call, not this check
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio: trio, whose mock clock is its own

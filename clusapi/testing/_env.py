@@ -88,6 +88,7 @@ class ReferenceEnvironment:
             InvalidStateError: ERROR_INVALID_STATE, if the event loop runs on real time (the
                 test is not marked ``virtual_time``): it would sleep ``seconds`` real seconds.
         """
+        __tracebackhide__ = True  # pytest shows the user's call, not this check
         require_virtual_time(f"env.advance({seconds!r})")
         await anyio.sleep(seconds)
         await self.settle()

@@ -97,6 +97,8 @@ def test_advance_without_virtual_time_fails_the_users_test_with_the_fix(
             "reference_cluster fixture*"
         ]
     )
+    # The traceback ends at the user's call: the check's own frames are hidden.
+    assert "_clock.py" not in result.stdout.str()
 
 
 def test_the_lab_fixtures_skip_with_the_labs_reason_and_are_marked_pacemaker(
