@@ -2,7 +2,9 @@
 
 :class:`VirtualClock` runs asyncio on virtual time, so that hours of cluster time, including
 ``anyio.sleep`` inside resource code, pass in milliseconds. The pytest plugin
-(``pytest_plugins = ["clusapi.testing.pytest_plugin"]``) adds the ``virtual_time`` marker.
+(``clusapi.testing.pytest_plugin``, loaded by pytest wherever the package is installed) adds
+the ``virtual_time`` marker and the ``reference_cluster`` fixture (a
+:class:`ReferenceClusterFactory`).
 :class:`PacemakerLab` starts a real Pacemaker + Corosync cluster on this machine, one network
 namespace per node, for tests against the real thing (root and the packages required).
 """
@@ -24,6 +26,7 @@ from ._faults import (
     SimulationTimings as SimulationTimings,
     run_fault_schedule as run_fault_schedule,
 )
+from ._fixtures import ReferenceClusterFactory as ReferenceClusterFactory
 from ._lab import PacemakerLab as PacemakerLab
 
 __all__ = (
@@ -32,6 +35,7 @@ __all__ = (
     "FaultSimulation",
     "FaultStep",
     "PacemakerLab",
+    "ReferenceClusterFactory",
     "ReferenceEnvironment",
     "SimulationReport",
     "SimulationTimings",

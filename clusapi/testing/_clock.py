@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import sys
 from typing import TYPE_CHECKING, Final, Self
+
+from clusapi._errors import make_error
+from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from _typeshed import FileDescriptorLike
 
-__all__ = ("VirtualClock",)
+__all__ = ("VirtualClock", "require_virtual_time")
 
 
 class VirtualClock:
@@ -92,6 +96,50 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         return f"VirtualClock(time={self._now!r}, autojump_threshold={self._autojump_threshold!r})"
+
+
+def require_virtual_time(call: str) -> None:
+    """Refuse ``call`` unless the running event loop runs on virtual time.
+
+    A call such as ``env.advance(3600)`` means "let an hour of cluster time pass at once"; on a
+    loop with a real clock it would sleep for an hour instead, which looks like a hung test,
+    not like a mistake. So it is refused, naming the fix.
+
+    Raises:
+        InvalidStateError: ERROR_INVALID_STATE, if the running loop has a real clock (an
+            asyncio loop not made by :meth:`VirtualClock.new_event_loop`, or trio without
+            ``trio.testing.MockClock``).
+    """
+    __tracebackhide__ = True  # pytest shows the user's call, not this check
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: trio, whose mock clock is its own
+        if _trio_has_mock_clock():
+            return
+    else:
+        if isinstance(getattr(loop, "virtual_clock", None), VirtualClock):
+            return
+    raise make_error(
+        Win32Error.ERROR_INVALID_STATE,
+        f"{call} needs virtual time, but the running event loop has a real clock (it would "
+        "wait in real time)",
+        fix="mark the test @pytest.mark.virtual_time, or use the reference_cluster fixture "
+        "(virtual time by default); outside pytest, run the loop with "
+        "VirtualClock().new_event_loop as its loop factory",
+    )
+
+
+def _trio_has_mock_clock() -> bool:
+    # trio is optional: a running trio has imported it, and a MockClock in use has imported
+    # trio.testing, so neither is imported here.
+    trio, testing = sys.modules.get("trio"), sys.modules.get("trio.testing")
+    if trio is None or testing is None:
+        return False
+    try:
+        clock = trio.lowlevel.current_clock()
+    except RuntimeError:  # no trio run either
+        return False
+    return isinstance(clock, testing.MockClock)
 
 
 class _IdleJumpSelector(selectors.BaseSelector):

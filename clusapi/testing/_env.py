@@ -15,6 +15,7 @@ from clusapi._core._groups import plain_exceptions
 from clusapi._enums import LogLevel
 from clusapi._errors import make_error
 from clusapi._win32 import Win32Error
+from clusapi.testing._clock import require_virtual_time
 from resapi._local import LocalRegistry
 
 if TYPE_CHECKING:
@@ -82,7 +83,14 @@ class ReferenceEnvironment:
         self._runtime.membership.set_partition(None)
 
     async def advance(self, seconds: float) -> None:
-        """Let ``seconds`` of cluster time pass (instant on a virtual clock), then settle."""
+        """Let ``seconds`` of cluster time pass at once (on virtual time), then settle.
+
+        Raises:
+            InvalidStateError: ERROR_INVALID_STATE, if the event loop runs on real time (the
+                test is not marked ``virtual_time``): it would sleep ``seconds`` real seconds.
+        """
+        __tracebackhide__ = True  # pytest shows the user's call, not this check
+        require_virtual_time(f"env.advance({seconds!r})")
         await anyio.sleep(seconds)
         await self.settle()
 
