@@ -42,10 +42,8 @@ from resapi.testing import check_resource, run_resource
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-# The pytest plugin of clusapi.testing adds the `virtual_time` marker. Naming it here keeps
-# this example in one file; in your project, put this line in your top-level conftest.py,
-# which pytest reads before it imports any test module.
-pytest_plugins = ["clusapi.testing.pytest_plugin"]
+# The `virtual_time` marker comes from the SDK's pytest plugin, registered (a pytest11 entry
+# point) when the package is installed: no conftest.py line is needed.
 
 
 # -- the resource type under test --------------------------------------------------------------
