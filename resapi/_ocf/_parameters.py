@@ -20,7 +20,14 @@ if TYPE_CHECKING:
 
     from .._resource import Resource
 
-__all__ = ("OCF_API_VERSION", "agent_name", "load_type", "meta_data", "parameters_from_env")
+__all__ = (
+    "OCF_API_VERSION",
+    "agent_name",
+    "load_type",
+    "meta_data",
+    "parameters_from_env",
+    "value_from_text",
+)
 
 #: The OCF RA API version the meta-data declares (``<version>``).
 OCF_API_VERSION: Final = "1.0"
@@ -95,7 +102,9 @@ def _to_text(item: PropertyItem, value: object) -> str:
     return str(value)
 
 
-def _from_text(item: PropertyItem, text: str) -> object:
+def value_from_text(item: PropertyItem, text: str) -> object:
+    """A property value from its text, as an agent reads ``OCF_RESKEY_<name>`` (and
+    ``python -m resapi check`` reads ``--property``): ValueError if it is not of the form."""
     from clusapi._enums import PropertyFormat
 
     kind = _ocf_type(item)
@@ -142,7 +151,7 @@ def parameters_from_env(
             for key in (item.attribute, item.name):
                 text = env.get(f"OCF_RESKEY_{key}")
                 if text is not None:
-                    stored[item.name] = _from_text(item, text)
+                    stored[item.name] = value_from_text(item, text)
                     break
         return dict(table.load(stored).to_dict())
     except (ValueError, ClusterError) as exc:

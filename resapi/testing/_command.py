@@ -18,7 +18,7 @@ from clusapi._enums import PropertyFormat
 from clusapi._errors import ClusterError
 from clusapi._properties import property_error
 from clusapi._win32 import Win32Error
-from resapi._ocf._parameters import _from_text
+from resapi._ocf._parameters import value_from_text
 from resapi._resource import Resource
 
 from ._conformance import check_resource
@@ -111,7 +111,7 @@ def parse_properties(
                 table.__qualname__, item.name, "is given twice", "pass each --property once"
             )
         try:
-            values[item.name] = _from_text(item, text)
+            values[item.name] = value_from_text(item, text)
         except ValueError:
             raise property_error(
                 table.__qualname__, item.name, f"cannot be {text!r}", _fix_for(item)
