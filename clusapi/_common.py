@@ -29,7 +29,7 @@ INHERIT: Final = 0xFFFF_FFFF
 
 
 class GroupCommonProperties(PropertyTable):
-    """Common properties of a group (research clusapi.md §4.1)."""
+    """Common properties of a group: the ``CLUSREG_NAME_GRP_*`` names, with MSCS's defaults."""
 
     description: str = prop(default="")
     persistent_state: bool = prop(default=False)
@@ -45,7 +45,7 @@ class GroupCommonProperties(PropertyTable):
 
 
 class ResourceCommonProperties(PropertyTable):
-    """Common properties of a resource (research clusapi.md §4.2, resapi.md §9)."""
+    """Common properties of a resource: the ``CLUSREG_NAME_RES_*`` names, with MSCS's defaults."""
 
     description: str = prop(default="")
     separate_monitor: bool = prop(default=False)
@@ -79,7 +79,7 @@ class ResourceCommonProperties(PropertyTable):
 
 
 class ResourceTypeCommonProperties(PropertyTable):
-    """Common properties of a resource type (research clusapi.md §4.3)."""
+    """Common properties of a resource type: ``CLUSREG_NAME_RESTYPE_*``, with MSCS's defaults."""
 
     description: str = prop(default="")
     looks_alive_poll_interval: int = prop(default=5000, minimum=1, description="ms")

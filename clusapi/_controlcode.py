@@ -448,8 +448,9 @@ class ControlCode(enum.IntEnum):
     """Mirrors the `CLUSCTL_<OBJECT>_CODES` enums (clusapi.h): every code the runtime knows.
 
     A member is ``CLUSCTL_<OBJECT>_<FUNCTION>`` without the ``CLUSCTL_`` prefix; which
-    (object, function) pairs exist follows research clusapi.md §2.9 and the header's per-object
-    enums. DLL-defined codes are not members; build them with :func:`user_control_code`::
+    (object, function) pairs exist follows the header's per-object enums and the MSCS SDK's
+    ``CLUSCTL_*`` pages. DLL-defined codes are not members; build them with
+    :func:`user_control_code`::
 
         >>> ControlCode(0x01000005)
         <ControlCode.RESOURCE_GET_CHARACTERISTICS: 16777221>

@@ -377,8 +377,7 @@ class GroupType(enum.IntEnum):
 
     The role a group plays (the ``GroupType`` common property).
 
-    Only the values the research transcribed are here; the header has more between 3 and 100
-    and above 111.
+    Only some of the header's values are here; it has more between 3 and 100 and above 111.
     """
 
     CORE_CLUSTER = 1

@@ -29,7 +29,7 @@ class Win32Error(enum.IntEnum):
     its text in :attr:`phrase`; the texts live in ``clusapi/_messages.py``.
 
     Only the codes the SDK produces, maps or documents are members: numbers are taken from
-    winerror.h, and the set is checked against the research notes by
+    winerror.h and pinned, with the texts of Microsoft's "System Error Codes" pages, by
     ``tests/clusapi/test_win32.py``.
     Use :meth:`lookup` for a code that may not be a member.
     """
