@@ -16,6 +16,9 @@ A table is a class; its instances are the "parameter block", immutable and typed
 Values are stored under their *property names* (the names in the cluster database and in
 property lists), which default to the attribute name in CamelCase: ``port`` is ``Port``,
 ``command_line`` is ``CommandLine``.
+
+A type's own checks (``prop(validate=f)`` for one value, :meth:`PropertyTable.validate` for
+rules across values) raise ``ValueError(message)``; the caller gets a :class:`PropertyError`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Callable
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -138,6 +142,8 @@ class PropertyItem:
     #: Each resource of the type should have its own value (a port, a path): a hint for
     #: tools, published as OCF's ``unique="1"``; not enforced across resources.
     unique: bool = False
+    #: The type's own check of a value given for this row (``prop(validate=...)``), or None.
+    validate: Callable[[Any], None] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def signed(self) -> bool:
@@ -145,7 +151,27 @@ class PropertyItem:
         return self.format in (PropertyFormat.LONG, PropertyFormat.LARGE_INTEGER)
 
     def check(self, value: object, table: str) -> PropertyValue:
-        """Return ``value`` normalised for this item, or raise :class:`PropertyError`."""
+        """``value`` normalised (format, range, then ``validate=``), or :class:`PropertyError`."""
+        checked = self.check_format(value, table)
+        if self.validate is None:
+            return checked
+        # A ValueError is the type refusing the value (its message goes to the caller);
+        # anything else is a bug in the check, and is not disguised as a bad value.
+        try:
+            result: object = self.validate(checked)
+        except ValueError as exc:
+            if isinstance(exc, PropertyError):
+                raise  # already names a property
+            raise self._error(table, f"is {checked!r}: {_message(exc)}", None) from None
+        if result is not None:  # a check returning its message would accept every value
+            raise TypeError(
+                f"{table}.{self.attribute}: validate= returned {result!r}; raise "
+                "ValueError(message) to refuse a value, return None to accept it"
+            )
+        return checked
+
+    def check_format(self, value: object, table: str) -> PropertyValue:
+        """:meth:`check` without ``validate=`` (a default is the type's own)."""
         fmt = self.format
         if self.boolean:
             if isinstance(value, int) and value in (0, 1):  # bool, or a stored DWORD 0/1
@@ -194,7 +220,7 @@ class PropertyItem:
             )
         return data
 
-    def _error(self, table: str, what: str, fix: str) -> PropertyError:
+    def _error(self, table: str, what: str, fix: str | None) -> PropertyError:
         return property_error(table, self.name, f"{what}", fix)
 
 
@@ -202,13 +228,18 @@ def property_error(
     table: str,
     name: str,
     what: str,
-    fix: str,
+    fix: str | None,
     code: Win32Error = Win32Error.ERROR_INVALID_PARAMETER,
 ) -> PropertyError:
     """The one way this module reports a rejected property (ResUtil's ERROR_INVALID_PARAMETER)."""
     error = PropertyError(code, f"property {name!r} of {table} {what}", fix=fix)
     error.property_name = name
     return error
+
+
+def _message(exc: ValueError) -> str:
+    """The message of a type's check that refused a value."""
+    return str(exc) or "the resource type refused it (a ValueError with no message)"
 
 
 @attrs.frozen
@@ -224,6 +255,7 @@ class _Spec:
     read_only: bool
     description: str
     unique: bool
+    validate: Callable[[Any], None] | None
 
 
 @overload
@@ -237,6 +269,7 @@ def prop(
     read_only: bool = False,
     description: str = "",
     unique: bool = False,
+    validate: Callable[[_T], None] | None = None,
 ) -> _T: ...
 @overload
 def prop(
@@ -249,6 +282,7 @@ def prop(
     read_only: bool = False,
     description: str = "",
     unique: bool = False,
+    validate: Callable[[Any], None] | None = None,
 ) -> Any: ...
 def prop(
     *,
@@ -261,6 +295,7 @@ def prop(
     read_only: bool = False,
     description: str = "",
     unique: bool = False,
+    validate: Callable[[Any], None] | None = None,
 ) -> Any:
     """Declare one private property in a :class:`PropertyTable` class body.
 
@@ -280,12 +315,19 @@ def prop(
         unique: each resource of the type should have its own value (a TCP port, a data
             directory). A hint for tools and for OCF meta-data (``unique="1"``); the cluster
             does not compare values across resources.
+        validate: the type's own check of a given value (a change, a stored value loaded at
+            Open; not the default), after format and range: return None to accept, raise
+            ``ValueError("must be an absolute path")`` to refuse; the caller gets a
+            :class:`PropertyError` (ERROR_INVALID_PARAMETER) naming the property, with that
+            message. Rules over several values go in :meth:`PropertyTable.validate`.
     """
     if required and default is not _MISSING:
         raise TypeError("a required property has no default: pass required=True or default=")
     if not required and default is _MISSING:
         raise TypeError("a property needs a default, or required=True")
-    return _Spec(default, name, format, minimum, maximum, required, read_only, description, unique)
+    return _Spec(
+        default, name, format, minimum, maximum, required, read_only, description, unique, validate
+    )
 
 
 def _resolve(cls: type, annotation: object) -> object:
@@ -457,12 +499,13 @@ class PropertyTable:
                 boolean=boolean,
                 description=value.description,
                 unique=value.unique,
+                validate=value.validate,
             )
             if value.default is not _MISSING:
                 # A default outside the item's own range is a bug in the table, not a bad
                 # value from a caller: say so now, as the TypeError a bad declaration is.
                 try:
-                    default = item.check(value.default, cls.__qualname__)
+                    default = item.check_format(value.default, cls.__qualname__)
                 except PropertyError as exc:
                     raise TypeError(
                         f"{where}: the default {value.default!r} does not fit its own row: "
@@ -504,6 +547,22 @@ class PropertyTable:
                     code=Win32Error.ERROR_FILE_NOT_FOUND,
                 )
             object.__setattr__(self, item.attribute, value)
+        if type(self).validate is not PropertyTable.validate:
+            try:
+                self.validate()
+            except ValueError as exc:
+                if isinstance(exc, PropertyError):
+                    raise
+                raise PropertyError(
+                    Win32Error.ERROR_INVALID_PARAMETER,
+                    f"the properties of {table} do not go together: {_message(exc)}",
+                ) from None
+
+    def validate(self) -> None:
+        """Override to check the values together: runs on every table built (:meth:`load`,
+        :meth:`evolve`, the merged values in :meth:`validate_change`) after each row's checks.
+        Raise ``ValueError("message naming the properties")`` to refuse; the caller gets a
+        :class:`PropertyError` (ERROR_INVALID_PARAMETER) with the message."""
 
     # -- ResUtil operations -------------------------------------------------------------------
 
@@ -560,7 +619,8 @@ class PropertyTable:
         Raises:
             PropertyError: ERROR_INVALID_PARAMETER for an unknown name (unless
                 ``allow_unknown``), a read-only property, a value of the wrong type or one
-                outside its range; the message names the property.
+                outside its range, or one its ``validate=`` refuses (each value alone:
+                :meth:`validate_change` also runs :meth:`validate`); the message names it.
         """
         table = cls.__qualname__
         checked: dict[str, PropertyValue] = {}
@@ -581,6 +641,32 @@ class PropertyTable:
         return checked
 
     @classmethod
+    def validate_change(
+        cls,
+        stored: Mapping[str, object],
+        changes: Mapping[str, object],
+        *,
+        allow_unknown: bool = False,
+    ) -> dict[str, PropertyValue]:
+        """:meth:`verify`, then :meth:`validate` over ``stored`` (property name → value) with
+        the change applied (skipped while a required property has no value); what
+        ``SET``/``VALIDATE_PRIVATE_PROPERTIES`` check. Returns the normalised change.
+
+        Raises:
+            PropertyError: ERROR_INVALID_PARAMETER, as :meth:`verify` or :meth:`validate`.
+        """
+        checked = cls.verify(changes, allow_unknown=allow_unknown)
+        if cls.validate is not PropertyTable.validate:
+            merged = {
+                item.name: value
+                for item in cls.items()
+                if (value := checked.get(item.name, stored.get(item.name))) is not None
+            }
+            if all(item.name in merged for item in cls.items() if item.required):
+                cls(**merged)  # runs validate(); the instance itself is not needed
+        return checked
+
+    @classmethod
     def apply(
         cls,
         store: MutableMapping[str, object],
@@ -598,9 +684,9 @@ class PropertyTable:
             The property names that were written, in the order given.
 
         Raises:
-            PropertyError: as :meth:`verify`; ``store`` is then unchanged.
+            PropertyError: as :meth:`validate_change`; ``store`` is then unchanged.
         """
-        checked = cls.verify(changes, allow_unknown=allow_unknown)
+        checked = cls.validate_change(store, changes, allow_unknown=allow_unknown)
         written = tuple(
             name
             for name, value in checked.items()

@@ -569,6 +569,8 @@ def run_action(path: str, action: str, environ: Mapping[str, str] | None = None)
     if instance.bad_name is not None:  # monitor and stop work whatever the name
         raise AgentError(OCF_ERR_CONFIGURED, instance.bad_name)
     if action == "validate-all":
+        # The table's checks in full: format and range, each prop(validate=...), then the
+        # whole-table validate(). The Pacemaker backend runs this before it writes a change.
         parameters_from_env(cls.Properties, env)
         return OCF_SUCCESS
     return start(path, cls, instance, env, log)

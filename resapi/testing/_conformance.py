@@ -236,7 +236,8 @@ async def check_resource(
 
     Raises:
         PropertyError: ``properties`` names a property the type does not declare, or gives a
-            bad value (a plain exception, not an ``ExceptionGroup``).
+            bad value: one its row, its ``prop(validate=...)`` or the table's ``validate()``
+            refuses, before anything runs (a plain exception, not an ``ExceptionGroup``).
     """
     pending = pending_timeout
     if pending is None:

@@ -11,22 +11,33 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from clusapi import _rules as rules
-from clusapi._errors import ClusterError, make_error
+from clusapi._errors import ClusterError, PropertyError, make_error
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ._agents import AgentInfo
     from ._cib import ClusterView, GroupView, NodeView
+    from ._session import Session
 
 __all__ = (
     "check_host",
     "check_idle",
     "check_new_name",
+    "check_with_agent",
     "no_host",
     "node_named",
     "not_supported",
 )
 
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+#: The exit codes with which ``validate-all`` says the configuration is wrong (OCF: a bad
+#: value, a missing one). Any other failure means the check could not run here.
+_BAD_CONFIGURATION: Final = frozenset({2, 6})  # OCF_ERR_ARGS, OCF_ERR_CONFIGURED
+#: The code suffix of a ClusterError's text, which the agent's exit reason carries over.
+_CODE_SUFFIX: Final = re.compile(r" \([A-Z][A-Z0-9_]*, \d+\)")
+_PROPERTY: Final = re.compile(r"property '([^']+)'")
 
 
 def not_supported(
@@ -144,3 +155,42 @@ def no_host(
         if n.name != exclude
     ):
         raise rules.no_host(group.id, other=bool(exclude))
+
+
+async def check_with_agent(
+    session: Session, agent: AgentInfo, resource: str, params: Mapping[str, str]
+) -> None:
+    """Run a resapi type's ``validate-all`` on the instance attributes a change would leave
+    (``params``), before the CIB is written: the type's own checks (``prop(validate=...)``,
+    ``PropertyTable.validate()``), which the meta-data cannot carry.
+
+    Only for agents resapi's bridge wrote under this backend's OCF root (the file is here,
+    and its validate-all checks the table alone); an agent a package installed may check the
+    node it runs on, which is not the client's, so Pacemaker's own start checks those. Not
+    while a required parameter is unset (the agent would only say that; the reference
+    runtime checks the merged values then too).
+
+    Raises:
+        PropertyError: ERROR_INVALID_PARAMETER with the type's message (its exit reason).
+    """
+    path = session.agents.bridge_file(agent.name)
+    if path is None or any(i.required and i.name not in params for i in agent.table.items()):
+        return
+    variables = [f"OCF_RESKEY_{name}={value}" for name, value in params.items()]
+    argv = ["env", f"OCF_ROOT={session.agents.ocf_root}", f"OCF_RESOURCE_INSTANCE={resource}"]
+    result = await session.runner.run(
+        [*argv, *variables, str(path), "validate-all"], local=True, check=False
+    )
+    if result.code not in _BAD_CONFIGURATION:
+        return
+    lines = result.stderr.decode(errors="replace").splitlines()
+    reasons = [line.partition(":")[2] for line in lines if line.startswith("ocf-exit-reason:")]
+    reason = _CODE_SUFFIX.sub("", reasons[-1] if reasons else "", count=1).strip()
+    error = PropertyError(
+        Win32Error.ERROR_INVALID_PARAMETER,
+        f"resource {resource!r}: "
+        + (reason or f"its agent's validate-all refused the change (exit {result.code})"),
+    )
+    named = _PROPERTY.search(reason)
+    error.property_name = named[1] if named else None
+    raise error

@@ -16,7 +16,7 @@ from clusapi._policy import can_be_dependent as may_depend, dependency_closure
 from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 
 from . import _mapping as mapping
-from ._checks import check_new_name, no_host, node_named
+from ._checks import check_new_name, check_with_agent, no_host, node_named
 from ._edit import format_ms
 
 if TYPE_CHECKING:
@@ -381,6 +381,9 @@ async def set_private(session: Session, op: ops.SetPrivateProperties) -> Propert
         removed = tuple(
             name for name in (agent.table.item(k).name for k in unset) if name in prim.params
         )
+        if written or removed:
+            left = {name: _text(value) for name, value in store.items() if name not in removed}
+            await check_with_agent(session, agent, prim.id, left)
         element = edit.element("primitive", prim.id)
         for name in written:
             edit.set_nvpair(element, "instance_attributes", name, _text(store[name]))

@@ -49,7 +49,7 @@ from resapi._resource import NOT_HANDLED, Resource
 from ._model import ResourceRecord, TypeRecord
 from ._names import object_key_path
 from ._ops_cluster import set_common
-from ._ops_resources import set_private
+from ._ops_resources import set_private, validate_private
 from ._parameters import ParametersView
 
 if TYPE_CHECKING:
@@ -108,6 +108,9 @@ _WRITES: Final = frozenset(
         _F.ADD_REGISTRY_CHECKPOINT_32BIT,
     }
 )
+#: A resource's private-property changes: the monitor offers them to the DLL (VALIDATE, then
+#: SET) as part of the change, whether or not an instance is open (``_ops_resources``).
+_ROUTED: Final = frozenset({_F.SET_PRIVATE_PROPERTIES, _F.VALIDATE_PRIVATE_PROPERTIES})
 _PROPERTY_EVENT: Final = {
     ObjectKind.CLUSTER: ClusterChange.CLUSTER_PROPERTY,
     ObjectKind.NODE: ClusterChange.NODE_PROPERTY,
@@ -317,7 +320,9 @@ async def _control(rt: ReferenceRuntime, op: ops.Control) -> ControlResult:
             return _checkpoint(rt, subject.resource, function, op)
 
     reached = False
-    if subject.resource is not None:
+    if subject.resource is not None and function in _ROUTED:
+        pass  # set_private/validate_private offer it to the DLL themselves, offline too
+    elif subject.resource is not None:
         host = _instance(rt, subject.resource, node)
         if host is not None:
             reached = True
@@ -678,8 +683,11 @@ async def _validate_common(rt: ReferenceRuntime, subject: _Subject, data: bytes)
 
 async def _validate_private(rt: ReferenceRuntime, subject: _Subject, data: bytes) -> ControlResult:
     changes = _changes(subject, data, private=True)
+    if subject.resource is not None:
+        await validate_private(rt, subject.resource, changes)
+        return ControlResult(b"")
     with rules.about(subject.label):
-        subject.private.verify(changes)
+        subject.private.validate_change(subject.private_store, changes)
     return ControlResult(b"")
 
 

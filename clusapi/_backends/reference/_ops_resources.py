@@ -7,32 +7,38 @@ from typing import TYPE_CHECKING, Any, Final
 import anyio
 
 from clusapi import _operations as ops, _policy as policy, _rules as rules
+from clusapi._controlcode import ControlCode
 from clusapi._enums import (
     ClusterChange,
+    LogLevel,
     ResourceState,
 )
-from clusapi._errors import make_error
+from clusapi._errors import ClusterError, PropertyError, make_error
+from clusapi._proplist import PropertyList
 from clusapi._values import (
     ObjectInfo,
     PropertyUpdate,
     ResourceStateInfo,
 )
 from clusapi._win32 import Win32Error
+from resapi._resource import Resource
 
 from ._model import ResourceRecord
 from ._names import check_name, object_key_path
 from ._ops_cluster import not_quorum, not_quorum_offline
 from ._parameters import ParametersView
+from ._props import effective
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from clusapi._backend import Operation
+    from resapi._monitor._host import InstanceHost
 
     from ._dispatch import Handler
     from ._runtime import ReferenceRuntime
 
-__all__ = ("HANDLERS", "set_private")
+__all__ = ("HANDLERS", "set_private", "validate_private")
 
 _PENDING = frozenset(
     {ResourceState.ONLINE_PENDING, ResourceState.OFFLINE_PENDING, ResourceState.PENDING}
@@ -322,15 +328,136 @@ async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Ma
 
 
 async def set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> PropertyUpdate:
+    """SET_PRIVATE_PROPERTIES, by the Cluster API or a control code: checked by the table,
+    then offered to the type's ``control()`` (VALIDATE, then SET), all before anything is
+    stored; a refusal stores nothing and sends no event."""
     res = rt.state.resource_record(op.id)
+    checked = _table_check(res, op.changes)
+    dll_stored = await _through_dll(rt, res, _VALIDATE_AND_SET, checked)
     with rules.about(f"resource {res.name!r}"):
-        written = res.type.implementation.Properties.apply(res.private, op.changes)
+        written = res.type.implementation.Properties.apply(res.private, checked)
     if written:
         rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
     # A resource reads its private properties at Open and Online: while it is up, a change
     # is stored and takes effect at the next online (ERROR_RESOURCE_PROPERTIES_STORED).
-    stored = bool(written) and res.state not in (ResourceState.OFFLINE, ResourceState.FAILED)
-    return PropertyUpdate(written, stored)
+    up = res.state not in (ResourceState.OFFLINE, ResourceState.FAILED)
+    return PropertyUpdate(written, dll_stored or (bool(written) and up))
+
+
+async def validate_private(
+    rt: ReferenceRuntime, res: ResourceRecord, changes: Mapping[str, object]
+) -> dict[str, object]:
+    """VALIDATE_PRIVATE_PROPERTIES: the table's checks (format and range, ``validate=``, the
+    whole-table ``validate()`` over the merged values), then the type's ``control()``."""
+    checked = _table_check(res, changes)
+    await _through_dll(rt, res, _VALIDATE, checked)
+    return checked
+
+
+def _table_check(res: ResourceRecord, changes: Mapping[str, object]) -> dict[str, object]:
+    with rules.about(f"resource {res.name!r}"):
+        return dict(res.type.implementation.Properties.validate_change(res.private, changes))
+
+
+_VALIDATE: Final = (ControlCode.RESOURCE_VALIDATE_PRIVATE_PROPERTIES,)
+_VALIDATE_AND_SET: Final = (*_VALIDATE, ControlCode.RESOURCE_SET_PRIVATE_PROPERTIES)
+
+
+async def _through_dll(
+    rt: ReferenceRuntime,
+    res: ResourceRecord,
+    codes: tuple[ControlCode, ...],
+    changes: Mapping[str, object],
+) -> bool:
+    """Offer a property change to the type's ``control()`` as the Resource Monitor does (each
+    of ``codes`` in turn), even while the resource is offline: to its open instance, else to
+    one opened for the call on the node that would host it (and closed after). Only for types
+    that override ``control()`` (ported DLL code); the others have nothing to say.
+
+    Returns whether the DLL said the change takes effect at the next online
+    (ERROR_RESOURCE_PROPERTIES_STORED).
+
+    Raises:
+        ClusterError: what ``control()`` raised (not ERROR_INVALID_FUNCTION: default
+            processing), naming the resource.
+    """
+    impl = res.type.implementation
+    if impl.control is Resource.control:
+        return False
+    data = PropertyList.from_values(changes, impl.Properties.formats()).to_bytes()
+    host, opened = _host_for_control(rt, res)
+    if host is None:
+        return False
+    stored = False
+    try:
+        if opened and not await _opened(rt, res, host):
+            return False
+        for code in codes:
+            stored = await _offer(res, host, code, data) or stored
+    finally:
+        if opened:
+            await host.close()
+    return stored
+
+
+async def _offer(res: ResourceRecord, host: InstanceHost, code: ControlCode, data: bytes) -> bool:
+    """One code to ``control()``; True for ERROR_RESOURCE_PROPERTIES_STORED."""
+    try:
+        await host.control(code, data)
+    except ClusterError as exc:
+        if exc.winerror == Win32Error.ERROR_INVALID_FUNCTION:
+            return False  # "do the default processing": the table's checks were that
+        if exc.winerror == Win32Error.ERROR_RESOURCE_PROPERTIES_STORED:
+            return True
+        if isinstance(exc, PropertyError):
+            with rules.about(f"resource {res.name!r}"):
+                raise
+        raise make_error(
+            exc.winerror,
+            f"resource {res.name!r} refused the change: {exc.description}",
+            fix=exc.fix,
+        ) from None
+    return False
+
+
+async def _opened(rt: ReferenceRuntime, res: ResourceRecord, host: InstanceHost) -> bool:
+    """Open an instance for a property change. One whose Open fails (it may need the very
+    properties being set) does not block the change: the table's checks stand, and the cluster
+    log says the type's own were skipped."""
+    try:
+        await host.open()
+    except ClusterError as exc:
+        rt.state.log(
+            LogLevel.WARNING,
+            f"resource {res.name}",
+            f"the property change was not offered to control(): Open failed ({exc})",
+        )
+        return False
+    return True
+
+
+def _host_for_control(
+    rt: ReferenceRuntime, res: ResourceRecord
+) -> tuple[InstanceHost | None, bool]:
+    """The open instance of ``res``, or a new one (to open, and close after) on the node that
+    would host it: its group's owner, else the first node up that may own it."""
+    for node in rt.state.nodes:
+        host = node.hosts.get(res.id)
+        if node.alive and host is not None and host.state is not ResourceState.INITIALIZING:
+            return host, False
+    owner = rt.state.groups.by_id[res.group].owner
+    candidates = [n for n in rt.state.nodes if n.id == owner] + [
+        n for n in rt.state.nodes if res.possible_owners is None or n.id in res.possible_owners
+    ]
+    for node in candidates:
+        if not node.alive or node.task_group is None or res.id in node.hosts:
+            continue
+        host = rt.monitors.host_for(res, node, effective(res, "PendingTimeout") / 1000)
+        # Taken out of node.hosts at once (no await between): an online meanwhile makes its
+        # own instance, and this one stays private to the call.
+        del node.hosts[res.id]
+        return host, True
+    return None, False
 
 
 #: The operations this module answers, and how (merged by ``_dispatch``).
