@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--type",
         dest="types",
-        action=_TypeAction,
+        action=_TypesAction,
         default=[],
         metavar="MODULE:CLASS",
         help="run this resource type of yours instead of the simulated service (repeatable)",
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--property",
         dest="types",
-        action=_PropertyAction,
+        action=_TypesAction,
         metavar="NAME=VALUE",
         help="a private property value of the --type before it; {index} is the resource's "
         "index among those of its type (e.g. port=471{index:02d})",
@@ -223,8 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-class _TypeAction(argparse.Action):
-    """``--type PATH``: a new type under test, with no properties yet."""
+class _TypesAction(argparse.Action):
+    """``--type PATH`` starts a type under test; ``--property NAME=VALUE`` adds a property
+    text to the last ``--type``."""
 
     def __call__(
         self,
@@ -234,20 +235,9 @@ class _TypeAction(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         assert isinstance(values, str)
-        namespace.types = [*namespace.types, TypeUnderTest(values, {})]
-
-
-class _PropertyAction(argparse.Action):
-    """``--property NAME=VALUE``: a property text of the last ``--type``."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: str | Sequence[object] | None,
-        option_string: str | None = None,
-    ) -> None:
-        assert isinstance(values, str)
+        if option_string == "--type":
+            namespace.types = [*namespace.types, TypeUnderTest(values, {})]
+            return
         name, equals, text = values.partition("=")
         if not namespace.types:
             parser.error(f"--property {values}: give the --type it belongs to first")
