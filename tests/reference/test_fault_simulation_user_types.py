@@ -5,6 +5,7 @@ replay command that reproduces the breach."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import socket
 from typing import ClassVar, Final
@@ -185,10 +186,12 @@ def test_property_values_per_resource_from_a_template_or_a_callable():
 
 
 def test_bad_types_and_values_are_refused_with_the_fix():
-    with pytest.raises(clusapi.PropertyError, match=r"'Port'.*cannot be 'x7'"):
+    with pytest.raises(clusapi.PropertyError, match=re.escape("cannot be 'x{index}' for res")):
         TypeUnderTest(EchoServer, properties={"port": "x{index}"}).values_for(EchoServer, 7)
     with pytest.raises(clusapi.PropertyError, match="Port"):
         TypeUnderTest(EchoServer, properties={"port": "9{index:05d}"}).values_for(EchoServer, 0)
+    with pytest.raises(clusapi.PropertyError, match=re.escape("write {{ for a brace")):
+        TypeUnderTest(EchoServer, properties={"banner": "{name}"}).values_for(EchoServer, 0)
     with pytest.raises(clusapi.InvalidParameterError, match="expected MODULE:ATTRIBUTE"):
         run_fault_schedule(0, steps=1, types=["examples.echo_server.EchoServer"])
     with pytest.raises(clusapi.InvalidParameterError, match="cannot load resource type"):
@@ -197,6 +200,8 @@ def test_bad_types_and_values_are_refused_with_the_fix():
         run_fault_schedule(0, steps=1, types=["examples.echo_server:main"])
     with pytest.raises(clusapi.InvalidParameterError, match="type_name 'Echo Server'"):
         run_fault_schedule(0, steps=1, types=[EchoServer, EchoServer])
+    with pytest.raises(clusapi.InvalidParameterError, match="got no types"):
+        assert_fault_tolerant([])
     with pytest.raises(clusapi.InvalidParameterError, match="a mapping or a callable"):
         TypeUnderTest(EchoServer, properties=7)  # type: ignore[arg-type]
 

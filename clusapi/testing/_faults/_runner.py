@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import anyio
 import attrs
 
-from clusapi._errors import ClusterError
+from clusapi._errors import ClusterError, make_error
+from clusapi._win32 import Win32Error
 
 from .._clock import VirtualClock
 from ._report import _REPLAY_MODULE, SimulationReport, replay_command
@@ -90,6 +91,12 @@ def assert_fault_tolerant(
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     resolved = ResolvedTypes.resolve(types)
+    if not resolved.types:
+        raise make_error(
+            Win32Error.ERROR_INVALID_PARAMETER,
+            "assert_fault_tolerant() got no types: it would check only the simulated ones",
+            fix="pass at least one TypeUnderTest (or use run_fault_schedule without types)",
+        )
     for seed in seeds:
         report = _simulate(seed, steps, nodes, quorum, groups, None, None, resolved).report
         if not report.ok:

@@ -10,7 +10,7 @@ import importlib
 import shlex
 import socket
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import attrs
@@ -40,7 +40,7 @@ def _check_properties(
         raise make_error(
             Win32Error.ERROR_INVALID_PARAMETER,
             f"TypeUnderTest properties must be a mapping or a callable, not {value!r}",
-            fix='pass e.g. {"port": "471{index:02d}"} or lambda index: {"port": 47100 + index}',
+            fix='pass e.g. {"port": "272{index:02d}"} or lambda index: {"port": 27200 + index}',
         )
 
 
@@ -51,8 +51,8 @@ class TypeUnderTest:
 
     Example::
 
-        TypeUnderTest(EchoServer, properties={"port": "471{index:02d}"})
-        TypeUnderTest("examples.echo_server:EchoServer", properties=lambda i: {"port": 47100 + i})
+        TypeUnderTest(EchoServer, properties={"port": "272{index:02d}"})
+        TypeUnderTest("examples.echo_server:EchoServer", properties=lambda i: {"port": 27200 + i})
 
     Several resources of the type run at once (one per resource the workload gives it), and
     usually need different values (ports). ``properties`` is either a mapping, whose string
@@ -103,20 +103,20 @@ class TypeUnderTest:
         else:
             values = {}
             for key, given in self.properties.items():
-                text = _text(given).format(index=index) if isinstance(given, str) else given
-                if not isinstance(text, str):
-                    values[key] = text
+                if not isinstance(given, str):
+                    values[key] = given
                     continue
                 item = table.item(key)
                 try:
+                    text = given.format(index=index)
                     values[key] = value_from_text(item, text)
-                except ValueError:
+                except (ValueError, LookupError):  # a bad template, or a text of the wrong form
                     raise property_error(
                         table.__qualname__,
                         item.name,
-                        f"cannot be {text!r} (resource #{index} of the type)",
+                        f"cannot be {given!r} for resource #{index} of the type",
                         "give a value of the property's type, or a template such as "
-                        "'471{index:02d}'",
+                        "'272{index:02d}' ({index} is the only field; write {{ for a brace)",
                     ) from None
         checked: dict[str, object] = dict(table.verify(values))
         for item in table.items():
@@ -391,7 +391,3 @@ class _UserTypeLoop(_VirtualTimeEventLoop):
 def new_loop(clock: VirtualClock) -> Callable[[], asyncio.AbstractEventLoop]:
     """A ``loop_factory`` for runs with user types."""
     return lambda: _UserTypeLoop(clock)
-
-
-#: The names the simulation uses for the workload's resources of user type number ``i``.
-USER_KIND: Final = "user{}"
