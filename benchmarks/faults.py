@@ -4,6 +4,9 @@ reference cluster, every invariant checked (see ``clusapi.testing._faults``).
     python -m benchmarks.faults                         # 500 seeds x 200 steps (the target)
     python -m benchmarks.faults --seeds 50 --steps 100  # a CI-sized sample
     python -m benchmarks.faults --workers 1             # in this process only
+    python -m benchmarks.faults --seeds 50 --steps 30 --groups 3 --types-from mymod:TYPES
+                                                        # your own types (docs/testing.md),
+                                                        # one process: they share ports
 
 (From a checkout without the package installed: ``PYTHONPATH=. python -m benchmarks.faults``.)
 
@@ -30,13 +33,18 @@ TARGET_SEEDS = 500
 TARGET_STEPS = 200
 
 
-def _run_chunk(seeds: list[int], steps: int) -> list[tuple[int, int, tuple[str, ...], str, str]]:
-    """Run some seeds in this (worker) process: (seed, invariants, violations, replay, digest)."""
+def _run_chunk(
+    seeds: list[int], steps: int, groups: int = 8, types: str | None = None
+) -> list[tuple[int, int, tuple[str, ...], str, str]]:
+    """Run some seeds in this (worker) process: (seed, invariants, violations, replay, digest).
+
+    ``types``: the ``module:attribute`` of the user types to run (a path, so that it reaches
+    the worker processes)."""
     from clusapi.testing._faults import run_fault_schedule
 
     out = []
     for seed in seeds:
-        report = run_fault_schedule(seed, steps=steps)
+        report = run_fault_schedule(seed, steps=steps, groups=groups, types=types)
         out.append(
             (
                 seed,
@@ -58,6 +66,8 @@ def _kind(violation: str) -> str:
         return "runtime raised"
     if violation.startswith("step"):
         return "unexpected API error"
+    if violation.startswith("contract"):
+        return "contract of a user type"
     return "other"
 
 
@@ -66,8 +76,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=TARGET_SEEDS, help="how many seeds (500)")
     parser.add_argument("--first-seed", type=int, default=0, help="the first seed (0)")
     parser.add_argument("--steps", type=int, default=TARGET_STEPS, help="steps per seed (200)")
+    parser.add_argument("--groups", type=int, default=8, help="application groups (8)")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="processes (default: CPUs)"
+        "--types-from",
+        metavar="MODULE:ATTRIBUTE",
+        help="run your own types: an importable list of clusapi.testing.TypeUnderTest",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (default: CPUs; 1 with --types-from, since every process would use "
+        "the same ports)",
     )
     parser.add_argument(
         "--show", type=int, default=20, help="failing seeds to list with their replay (20)"
@@ -75,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    workers = max(1, min(args.workers, len(seeds) or 1))
+    wanted = args.workers or (1 if args.types_from else os.cpu_count() or 1)
+    workers = max(1, min(wanted, len(seeds) or 1))
     # Small interleaved chunks: seeds differ in cost, and each chunk pays one task round trip.
     chunks = [seeds[i :: workers * 8] for i in range(workers * 8)]
     chunks = [c for c in chunks if c]
@@ -88,10 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     results: list[tuple[int, int, tuple[str, ...], str, str]] = []
     if workers == 1:
         for chunk in chunks:
-            results.extend(_run_chunk(chunk, args.steps))
+            results.extend(_run_chunk(chunk, args.steps, args.groups, args.types_from))
     else:
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run_chunk, chunk, args.steps) for chunk in chunks]
+            futures = [
+                pool.submit(_run_chunk, chunk, args.steps, args.groups, args.types_from)
+                for chunk in chunks
+            ]
             for future in concurrent.futures.as_completed(futures):
                 results.extend(future.result())
     elapsed = time.perf_counter() - started

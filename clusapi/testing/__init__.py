@@ -24,6 +24,8 @@ from ._faults import (
     FaultStep as FaultStep,
     SimulationReport as SimulationReport,
     SimulationTimings as SimulationTimings,
+    TypeUnderTest as TypeUnderTest,
+    assert_fault_tolerant as assert_fault_tolerant,
     run_fault_schedule as run_fault_schedule,
 )
 from ._fixtures import ReferenceClusterFactory as ReferenceClusterFactory
@@ -39,7 +41,9 @@ __all__ = (
     "ReferenceEnvironment",
     "SimulationReport",
     "SimulationTimings",
+    "TypeUnderTest",
     "VirtualClock",
+    "assert_fault_tolerant",
     "open_reference_cluster",
     "run_fault_schedule",
 )

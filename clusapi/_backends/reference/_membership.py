@@ -77,7 +77,10 @@ class Membership:
             async with anyio.create_task_group() as tg:
                 node.task_group = tg
                 node.poller = Poller(tg, self.state.now)
-                node.watchdog = PendingWatchdog(tg, self.state.now)
+                # The watchdog runs in the runtime's task group, not the node's: a node that
+                # crashes or loses quorum still terminates its instances, each bounded by
+                # DeadlockTimeout, after its own task group is gone.
+                node.watchdog = PendingWatchdog(self.state.task_group, self.state.now)
                 task_status.started()
                 while True:
                     node.last_heartbeat = self.state.now()

@@ -7,7 +7,8 @@ Example::
     assert report.ok, report.failure_message()
     # replay one seed, with the cluster log: python -m clusapi.testing.faults --seed 123 --log
 
-The schedule (``_schedule``), the simulated resource types (``_resources``), the checker's
+The schedule (``_schedule``), the simulated resource types (``_resources``), the user's own
+types under test (``_user_types``), the checker's
 parts (``_checks``), the simulation (``_simulation``), its report (``_report``) and the entry
 points (``_runner``) live in their own modules and are re-exported here. How a run goes, the
 invariants exactly, quorum both ways and determinism: docs/testing.md, "Seeded fault
@@ -18,7 +19,11 @@ from __future__ import annotations
 
 from ._checks import TimelineEvent as TimelineEvent, check_timeline as check_timeline
 from ._report import SimulationReport as SimulationReport, replay_command as replay_command
-from ._runner import main as main, run_fault_schedule as run_fault_schedule
+from ._runner import (
+    assert_fault_tolerant as assert_fault_tolerant,
+    main as main,
+    run_fault_schedule as run_fault_schedule,
+)
 from ._schedule import (
     FaultKind as FaultKind,
     FaultSchedule as FaultSchedule,
@@ -29,6 +34,7 @@ from ._schedule import (
     WorkloadSpec as WorkloadSpec,
 )
 from ._simulation import EXPECTED_ERRORS as EXPECTED_ERRORS, FaultSimulation as FaultSimulation
+from ._user_types import TypeUnderTest as TypeUnderTest
 
 __all__ = (
     "EXPECTED_ERRORS",
@@ -41,7 +47,9 @@ __all__ = (
     "SimulationReport",
     "SimulationTimings",
     "TimelineEvent",
+    "TypeUnderTest",
     "WorkloadSpec",
+    "assert_fault_tolerant",
     "check_timeline",
     "main",
     "replay_command",

@@ -46,6 +46,10 @@ class _World:
         #: The quorum disk: the instance that holds the reservation, and its lost callback.
         self.disk_holder: _SimResource | None = None
         self.disk_lost: Callable[[], None] | None = None
+        #: The user types' contract: breaches found, checks made, and the seed to name.
+        self.seed = 0
+        self.breaches: list[str] = []
+        self.contract_checks = 0
 
     def now(self) -> float:
         return anyio.current_time() - self.origin
@@ -54,12 +58,28 @@ class _World:
         self.serials += 1
         return self.serials
 
-    def record(self, res: _SimResource, event: str) -> None:
+    def record(self, res: resapi.Resource, serial: int, event: str) -> None:
         self.timeline.append(
             TimelineEvent(
-                self.now(), res.node_name, res.name, self.group_of[res.name], res.serial, event
+                self.now(), res.node_name, res.name, self.group_of[res.name], serial, event
             )
         )
+
+    async def online_faults(self, res: resapi.Resource) -> None:
+        """The faults armed against the resource's next Online: raise, hang or be slow."""
+        knobs = self.knobs[res.name]
+        t = self.timings
+        if knobs.online_raises:
+            knobs.online_raises = False
+            raise RuntimeError("injected fault: Online failed")
+        if knobs.hang:
+            knobs.hang = False
+            await anyio.sleep(t.pending_timeout_ms / 1000 * t.hang_factor)
+        elif knobs.slow:
+            knobs.slow = False
+            for _ in range(t.slow_chunks):
+                await anyio.sleep(t.slow_chunk)
+                res.checkpoint()
 
 
 class _SimProperties(resapi.PropertyTable):
@@ -85,35 +105,23 @@ class _SimResource(resapi.Resource):
 
     async def online(self) -> None:
         world = self.world
-        world.record(self, "online")
-        knobs = world.knobs[self.name]
-        t = world.timings
-        if knobs.online_raises:
-            knobs.online_raises = False
-            raise RuntimeError("injected fault: Online failed")
-        if knobs.hang:
-            knobs.hang = False
-            await anyio.sleep(t.pending_timeout_ms / 1000 * t.hang_factor)
-        elif knobs.slow:
-            knobs.slow = False
-            for _ in range(t.slow_chunks):
-                await anyio.sleep(t.slow_chunk)
-                self.checkpoint()
+        world.record(self, self.serial, "online")
+        await world.online_faults(self)
         await self.started()
         self.up = True
-        world.record(self, "online_done")
+        world.record(self, self.serial, "online_done")
 
     async def started(self) -> None:
         """Type-specific work at the end of Online."""
 
     async def offline(self) -> None:
-        self.world.record(self, "offline")
+        self.world.record(self, self.serial, "offline")
         self.up = False
-        self.world.record(self, "offline_done")
+        self.world.record(self, self.serial, "offline_done")
 
     async def terminate(self) -> None:
         self.up = False
-        self.world.record(self, "terminate")
+        self.world.record(self, self.serial, "terminate")
 
     async def looks_alive(self) -> bool:
         return self.up and not self.world.knobs[self.name].unhealthy

@@ -106,7 +106,8 @@ class FaultStep:
 
 @attrs.frozen
 class ResourceSpec:
-    """A resource of the workload: name, type ("service", "counter" or "disk"), providers."""
+    """A resource of the workload: name, type ("service", "counter" or "disk", or "user0",
+    "user1", ... for the user's types under test), providers."""
 
     name: str
     type: str
@@ -137,6 +138,25 @@ class WorkloadSpec:
     @property
     def all_groups(self) -> tuple[GroupSpec, ...]:
         return self.groups if self.quorum_group is None else (self.quorum_group, *self.groups)
+
+    def with_user_types(self, count: int) -> WorkloadSpec:
+        """The workload with every "service" resource of the application groups made one of
+        ``count`` user types, in turn ("user0", "user1", ...); the counter and the quorum disk
+        stay (their checks need them). Names, dependencies and steps do not change."""
+        if count == 0:
+            return self
+        turn = itertools.cycle(range(count))
+        groups = tuple(
+            attrs.evolve(
+                group,
+                resources=tuple(
+                    attrs.evolve(res, type=f"user{next(turn)}") if res.type == "service" else res
+                    for res in group.resources
+                ),
+            )
+            for group in self.groups
+        )
+        return attrs.evolve(self, groups=groups)
 
     def dependency_layers(self) -> int:
         """The longest dependency chain of any group, in resources (online layers)."""
@@ -223,8 +243,14 @@ class FaultSchedule:
         quorum: bool | None = None,
         groups: int = 8,
         timings: SimulationTimings | None = None,
+        user_types: int = 0,
     ) -> FaultSchedule:
-        """Draw a schedule. ``quorum=None``: the seed decides (about half have a quorum disk)."""
+        """Draw a schedule. ``quorum=None``: the seed decides (about half have a quorum disk).
+
+        ``user_types``: how many user types run instead of the simulated service (see
+        :meth:`WorkloadSpec.with_user_types`); the draw itself does not depend on it, so a
+        seed's steps are the same with and without them.
+        """
         if steps < 0 or nodes < 1 or groups < 1:
             raise ValueError(
                 f"need steps >= 0, nodes >= 1, groups >= 1; got {steps}, {nodes}, {groups}"
@@ -235,7 +261,8 @@ class FaultSchedule:
         with_quorum = drawn_quorum if quorum is None else quorum
         workload = _draw_workload(rng, names, groups, with_quorum)
         gen = _StepGenerator(rng, names, workload, timings or SimulationTimings())
-        return cls(seed, names, with_quorum, workload, tuple(gen.step(i) for i in range(steps)))
+        drawn = tuple(gen.step(i) for i in range(steps))
+        return cls(seed, names, with_quorum, workload.with_user_types(user_types), drawn)
 
     def describe(self) -> str:
         lines = [

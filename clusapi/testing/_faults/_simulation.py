@@ -18,6 +18,7 @@ from ._checks import TimelineEvent, _EventStreamChecker, _Ledger, check_timeline
 from ._report import SimulationReport, replay_command
 from ._resources import _SimCounter, _SimDisk, _SimResource, _World
 from ._schedule import FaultKind, SimulationTimings, Value
+from ._user_types import ResolvedTypes, instrument
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from clusapi._notify import NotifyPort
     from clusapi._resource import Resource
     from clusapi._values import Notification
+    from resapi import Resource as ResourceType
 
     from .._env import ReferenceEnvironment
     from ._schedule import FaultSchedule, FaultStep, GroupSpec
@@ -61,7 +63,11 @@ class FaultSimulation:
 
     ``await sim.run()`` must run on a :class:`VirtualClock` loop (``run_fault_schedule`` does
     that). ``tamper`` is called with the recorded timeline before the checks, for tests of the
-    checker itself.
+    checker itself. ``types``: the user's types under test, which the schedule's "user0",
+    "user1", ... resources are (``FaultSchedule.generate(user_types=...)``).
+
+    Raises:
+        PropertyError: a user type's property values for one of its resources are refused.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class FaultSimulation:
         timings: SimulationTimings | None = None,
         replay: str | None = None,
         tamper: Callable[[list[TimelineEvent]], None] | None = None,
+        types: ResolvedTypes | None = None,
     ) -> None:
         self.schedule = schedule
         self.timings = timings or SimulationTimings()
@@ -78,6 +85,7 @@ class FaultSimulation:
         self.tamper = tamper
         group_of = {r.name: g.name for g in schedule.workload.all_groups for r in g.resources}
         self.world = _World(self.timings, group_of)
+        self.world.seed = schedule.seed
         self.ledger = _Ledger()
         self.expected: dict[str, int] = {}
         self.faults = 0
@@ -92,7 +100,7 @@ class FaultSimulation:
         self.group_model: dict[tuple[str, str], Value] = {}
         # Per-simulation resource types (the world reaches instances through their class).
         world = self.world
-        self.types: dict[str, type[_SimResource]] = {
+        self.types: dict[str, type[ResourceType]] = {
             kind: cast(
                 "type[_SimResource]",
                 type(base.__name__, (base,), {"world": world, "type_name": base.type_name}),
@@ -103,6 +111,19 @@ class FaultSimulation:
                 ("disk", _SimDisk),
             )
         }
+        # The user's types, instrumented, and their resources' property values (checked now,
+        # so that a refused value raises here, not as a violation of the run).
+        self.user_values: dict[str, dict[str, object]] = {}
+        user = types or ResolvedTypes.resolve(None)
+        used = {r.type for g in schedule.workload.all_groups for r in g.resources}
+        for i, (spec, cls) in enumerate(zip(user.types, user.classes, strict=True)):
+            kind = f"user{i}"
+            if kind not in used:
+                continue
+            self.types[kind] = instrument(cls, world)
+            mine = [r.name for g in schedule.workload.groups for r in g.resources if r.type == kind]
+            for index, name in enumerate(mine):
+                self.user_values[name] = spec.values_for(cls, index)
         self._env: ReferenceEnvironment | None = None
         self._groups: dict[str, Group] = {}
         self._resources: dict[str, Resource] = {}
@@ -155,8 +176,10 @@ class FaultSimulation:
         if self.tamper is not None:
             self.tamper(world.timeline)
         checked, violations = check_timeline(world.timeline)
-        self.ledger.checked += checked
+        self.ledger.checked += checked + world.contract_checks
         self.ledger.violations.extend(violations)
+        # A user type's broken contract first: it is the cause of what follows it.
+        self.ledger.violations[:0] = world.breaches
         self._check_counter_onlines()
         return SimulationReport(
             seed=self.schedule.seed,
@@ -203,6 +226,8 @@ class FaultSimulation:
                 res = await group.create_resource(rspec.name, self.types[rspec.type].type_name)
                 self._resources[rspec.name] = res
                 self._id_names[res.id] = rspec.name
+                if rspec.name in self.user_values:
+                    await res.set_private_properties(**self.user_values[rspec.name])
                 await res.set_common_properties(
                     pending_timeout=t.pending_timeout_ms,
                     restart_threshold=t.restart_threshold,
@@ -261,6 +286,8 @@ class FaultSimulation:
                 lost()
         elif kind in (k.WRITE, k.DELETE_VALUE, k.BATCH):
             await self._database(step)
+        elif kind is k.SET_PRIVATE and step.target in self.user_values:
+            pass  # the simulated service's label and weight: a user type has its own
         elif kind is k.SET_PRIVATE:
             res = self._resources[step.target]
             assert step.value is not None
