@@ -26,13 +26,23 @@ class EventBus:
     reader only costs memory (the C API's port queues the same way).
     """
 
-    __slots__ = ("_now", "_ports", "emitted")
+    __slots__ = ("_listeners", "_now", "_ports", "emitted")
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._ports: list[tuple[int, MemoryObjectSendStream[Notification]]] = []
+        self._listeners: tuple[Callable[[Notification], None], ...] = ()
         #: How many changes were emitted (for statistics and benchmarks).
         self.emitted = 0
+
+    def listen(self, listener: Callable[[Notification], None]) -> None:
+        """Call ``listener`` with every change, synchronously, when it is emitted.
+
+        For recorders (the test environment's timeline): unlike a port, the listener runs
+        while the record that changed still holds the new state, so it can read the state,
+        owner and node of that moment. It must not raise or emit.
+        """
+        self._listeners = (*self._listeners, listener)
 
     def open_port(self, change_filter: ClusterChange) -> MemoryObjectReceiveStream[Notification]:
         send, receive = anyio.create_memory_object_stream[Notification](math.inf)
@@ -41,10 +51,14 @@ class EventBus:
 
     def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
         self.emitted += 1
+        event: Notification | None = None
+        if self._listeners:
+            event = Notification(change, name, object_id, self._now())
+            for listener in self._listeners:
+                listener(event)
         if not self._ports:
             return
         bit = int(change)
-        event: Notification | None = None
         dead: list[MemoryObjectSendStream[Notification]] = []
         for mask, send in self._ports:
             if mask & bit:
@@ -60,6 +74,7 @@ class EventBus:
                 send.close()
 
     def close(self) -> None:
+        self._listeners = ()
         for _, send in self._ports:
             send.close()
         self._ports.clear()
