@@ -18,6 +18,7 @@ import pytest
 
 from clusapi import GroupState, GroupStateInfo
 from clusapi.testing import open_reference_cluster
+from clusapi.testing._fixtures import timeline_file_name
 from resapi.testing import HealthyResource
 
 if TYPE_CHECKING:
@@ -165,3 +166,24 @@ async def test_the_docs_example_is_current(tmp_path: pathlib.Path) -> None:
         f"{DOCS_EXAMPLE.relative_to(ROOT)} is stale (the timeline's drawing or the story "
         f"changed); regenerate with: {REGENERATE}"
     )
+
+
+@pytest.mark.parametrize(
+    ("nodeid", "expected"),
+    [
+        ("tests/test_web.py::test_failover", "tests_test_web.py__test_failover"),
+        ("tests/test_web.py::Test::test_it", "tests_test_web.py__Test__test_it"),
+    ],
+)
+def test_a_plain_test_id_names_its_timeline_file_as_it_reads(nodeid: str, expected: str) -> None:
+    assert timeline_file_name(nodeid) == expected
+
+
+def test_ids_that_lose_characters_or_length_get_a_hash_so_they_stay_apart() -> None:
+    a = timeline_file_name("t.py::test[a b]")
+    b = timeline_file_name("t.py::test[a_b]")
+    assert a != b
+    assert a.startswith("t.py__test_a_b_-")
+    long = timeline_file_name("t.py::test_" + "x" * 300)
+    assert len(long) <= 130
+    assert long != timeline_file_name("t.py::test_" + "x" * 301)
