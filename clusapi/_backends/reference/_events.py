@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 
 __all__ = ("EventBus",)
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: What :meth:`EventBus.listen` calls: ``(change, name, object_id, time)``. Plain
+    #: arguments, not a Notification: a recorder hears every event, most of which no port
+    #: asked for.
+    Listener: TypeAlias = Callable[[ClusterChange, str, str | None, float], None]
+
 
 class EventBus:
     """Delivers each change, at the moment it happens, to the ports that asked for it.
@@ -31,12 +39,13 @@ class EventBus:
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._ports: list[tuple[int, MemoryObjectSendStream[Notification]]] = []
-        self._listeners: tuple[Callable[[Notification], None], ...] = ()
+        self._listeners: tuple[Listener, ...] = ()
         #: How many changes were emitted (for statistics and benchmarks).
         self.emitted = 0
 
-    def listen(self, listener: Callable[[Notification], None]) -> None:
-        """Call ``listener`` with every change, synchronously, when it is emitted.
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(change, name, object_id, time)`` for every change, synchronously,
+        when it is emitted.
 
         For recorders (the test environment's timeline): unlike a port, the listener runs
         while the record that changed still holds the new state, so it can read the state,
@@ -51,14 +60,14 @@ class EventBus:
 
     def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
         self.emitted += 1
-        event: Notification | None = None
         if self._listeners:
-            event = Notification(change, name, object_id, self._now())
+            now = self._now()
             for listener in self._listeners:
-                listener(event)
+                listener(change, name, object_id, now)
         if not self._ports:
             return
         bit = int(change)
+        event: Notification | None = None
         dead: list[MemoryObjectSendStream[Notification]] = []
         for mask, send in self._ports:
             if mask & bit:
