@@ -187,30 +187,40 @@ class TimelineRecorder:
             self._append(time, bit, name, _NONE, _NO_STATE)
             return
         state = self._state
-        numbers = self._numbers
         if bit & _RESOURCE_EVENTS:
             res = state.resources.by_id.get(ident)
             if res is not None:
-                where = numbers.get(res.node, _NONE) if res.node is not None else _NONE
-                number = self._number("resource", ident, res.name)
-                self._append(time, bit, name, number, res.state, where)
+                self._placed(time, bit, name, "resource", ident, res.name, res.state, res.node)
                 return
         elif bit & _GROUP_EVENTS:
             group = state.groups.by_id.get(ident)
             if group is not None:
-                where = numbers.get(group.owner, _NONE) if group.owner is not None else _NONE
-                number = self._number("group", ident, group.name)
-                self._append(time, bit, name, number, group.state, where)
+                self._placed(time, bit, name, "group", ident, group.name, group.state, group.owner)
                 return
         elif bit & _NODE_EVENTS:
             node = state.nodes.by_id.get(ident)
             if node is not None:
                 self._append(time, bit, name, self._number("node", ident, node.name), node.state)
                 return
-        elif ident in numbers:  # deleted
-            self._append(time, bit, name, numbers[ident], _DELETED)
+        elif ident in self._numbers:  # deleted
+            self._append(time, bit, name, self._numbers[ident], _DELETED)
             return
         self._append(time, bit, name, _NONE, _NO_STATE)
+
+    def _placed(
+        self,
+        time: float,
+        bit: int,
+        name: str,
+        kind: LaneKind,
+        ident: str,
+        label: str,
+        state: int,
+        node_id: str | None,
+    ) -> None:
+        """A group's or resource's event, with the node that owns or runs it then."""
+        where = self._numbers.get(node_id, _NONE) if node_id is not None else _NONE
+        self._append(time, bit, name, self._number(kind, ident, label), state, where)
 
     def node_crashed(self, name: str) -> None:
         """The environment crashed node ``name`` (its state says Up until the others notice)."""

@@ -8,6 +8,7 @@ ordinary policy, on virtual time.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,8 @@ from resapi import LogLevel
 from resapi.testing import HealthyResource
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from clusapi import Group, Resource
     from clusapi.testing import ReferenceClusterFactory, ReferenceEnvironment
 
@@ -46,20 +49,29 @@ def _free_port() -> int:
         return port
 
 
-async def _online(env: ReferenceEnvironment, type_name: str = "Steady") -> tuple[Group, Resource]:
+async def _online(env: ReferenceEnvironment) -> tuple[Group, Resource]:
     group = await env.cluster.create_group("web")
     await group.set_preferred_owners(list(NODES))
-    res = await group.create_resource("R1", type_name)
+    res = await group.create_resource("R1", "Steady")
     await group.online()
     return group, res
+
+
+@contextlib.asynccontextmanager
+async def _steady(
+    reference_cluster: ReferenceClusterFactory,
+) -> AsyncIterator[tuple[ReferenceEnvironment, Group, Resource]]:
+    """A cluster of N1 and N2 with group "web" online on N1; its resource "R1" is a Steady."""
+    async with reference_cluster(nodes=NODES, types=[Steady]) as env:
+        group, res = await _online(env)
+        yield env, group, res
 
 
 @pytest.mark.asyncio
 async def test_a_failed_is_alive_restarts_the_resource_in_place(
     reference_cluster: ReferenceClusterFactory,
 ) -> None:
-    async with reference_cluster(nodes=NODES, types=[Steady]) as env:
-        group, res = await _online(env)
+    async with _steady(reference_cluster) as (env, group, res):
         steady = env.instance(res, Steady)  # typed: a Steady, its attributes checked by mypy
         assert steady.running
         steady.running = False  # the service died under the cluster's feet
@@ -73,8 +85,7 @@ async def test_a_failed_is_alive_restarts_the_resource_in_place(
 async def test_a_failure_past_the_threshold_fails_the_group_over_to_a_new_instance(
     reference_cluster: ReferenceClusterFactory,
 ) -> None:
-    async with reference_cluster(nodes=NODES, types=[Steady]) as env:
-        group, res = await _online(env)
+    async with _steady(reference_cluster) as (env, group, res):
         await res.set_common_properties(RestartThreshold=0)  # no restart: fail over at once
         first = env.instance(res, Steady)
         first.running = False
@@ -129,8 +140,7 @@ async def test_a_resource_never_brought_online_has_no_instance(
 async def test_a_crashed_node_has_no_instance_until_the_failover(
     reference_cluster: ReferenceClusterFactory,
 ) -> None:
-    async with reference_cluster(nodes=NODES, types=[Steady]) as env:
-        group, res = await _online(env)
+    async with _steady(reference_cluster) as (env, group, res):
         env.crash_node("N1")
         with pytest.raises(ClusterError) as caught:
             env.instance(res)
@@ -145,8 +155,7 @@ async def test_a_crashed_node_has_no_instance_until_the_failover(
 async def test_an_instance_of_another_class_is_refused_by_name(
     reference_cluster: ReferenceClusterFactory,
 ) -> None:
-    async with reference_cluster(nodes=NODES, types=[Steady]) as env:
-        _, res = await _online(env)
+    async with _steady(reference_cluster) as (env, _, res):
         with pytest.raises(ClusterError) as caught:
             env.instance(res, Other)
         assert caught.value.winerror == Win32Error.ERROR_INVALID_PARAMETER
