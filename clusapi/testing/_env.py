@@ -84,7 +84,7 @@ class ReferenceEnvironment:
                 brought online); ERROR_HOST_NODE_NOT_AVAILABLE if its node is down;
                 ERROR_NOT_SUPPORTED if it runs in a separate monitor process (its instance is
                 in that process); ERROR_INVALID_PARAMETER for a handle of another cluster, or
-                an instance that is not a ``cls``; ERROR_RESOURCE_NOT_FOUND for a deleted one.
+                an instance that is not a ``cls``; ERROR_RESOURCE_NOT_AVAILABLE for a deleted one.
         """
         if not isinstance(resource, ResourceHandle):
             raise make_error(

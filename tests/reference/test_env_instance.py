@@ -199,3 +199,16 @@ async def test_a_separate_monitor_keeps_its_instance_in_its_own_process(
         message = str(caught.value)
         assert "separate monitor process on node 'N1'" in message
         assert "without separate_monitor=True" in message
+
+
+@pytest.mark.asyncio
+async def test_a_deleted_resource_is_named_as_gone(
+    reference_cluster: ReferenceClusterFactory,
+) -> None:
+    async with _steady(reference_cluster) as (env, group, res):
+        await group.offline()
+        await res.delete()
+        with pytest.raises(ClusterError) as caught:
+            env.instance(res)
+        assert caught.value.winerror == Win32Error.ERROR_RESOURCE_NOT_AVAILABLE
+        assert "'R1'" in str(caught.value)
