@@ -237,7 +237,7 @@ def _legend(y: int) -> tuple[list[str], int]:
     y += 14
     px = 8
     for label, state in LEGEND:
-        width = 22 + 6 * len(label) + 8
+        width = 22 + 13 * len(label) // 2 + 14  # about 6.5 px a character at 11 px
         if px + width > WIDTH:
             px, y = 8, y + 18
         out.append(f'<rect x="{px}" y="{y}" width="16" height="11" fill="{COLOURS[state]}"/>')
