@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING, final
+import pathlib
+from typing import TYPE_CHECKING, TypeVar, final, overload
 
 import anyio
 import attrs
@@ -14,17 +15,23 @@ from clusapi._cluster import Cluster, open_cluster
 from clusapi._core._groups import plain_exceptions
 from clusapi._enums import LogLevel
 from clusapi._errors import make_error
+from clusapi._resource import Resource as ResourceHandle
 from clusapi._win32 import Win32Error
 from clusapi.testing._clock import require_virtual_time
+from clusapi.testing._timeline import TimelineRecorder
 from resapi._local import LocalRegistry
+from resapi._resource import Resource
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+    from os import PathLike
 
     from clusapi._backends.reference._model import ClusterLogEntry
     from clusapi._core._registry_tree import RegistryTree
 
 __all__ = ("ReferenceEnvironment", "open_reference_cluster")
+
+R = TypeVar("R", bound=Resource)
 
 
 @final
@@ -38,15 +45,91 @@ class ReferenceEnvironment:
 
     cluster: Cluster
     _runtime: ReferenceRuntime = attrs.field(alias="runtime")
+    _recorder: TimelineRecorder = attrs.field(alias="recorder")
 
     def crash_node(self, name: str) -> None:
         """Kill the node's processes now (its resources stop without Offline); the other
         nodes notice when its heartbeats stop, after ``node_timeout`` seconds."""
         self._runtime.membership.crash_node(name)
+        self._recorder.node_crashed(name)
 
     async def restart_node(self, name: str) -> None:
         """Start a crashed node again; it rejoins without manual steps."""
         await self._runtime.membership.restart_node(name)
+        self._recorder.node_restarted(name)
+
+    @overload
+    def instance(self, resource: ResourceHandle) -> Resource: ...
+
+    @overload
+    def instance(self, resource: ResourceHandle, cls: type[R]) -> R: ...
+
+    def instance(self, resource: ResourceHandle, cls: type[Resource] | None = None) -> Resource:
+        """The live :class:`resapi.Resource` instance behind ``resource``, in the monitor of the
+        node that runs it now: to inject a realistic fault (close its socket, make its IsAlive
+        fail) or to assert on its internal state.
+
+        Example::
+
+            echo = env.instance(res, EchoServer)     # typed: an EchoServer
+            await echo._listener.aclose()            # the service dies under the cluster
+            await env.advance(60)                    # IsAlive notices; the policy restarts it
+
+        The instance is the one running now: after a restart or a failover the resource has a
+        new one, so ask again rather than keep it. With ``cls``, the result is checked to be
+        a ``cls`` and typed as one.
+
+        Raises:
+            ClusterError: ERROR_RESOURCE_NOT_AVAILABLE if no node has the resource open (never
+                brought online); ERROR_HOST_NODE_NOT_AVAILABLE if its node is down;
+                ERROR_NOT_SUPPORTED if it runs in a separate monitor process (its instance is
+                in that process); ERROR_INVALID_PARAMETER for a handle of another cluster, or
+                an instance that is not a ``cls``; ERROR_RESOURCE_NOT_AVAILABLE for a deleted one.
+        """
+        if not isinstance(resource, ResourceHandle):
+            raise make_error(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"env.instance() takes a clusapi.Resource handle, not {resource!r}",
+                fix="pass await env.cluster.open_resource(name)",
+            )
+        if resource.cluster is not self.cluster:
+            raise make_error(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"the handle of resource {resource.name!r} belongs to another cluster, not to "
+                f"this environment's cluster {self._runtime.state.cluster_name!r}",
+                fix="open the resource through this environment: "
+                "await env.cluster.open_resource(name)",
+            )
+        record = self._runtime.state.resource_record(resource.id)
+        instance = self._runtime.monitors.running_instance(record)
+        if cls is not None and not isinstance(instance, cls):
+            raise make_error(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"resource {record.name!r} runs an instance of "
+                f"{type(instance).__module__}.{type(instance).__qualname__}, not of "
+                f"{cls.__module__}.{cls.__qualname__}",
+                fix=f"pass the class its type {record.type.name!r} is implemented by",
+            )
+        return instance
+
+    def timeline(self, path: str | PathLike[str]) -> pathlib.Path:
+        """Draw what happened so far as a self-contained SVG timeline, written to ``path``.
+
+        One row per node (up, down, paused, crashed), group (its state, the owner node in
+        the band) and resource (its state, the node running it), markers for crashes,
+        restarts, failures and moves, the cluster log's warnings and errors, and every change
+        notification; tooltips give the details. Works after the environment closed too (the
+        pytest plugin's ``--clusapi-timeline=DIR`` calls it for failing tests).
+
+        Returns:
+            The path written, as a :class:`pathlib.Path`.
+        """
+        from clusapi.testing._timeline_svg import render_svg
+
+        target = pathlib.Path(path)
+        svg = render_svg(self._recorder.timeline(self._runtime.state.cluster_log))
+        target.write_text(svg, encoding="utf-8")
+        return target
 
     def partition(self, *sides: Sequence[str]) -> None:
         """Cut the interconnect: nodes hear only the nodes on their own side.
@@ -250,6 +333,8 @@ async def _run_cluster(
             start_hour=start_hour,
             loop_block_threshold=loop_block_threshold,
         )
+        # From the first event on: the timeline shows the cluster forming too.
+        recorder = TimelineRecorder(runtime.state)
         try:
             await runtime.start()
             cluster = await open_cluster(name, backend=runtime)
@@ -258,9 +343,29 @@ async def _run_cluster(
             with anyio.CancelScope(shield=True):
                 await runtime.aclose()
             raise
+        env = ReferenceEnvironment(cluster=cluster, runtime=runtime, recorder=recorder)
+        for opened in _watchers:
+            opened.append(env)
         try:
-            yield ReferenceEnvironment(cluster=cluster, runtime=runtime)
+            yield env
         finally:
             with anyio.CancelScope(shield=True):
                 await cluster.aclose()  # closes the runtime: instances, then directories
+            recorder.close()
             tg.cancel_scope.cancel()
+
+
+#: The lists of :func:`watch_environments` blocks open now.
+_watchers: list[list[ReferenceEnvironment]] = []
+
+
+@contextlib.contextmanager
+def watch_environments() -> Iterator[list[ReferenceEnvironment]]:
+    """Collect every environment opened inside the block (the pytest plugin's
+    ``--clusapi-timeline`` uses it: a test may open them through the fixtures or directly)."""
+    opened: list[ReferenceEnvironment] = []
+    _watchers.append(opened)
+    try:
+        yield opened
+    finally:
+        _watchers.remove(opened)

@@ -9,7 +9,9 @@ of its fixtures.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, final
+import hashlib
+import re
+from typing import TYPE_CHECKING, Final, final
 
 from clusapi._errors import make_error
 from clusapi._win32 import Win32Error
@@ -17,12 +19,13 @@ from clusapi.testing._env import open_reference_cluster
 from clusapi.testing._lab import PacemakerLab
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
     from contextlib import AbstractAsyncContextManager
 
     from clusapi.testing._env import ReferenceEnvironment
 
-__all__ = ("ReferenceClusterFactory", "fresh_lab", "session_lab")
+__all__ = ("ReferenceClusterFactory", "fresh_lab", "session_lab", "write_timelines")
 
 #: What the factory's ``nodes`` default to (open_reference_cluster's own default).
 DEFAULT_NODES = ("NODE1", "NODE2")
@@ -125,3 +128,33 @@ def fresh_lab(lab: PacemakerLab, nodes: int) -> PacemakerLab:
         lab.wait_ready()
     lab.reset()
     return lab
+
+
+#: A test id longer than this is cut in a file name (and a hash of it keeps names distinct).
+_NAME_CHARS: Final = 120
+
+
+def timeline_file_name(nodeid: str) -> str:
+    """A file name (without suffix) for the test ``nodeid``: each character that is not safe
+    in a file name becomes ``_`` (``tests/test_a.py::test_b`` gives
+    ``tests_test_a.py__test_b``). When that replaced more than the path's ``/`` and ``::``
+    (a parametrised id), or cut a long id, a short hash of the whole id follows, so two tests
+    never share a file."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", nodeid)
+    if re.fullmatch(r"[A-Za-z0-9_.:/-]*", nodeid) and len(safe) <= _NAME_CHARS:
+        return safe
+    digest = hashlib.sha1(nodeid.encode(), usedforsecurity=False).hexdigest()[:8]
+    return f"{safe[:_NAME_CHARS]}-{digest}"
+
+
+def write_timelines(
+    environments: Sequence[ReferenceEnvironment], directory: pathlib.Path, nodeid: str
+) -> list[pathlib.Path]:
+    """Write the timeline of each environment a failing test opened (``--clusapi-timeline``):
+    ``<test>.svg`` for the first, ``<test>.2.svg``, ``<test>.3.svg``, ... for the others."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = timeline_file_name(nodeid)
+    return [
+        env.timeline(directory / (f"{name}.svg" if i == 1 else f"{name}.{i}.svg"))
+        for i, env in enumerate(environments, start=1)
+    ]

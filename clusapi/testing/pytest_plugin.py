@@ -27,6 +27,11 @@ Fixtures:
   (:class:`~clusapi.testing.PacemakerLab`, one per session, reset before each test); the test
   is marked ``pacemaker`` and skipped, with the reason, where the lab cannot run.
 
+Option: ``--clusapi-timeline=DIR`` writes, for each failing test, an SVG timeline of every
+reference cluster it opened (through the fixtures or ``open_reference_cluster`` directly) to
+``DIR/<test id>.svg``; a test that opened several gets ``<test id>.2.svg``, ``.3.svg``, ... for
+the second and later, in the order they were opened. The failure report says where they are.
+
 Markers: ``virtual_time(autojump_threshold=0.0, start=0.0)`` runs an asyncio test on a
 :class:`~clusapi.testing.VirtualClock` (``autojump_threshold`` lets real I/O finish before
 virtual time jumps); ``real_time`` keeps a test that uses ``reference_cluster`` on the
@@ -46,17 +51,22 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Generator, Iterator, Mapping
 
+    from clusapi.testing._env import ReferenceEnvironment
     from clusapi.testing._fixtures import ReferenceClusterFactory
     from clusapi.testing._lab import PacemakerLab
 
 __all__ = (
     "pacemaker_lab",
     "pacemaker_lab3",
+    "pytest_addoption",
     "pytest_asyncio_loop_factories",
     "pytest_collection_modifyitems",
     "pytest_configure",
+    "pytest_runtest_makereport",
+    "pytest_runtest_protocol",
+    "pytest_terminal_summary",
     "reference_cluster",
     "separate_monitor_cluster",
 )
@@ -71,6 +81,24 @@ _VIRTUAL_TIME_FIXTURES: Mapping[str, Mapping[str, float]] = {
 
 #: The fixtures that start a real Pacemaker cluster; a test using one is marked `pacemaker`.
 _LAB_FIXTURES = frozenset({"pacemaker_lab", "pacemaker_lab3"})
+
+
+#: The reference environments a test opened, while --clusapi-timeline is given.
+_OPENED: pytest.StashKey[list[ReferenceEnvironment]] = pytest.StashKey()
+#: The test's timelines are written (at its first failed phase; a later one adds none).
+_WRITTEN = pytest.StashKey[bool]()
+#: Every timeline file written in the session, for the terminal summary.
+_TIMELINES = pytest.StashKey[list[str]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("clusapi").addoption(
+        "--clusapi-timeline",
+        metavar="DIR",
+        default=None,
+        help="for each failing test, write an SVG timeline of each reference cluster it "
+        "opened to DIR/<test id>.svg (clusapi)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -192,3 +220,53 @@ def pacemaker_lab3(_pacemaker_lab3_session: PacemakerLab) -> PacemakerLab:
     from clusapi.testing._fixtures import fresh_lab
 
     return fresh_lab(_pacemaker_lab3_session, 3)
+
+
+def _timeline_directory(config: pytest.Config) -> str | None:
+    directory: str | None = config.getoption("clusapi_timeline", None)
+    return directory
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    # Setup, call and teardown run inside: environments opened in fixtures count too.
+    if _timeline_directory(item.config) is None:
+        return (yield)
+    from clusapi.testing._env import watch_environments
+
+    with watch_environments() as opened:
+        item.stash[_OPENED] = opened
+        try:
+            return (yield)
+        finally:
+            del item.stash[_OPENED]  # the test's clusters are not kept for the session
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Generator[None, pytest.TestReport, object]:
+    report = yield
+    directory = _timeline_directory(item.config)
+    opened = item.stash.get(_OPENED, None)
+    if directory is None or not opened or not report.failed or item.stash.get(_WRITTEN, False):
+        return report
+    from clusapi.testing._fixtures import write_timelines
+
+    item.stash[_WRITTEN] = True
+    base = item.config.invocation_params.dir / directory
+    try:
+        paths = write_timelines(opened, base, item.nodeid)
+    except OSError as exc:  # a full disk or a bad DIR must not hide the test's own failure
+        report.sections.append(("clusapi timeline", f"could not write the timeline: {exc}"))
+        return report
+    written = [str(path) for path in paths]
+    item.config.stash.setdefault(_TIMELINES, []).extend(written)
+    report.sections.append(("clusapi timeline", "\n".join(written)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    written = terminalreporter.config.stash.get(_TIMELINES, [])
+    if written:
+        terminalreporter.write_sep("-", "clusapi timelines of the failing tests")
+        for path in written:
+            terminalreporter.write_line(path)

@@ -9,6 +9,8 @@ plugin reaches them only through the installed entry point. They run in this pro
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import anyio
 import pytest
 
@@ -21,6 +23,8 @@ pytest_plugins = ["pytester"]
 #: A user's test file: a failover test using only the documented fixture.
 USER_FAILOVER_TEST = """
 import time
+
+import xml.etree.ElementTree as ET
 
 import anyio
 import pytest
@@ -227,3 +231,109 @@ async def test_advance_on_virtual_time_moves_the_clock() -> None:
         before = anyio.current_time()
         await env.advance(3600)
         assert anyio.current_time() - before == 3600
+
+
+#: A user's test file: two failing tests with clusters (one through the fixture, one opening
+#: its own), a passing one, and a failing one with no cluster at all.
+USER_TIMELINE_TESTS = """
+import pytest
+
+from clusapi.testing import open_reference_cluster
+from resapi.testing import HealthyResource
+
+
+class Web(HealthyResource):
+    type_name = "Web"
+
+
+async def _story(env, group_name):
+    await env.cluster.create_resource_type(Web)
+    group = await env.cluster.create_group(group_name)
+    await group.create_resource("site", "Web")
+    await group.online()
+    env.crash_node("ALPHA")
+    await env.advance(30)
+
+
+@pytest.mark.asyncio
+async def test_fails_with_the_fixture(reference_cluster):
+    async with reference_cluster(nodes=("ALPHA", "BETA")) as env:
+        await _story(env, "shop")
+        assert False, "the shop is not where the test wanted it"
+
+
+@pytest.mark.asyncio
+@pytest.mark.virtual_time
+async def test_fails_with_its_own_cluster():
+    async with open_reference_cluster(nodes=("ALPHA", "GAMMA")) as env:
+        await _story(env, "ledger")
+    raise RuntimeError("the ledger test failed after its cluster closed")
+
+
+@pytest.mark.asyncio
+async def test_passes(reference_cluster):
+    async with reference_cluster(nodes=("ALPHA", "BETA")) as env:
+        await _story(env, "passing")
+
+
+def test_fails_without_a_cluster():
+    assert 1 == 2
+"""
+
+
+def test_clusapi_timeline_writes_one_svg_per_failing_test_with_a_cluster(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_user=USER_TIMELINE_TESTS)
+    result = project.runpytest("-p", "no:cacheprovider", "--clusapi-timeline=timelines")
+    result.assert_outcomes(passed=1, failed=3)
+    written = sorted((project.path / "timelines").iterdir())
+    assert [p.name for p in written] == [
+        "test_user.py__test_fails_with_its_own_cluster.svg",
+        "test_user.py__test_fails_with_the_fixture.svg",
+    ]
+    by_test = {"ledger": written[0], "shop": written[1]}
+    for group, path in by_test.items():
+        root = ET.parse(path).getroot()  # valid XML
+        texts = {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+        assert {"ALPHA", group, "site"} <= texts, (path, texts)
+        assert "passing" not in texts
+        result.stdout.fnmatch_lines([f"*{path.name}"])  # the report says where it went
+    result.stdout.fnmatch_lines(["*clusapi timelines of the failing tests*"])
+
+
+def test_without_the_option_no_timeline_is_written(project: pytest.Pytester) -> None:
+    project.makepyfile(test_user=USER_TIMELINE_TESTS)
+    result = project.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=3)
+    assert not (project.path / "timelines").exists()
+    assert not list(project.path.rglob("*.svg"))
+    assert "clusapi timeline" not in result.stdout.str()
+
+
+def test_a_test_with_two_clusters_gets_a_numbered_second_file(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_two="""
+import pytest
+
+from clusapi.testing import open_reference_cluster
+
+
+@pytest.mark.asyncio
+@pytest.mark.virtual_time
+async def test_two_clusters():
+    async with open_reference_cluster(nodes=("FIRST",)) as one:
+        async with open_reference_cluster(nodes=("SECOND",), name="OTHER") as two:
+            await one.advance(1)
+            await two.advance(1)
+    assert False
+"""
+    )
+    result = project.runpytest("-p", "no:cacheprovider", "--clusapi-timeline", "out")
+    result.assert_outcomes(failed=1)
+    names = sorted(p.name for p in (project.path / "out").iterdir())
+    assert names == ["test_two.py__test_two_clusters.2.svg", "test_two.py__test_two_clusters.svg"]
+    first = (project.path / "out" / names[1]).read_text(encoding="utf-8")
+    second = (project.path / "out" / names[0]).read_text(encoding="utf-8")
+    assert ">FIRST<" in first
+    assert ">SECOND<" in second

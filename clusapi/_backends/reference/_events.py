@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 
 __all__ = ("EventBus",)
 
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    #: What :meth:`EventBus.listen` calls: ``(change, name, object_id, time)``. Plain
+    #: arguments, not a Notification: a recorder hears every event, most of which no port
+    #: asked for.
+    Listener: TypeAlias = Callable[[ClusterChange, str, str | None, float], None]
+
 
 class EventBus:
     """Delivers each change, at the moment it happens, to the ports that asked for it.
@@ -26,13 +34,24 @@ class EventBus:
     reader only costs memory (the C API's port queues the same way).
     """
 
-    __slots__ = ("_now", "_ports", "emitted")
+    __slots__ = ("_listeners", "_now", "_ports", "emitted")
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
         self._ports: list[tuple[int, MemoryObjectSendStream[Notification]]] = []
+        self._listeners: tuple[Listener, ...] = ()
         #: How many changes were emitted (for statistics and benchmarks).
         self.emitted = 0
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener(change, name, object_id, time)`` for every change, synchronously,
+        when it is emitted.
+
+        For recorders (the test environment's timeline): unlike a port, the listener runs
+        while the record that changed still holds the new state, so it can read the state,
+        owner and node of that moment. It must not raise or emit.
+        """
+        self._listeners = (*self._listeners, listener)
 
     def open_port(self, change_filter: ClusterChange) -> MemoryObjectReceiveStream[Notification]:
         send, receive = anyio.create_memory_object_stream[Notification](math.inf)
@@ -41,6 +60,10 @@ class EventBus:
 
     def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
         self.emitted += 1
+        if self._listeners:
+            now = self._now()
+            for listener in self._listeners:
+                listener(change, name, object_id, now)
         if not self._ports:
             return
         bit = int(change)
@@ -60,6 +83,7 @@ class EventBus:
                 send.close()
 
     def close(self) -> None:
+        self._listeners = ()
         for _, send in self._ports:
             send.close()
         self._ports.clear()

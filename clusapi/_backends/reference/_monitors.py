@@ -13,7 +13,7 @@ from clusapi._enums import (
     LogLevel,
     ResourceState,
 )
-from clusapi._errors import ClusterError, make_error
+from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._win32 import Win32Error
 from resapi._monitor._host import InstanceHost, ResourceHost
 from resapi._monitor._process_host import ProcessHost
@@ -22,6 +22,7 @@ from ._props import effective, resource_prop
 
 if TYPE_CHECKING:
     from resapi._records import FailureReport, LogEntry, ResourceStatus
+    from resapi._resource import Resource
 
     from ._model import (
         NodeRecord,
@@ -225,3 +226,47 @@ class NodeMonitors:
         if res.id == self.rt.membership.quorum_id:
             await self.rt.membership.release(res, node)
         return state
+
+    def running_instance(self, res: ResourceRecord) -> Resource:
+        """The live instance of ``res`` in the monitor of the node that runs it (for tests
+        that inject faults into it, or read its state).
+
+        Raises:
+            ClusterError: ERROR_RESOURCE_NOT_AVAILABLE if no node has it open,
+                ERROR_HOST_NODE_NOT_AVAILABLE if its node is down, ERROR_NOT_SUPPORTED if it
+                runs in a separate monitor process (the instance is in that process).
+        """
+        node = self.state.nodes.by_id.get(res.node) if res.node is not None else None
+        if node is None:
+            raise make_error(
+                Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
+                f"resource {res.name!r} is not open on any node (it was never brought online)",
+                fix="bring it online first (await resource.online()), then ask for its instance",
+            )
+        if not node.up:
+            raise make_error(
+                Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+                f"resource {res.name!r} last ran on node {node.name!r}, which is down: its "
+                "instance is gone",
+                fix="let the cluster fail it over (env.advance(...)) or restart the node, "
+                "then ask again",
+            )
+        host = node.hosts.get(res.id)
+        if isinstance(host, ProcessHost):
+            raise make_error(
+                Win32Error.ERROR_NOT_SUPPORTED,
+                f"resource {res.name!r} runs in a separate monitor process on node "
+                f"{node.name!r}: its instance lives in that other process, out of reach",
+                fix="create the resource without separate_monitor=True to reach its instance",
+            )
+        if isinstance(host, ResourceHost):
+            try:
+                return host.resource
+            except InvalidStateError:
+                pass  # made, but its Open has not run (or failed): no instance yet
+        raise make_error(
+            Win32Error.ERROR_RESOURCE_NOT_AVAILABLE,
+            f"resource {res.name!r} is not open on node {node.name!r} (its instance was "
+            "closed or not made yet)",
+            fix="bring it online first (await resource.online()), then ask for its instance",
+        )
