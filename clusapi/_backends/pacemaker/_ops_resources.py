@@ -374,7 +374,7 @@ async def set_private(session: Session, op: ops.SetPrivateProperties) -> Propert
         agent = await session.agents.info(prim.agent)
         store = _stored(agent, prim.params)
         unset = _unset(agent, prim, op.changes)
-        with rules.about(f"resource {prim.id!r}"):
+        with rules.about(f"resource {prim.id!r}", table=agent.table, type_name=prim.agent):
             written = agent.table.apply(
                 store, {k: v for k, v in op.changes.items() if k not in unset}
             )

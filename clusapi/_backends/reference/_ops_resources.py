@@ -23,6 +23,7 @@ from ._model import ResourceRecord
 from ._names import check_name, object_key_path
 from ._ops_cluster import not_quorum, not_quorum_offline
 from ._parameters import ParametersView
+from ._reasons import failure_reasons
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -119,7 +120,14 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
     if res.state is ResourceState.ONLINE:
         return res.state
     group = rt.state.groups.by_id[res.group]
-    node = rt.failover.choose_online_node(group, None)
+    deps = {r.id: r.depends_on for r in rt.state.group_resources(group)}
+    rt.failover.check_required(
+        [
+            rt.state.resources.by_id[i]
+            for i in (res.id, *policy.transitive_dependencies(res.id, deps))
+        ]
+    )
+    rt.failover.choose_online_node(group, None)  # refused now, before the lock
 
     async def bring_up() -> list[ResourceRecord]:
         async with group.lock:
@@ -149,12 +157,13 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
         rt.state.task_group.start_soon(bring_up)
         await anyio.lowlevel.checkpoint()
         return res.state
+    since = len(rt.state.cluster_log)
     failed = await bring_up()
     if failed:
-        raise make_error(
-            Win32Error.ERROR_RESOURCE_FAILED,
-            f"resource {failed[0].name!r} failed to come online on {node.name!r}",
-            fix="read the cluster log for the reason",
+        raise rules.online_failed(
+            f"resource {res.name!r} did not come online",
+            failure_reasons(rt.state, failed, since),
+            fix="fix the cause and bring it online again",
         )
     return res.state
 
@@ -323,8 +332,9 @@ async def _get_private(rt: ReferenceRuntime, op: ops.GetPrivateProperties) -> Ma
 
 async def set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> PropertyUpdate:
     res = rt.state.resource_record(op.id)
-    with rules.about(f"resource {res.name!r}"):
-        written = res.type.implementation.Properties.apply(res.private, op.changes)
+    table = res.type.implementation.Properties
+    with rules.about(f"resource {res.name!r}", table=table, type_name=res.type.name):
+        written = table.apply(res.private, op.changes)
     if written:
         rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
     # A resource reads its private properties at Open and Online: while it is up, a change
