@@ -676,7 +676,8 @@ def check_required_dependencies(res: NamedFacts, type_name: str, missing: Sequen
         raise make_error(
             Win32Error.ERROR_DEPENDENCY_NOT_FOUND,
             f"resource {res.name!r} cannot come online: its type {type_name!r} requires a "
-            f"dependency on a resource of type {', '.join(map(repr, missing))}, and it has none",
+            f"dependency on a resource of type {' and one of type '.join(map(repr, missing))}, "
+            "and it has none",
             fix="create such a resource in its group and add it with "
             "`await resource.add_dependency(provider)`",
         )

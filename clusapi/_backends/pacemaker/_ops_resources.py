@@ -124,10 +124,10 @@ async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceS
         def online(view: ClusterView) -> bool | str:
             failure = view.failure(chain)
             if failure:
-                return failure
+                return failure + view.failure_detail(chain)
             state = view.primitive(prim.id).state
             if state is ResourceState.OFFLINE:
-                return "no node can run it"
+                return f"no node can run it{view.failure_detail(chain)}"
             return state is ResourceState.ONLINE
 
         await session.wait(f"resource {prim.id!r} did not come online", online)
