@@ -59,6 +59,7 @@ __all__ = (
     "check_paused",
     "check_possible_owner",
     "check_preferred_owners",
+    "check_required_dependencies",
     "check_same_owner",
     "check_separate_monitor",
     "check_text",
@@ -66,6 +67,7 @@ __all__ = (
     "no_host",
     "no_such",
     "no_such_type",
+    "online_failed",
     "private_values",
     "require_name",
     "resource_busy",
@@ -190,16 +192,29 @@ def gone(kind: Kind, label: str, cluster: str) -> ClusterError:
 # -- hosts ---------------------------------------------------------------------------------
 
 
-def check_can_host(node: NodeFacts, group: str, not_owner: Sequence[str]) -> None:
+def check_can_host(
+    node: NodeFacts, group: str, not_owner: Sequence[str], *, down_reason: str | None = None
+) -> None:
     """Whether ``node`` may host group ``group``, in this order: it is up, not paused, and a
     possible owner of every resource of the group (``not_owner``: the names of those whose
     possible owners leave it out).
+
+    Args:
+        down_reason: Why a node whose state still reads Up (or Paused) is not a running member
+            (the reference runtime: it crashed and is not declared down yet); the message
+            then says that rather than "is UP and cannot host".
 
     Raises:
         HostNodeError: ERROR_HOST_NODE_NOT_AVAILABLE for a node that is not up,
             ERROR_HOST_NODE_NOT_RESOURCE_OWNER for one that is not a possible owner.
         InvalidStateError: ERROR_SHARING_PAUSED for a paused node (Pacemaker: standby).
     """
+    if not node.up and down_reason is not None:
+        raise make_error(
+            Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
+            f"node {node.name!r} cannot host group {group!r}: {down_reason}",
+            fix="choose another node, or wait until this one is back up",
+        )
     if not node.up:
         raise make_error(
             Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
@@ -331,12 +346,27 @@ def check_text(what: str, value: str) -> str:
 
 
 @contextlib.contextmanager
-def about(what: str) -> Iterator[None]:
-    """Name the object in a property error: "group 'web': property 'FailoverPeriod' ..."."""
+def about(
+    what: str, *, table: type[PropertyTable] | None = None, type_name: str | None = None
+) -> Iterator[None]:
+    """Name the object in a property error: "group 'web': property 'FailoverPeriod' ...".
+
+    Args:
+        table: The private property table the error may come from, and ``type_name`` the
+            resource type it belongs to: the message then names the type ("of type
+            'ocf:heartbeat:Dummy'") rather than the table's class, whose name is generated
+            for an OCF agent (``ocf__heartbeat__Dummy.Properties``) and the author's own
+            otherwise (``EchoProperties``), neither of which a caller knows.
+    """
     try:
         yield
     except PropertyError as exc:
-        error = PropertyError(exc.winerror, f"{what}: {exc.description}", fix=exc.fix)
+        description = exc.description
+        if table is not None and type_name is not None:
+            description = description.replace(
+                f" of {table.__qualname__} ", f" of type {type_name!r} ", 1
+            )
+        error = PropertyError(exc.winerror, f"{what}: {description}", fix=exc.fix)
         error.property_name = exc.property_name
         raise error from None
 
@@ -615,3 +645,39 @@ def resource_running_on(res: ResourceFacts, node: NamedFacts) -> ClusterError:
         f"{res.name!r} is {res.state.name} on {node.name!r}",
         fix="move its group or take it offline first",
     )
+
+
+# -- why an online fails (issue 16, items 3 and 8) -----------------------------------------
+
+
+def online_failed(what: str, reasons: str, *, fix: str) -> ClusterError:
+    """ERROR_RESOURCE_FAILED for an online that did not succeed, with the reasons in the
+    message (the entry point or OCF action that failed, where, and what the resource itself
+    said), so that a caller need not search the cluster log for them.
+
+    Args:
+        what: What did not happen: "group 'web' did not come online".
+        reasons: Why, per failed resource, as the backend knows it.
+        fix: Where to look further, or what to change.
+    """
+    return make_error(Win32Error.ERROR_RESOURCE_FAILED, f"{what}: {reasons}", fix=fix)
+
+
+def check_required_dependencies(res: NamedFacts, type_name: str, missing: Sequence[str]) -> None:
+    """An online of ``res`` (of type ``type_name``): its type's required dependencies
+    (``CLUSCTL_RESOURCE_TYPE_GET_REQUIRED_DEPENDENCIES``) are each met by a resource it
+    depends on; ``missing``: the required type names no dependency of it has.
+
+    Raises:
+        DependencyError: ERROR_DEPENDENCY_NOT_FOUND ("the cluster dependency could not be
+            found", research clusapi.md §6) naming the missing type; nothing starts.
+    """
+    if missing:
+        raise make_error(
+            Win32Error.ERROR_DEPENDENCY_NOT_FOUND,
+            f"resource {res.name!r} cannot come online: its type {type_name!r} requires a "
+            f"dependency on a resource of type {' and one of type '.join(map(repr, missing))}, "
+            "and it has none",
+            fix="create such a resource in its group and add it with "
+            "`await resource.add_dependency(provider)`",
+        )

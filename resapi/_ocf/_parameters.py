@@ -155,7 +155,20 @@ def parameters_from_env(
                     break
         return dict(table.load(stored).to_dict())
     except (ValueError, ClusterError) as exc:
-        raise AgentError(OCF_ERR_CONFIGURED, str(exc)) from None
+        raise AgentError(OCF_ERR_CONFIGURED, _exit_reason(table, exc)) from None
+
+
+def _exit_reason(table: type[PropertyTable], exc: Exception) -> str:
+    """A rejected value as the operator who set it reads it: the OCF parameter
+    (``port``, what ``OCF_RESKEY_port`` and ``crm_resource --set-parameter`` name) where the
+    table says the property name (``Port``) of its class (``EchoProperties``)."""
+    text = str(exc)
+    name = getattr(exc, "property_name", None)
+    if name is None:
+        return text
+    label = f"property {name!r} of {table.__qualname__} "
+    parameter = next((i.attribute for i in table.items() if i.name == name), name)
+    return text.replace(label, f"parameter {parameter!r} ", 1)
 
 
 def _seconds(milliseconds: int) -> str:

@@ -186,18 +186,35 @@ class Disk(Base):
         pass
 
 
+class Address(Base):
+    """What a Widget requires a dependency on (with a Volume)."""
+
+    type_name = "IP Address"
+
+
+class Volume(Base):
+    type_name = "Physical Disk"
+
+
 @contextlib.asynccontextmanager
 async def cluster_env() -> AsyncIterator[ReferenceEnvironment]:
     seen.clear()
     async with open_reference_cluster(nodes=("N1", "N2")) as env:
-        for resource_type in (Widget, Custom, Disk):
+        for resource_type in (Widget, Custom, Disk, Address, Volume):
             await env.cluster.create_resource_type(resource_type)
         yield env
 
 
-async def widget(env: ReferenceEnvironment, *, online: bool = False) -> clusapi.Resource:
+async def widget(
+    env: ReferenceEnvironment, *, online: bool = False, depends: bool = False
+) -> clusapi.Resource:
+    """Resource "w" of group "G"; ``depends`` (implied by ``online``): with the dependencies
+    its type requires, which an online needs (issue 16, item 8)."""
     group = await env.cluster.create_group("G")
     res = await group.create_resource("w", "Widget")
+    if online or depends:
+        for name, type_name in (("w-ip", "IP Address"), ("w-disk", "Physical Disk")):
+            await res.add_dependency(await group.create_resource(name, type_name))
     if online:
         await res.online()
     return res
@@ -261,7 +278,7 @@ async def test_quorum_capability_and_the_core_flag() -> None:
 
 async def test_unknown_code_checks_that_a_dll_is_listening() -> None:
     async with cluster_env() as env:
-        res = await widget(env)
+        res = await widget(env, depends=True)
         with pytest.raises(clusapi.NotSupportedError) as info:
             await res.control(CC.RESOURCE_UNKNOWN)
         assert info.value.winerror == W.ERROR_INVALID_FUNCTION

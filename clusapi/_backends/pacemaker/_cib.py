@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+import resapi.ocf
 from clusapi import _rules as rules
 from clusapi._enums import GroupState, NodeState, ResourceState
 from clusapi._errors import make_error
@@ -189,6 +190,9 @@ class PrimitiveView:
     #: start, stop or failure, so a restart between two polls is still seen.
     history: tuple[tuple[str, str, str, str], ...]
     state: ResourceState = ResourceState.UNKNOWN
+    #: Its latest failed action as the operator reads it (the agent's exit reason included),
+    #: from the ``<rsc>_last_failure_0`` entries of the status section; None after a clean-up.
+    last_failure: str | None = None
 
     @property
     def name(self) -> str:
@@ -335,6 +339,16 @@ class ClusterView:
         """Why a wait on ``members`` has failed, naming those that are FAILED; else None."""
         failed = [m for m in members if self.primitives[m].state is ResourceState.FAILED]
         return f"resource(s) {', '.join(map(repr, failed))} failed" if failed else None
+
+    def failure_detail(self, members: Iterable[str]) -> str:
+        """What the failed actions of ``members`` were (" (resource 'b': start on 'node1'
+        returned OCF_ERR_CONFIGURED (6): ...)"), to append to a failure; empty if none."""
+        found = [
+            f"resource {m!r}: {self.primitives[m].last_failure}"
+            for m in members
+            if self.primitives[m].last_failure
+        ]
+        return f" ({'; '.join(found)})" if found else ""
 
     # -- relations ------------------------------------------------------------------------------
 
@@ -525,6 +539,42 @@ def _current_first(running: tuple[str, ...], ops: list[tuple[str, ET.Element]]) 
     return tuple(running[i] for i in order)
 
 
+#: The OCF exit codes a failed action returns, by number: resapi's OCF bridge names them.
+_OCF_CODES: Final = {
+    code: name
+    for name, code in vars(resapi.ocf).items()
+    if name.startswith("OCF_") and isinstance(code, int)
+}
+#: ``op-status`` values other than "done" (Pacemaker's PCMK_EXEC_*), which say more than rc.
+_EXEC_STATUS: Final = {"1": "was cancelled", "2": "timed out", "3": "is not supported"}
+
+
+def _last_failure(ops: list[tuple[str, ET.Element]]) -> str | None:
+    """The most recent ``_last_failure_0`` entry of a resource: "start on 'node1' returned
+    OCF_ERR_CONFIGURED (6): parameter 'port' ..." (the text after the colon is the agent's
+    ``ocf-exit-reason``)."""
+    best: tuple[int, str, ET.Element] | None = None
+    for uname, op in ops:
+        if not op.get("id", "").endswith("_last_failure_0"):
+            continue
+        when = op.get("last-rc-change", "0")
+        key = int(when) if when.isdigit() else 0
+        if best is None or key > best[0]:
+            best = (key, uname, op)
+    if best is None:
+        return None
+    _, uname, op = best
+    action = f"{op.get('operation', 'an action')} on {uname!r}"
+    status = _EXEC_STATUS.get(op.get("op-status", "0"))
+    rc = op.get("rc-code", "")
+    code = int(rc) if rc.isdigit() else -1
+    text = f"{action} {status}" if status else f"{action} returned {_OCF_CODES.get(code, rc)}"
+    if not status and code in _OCF_CODES:
+        text += f" ({code})"
+    reason = op.get("exit-reason")
+    return f"{text}: {reason}" if reason else text
+
+
 def _history_key(ops: list[tuple[str, ET.Element]]) -> tuple[tuple[str, str, str, str], ...]:
     keys = [
         (uname, op.get("id", ""), op.get("call-id", ""), op.get("rc-code", ""))
@@ -696,6 +746,7 @@ def build_view(cib: bytes, mon_xml: bytes) -> ClusterView:
                 or INFINITY,
                 last_node=last,
                 history=_history_key(ops),
+                last_failure=_last_failure(ops),
             )
             members.append(prim)
             primitives[rid] = prim

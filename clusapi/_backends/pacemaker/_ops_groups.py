@@ -15,6 +15,8 @@ from . import _mapping as mapping
 from ._checks import check_host, check_idle, check_new_name, no_host, node_named
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._cib import ClusterView, GroupView, NodeView
     from ._session import Session
 
@@ -74,12 +76,52 @@ def _going(view: ClusterView, group_id: str) -> GroupView | str:
     current = view.groups.get(group_id)
     if current is None:
         return "the group was deleted"
-    return view.failure(current.members) or current
+    failure = view.failure(current.members)
+    return failure + view.failure_detail(current.members) if failure else current
+
+
+def _came_online(group_id: str, node: NodeView | None) -> Callable[[ClusterView], bool | str]:
+    """The check of a wait for ``group_id`` to come online (on ``node``, if named)."""
+
+    def online(view: ClusterView) -> bool | str:
+        current = _going(view, group_id)
+        if isinstance(current, str):
+            return current
+        states = _states(view, current)
+        if all(s is ResourceState.ONLINE for s in states):
+            if node is None or current.owner == node.name:
+                return True
+            return f"it came online on {current.owner!r}, not {node.name!r}"
+        if ResourceState.OFFLINE in states:
+            detail = view.failure_detail(current.members)
+            return f"no node can run all of its resources{detail}"
+        return False
+
+    return online
+
+
+def _heading_online(view: ClusterView, group: GroupView, node: NodeView | None) -> bool:
+    """Whether Pacemaker is already bringing ``group`` online (on ``node``, if named): its
+    members are wanted running, some are starting and none is stopping, as right after a
+    resume. An online then waits for that rather than refusing a busy group."""
+    members = [view.primitives[m] for m in group.members]
+    if not members or not all(p.wants_to_run for p in members):
+        return False
+    roles = {p.role for p in members if p.in_transition}
+    if roles != {"Starting"}:
+        return False
+    return node is None or group.owner in (None, node.name)
 
 
 async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
     async with session.locked() as view:
         group, node = _group_and_node(view, op)
+        if session.runs and _heading_online(view, group, node):
+            if not op.wait:
+                return group.state
+            what = f"group {group.id!r} did not come online"
+            await session.wait(what, _came_online(group.id, node))
+            return GroupState.ONLINE
         check_idle(view, group, "bring it online")
         running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
         if node is not None and running_on is not None and running_on != node.name:
@@ -111,20 +153,9 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
                     placed = False
                 return (await session.current()).group(group.id).state
 
-            def online(view: ClusterView) -> bool | str:
-                current = _going(view, group.id)
-                if isinstance(current, str):
-                    return current
-                states = _states(view, current)
-                if all(s is ResourceState.ONLINE for s in states):
-                    if node is None or current.owner == node.name:
-                        return True
-                    return f"it came online on {current.owner!r}, not {node.name!r}"
-                if ResourceState.OFFLINE in states:
-                    return "no node can run all of its resources"
-                return False
-
-            await session.wait(f"group {group.id!r} did not come online", online)
+            await session.wait(
+                f"group {group.id!r} did not come online", _came_online(group.id, node)
+            )
             return GroupState.ONLINE
         finally:
             if placed:
@@ -146,7 +177,7 @@ async def offline_group(session: Session, op: ops.OfflineGroup) -> GroupState:
                 return True
             failure = view.failure(current.members)
             if failure:
-                return f"{failure} to stop"
+                return f"{failure} to stop{view.failure_detail(current.members)}"
             return all(s is ResourceState.OFFLINE for s in _states(view, current))
 
         view = await session.wait(f"group {group.id!r} did not go offline", offline)

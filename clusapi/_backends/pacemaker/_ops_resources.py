@@ -124,10 +124,10 @@ async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceS
         def online(view: ClusterView) -> bool | str:
             failure = view.failure(chain)
             if failure:
-                return failure
+                return failure + view.failure_detail(chain)
             state = view.primitive(prim.id).state
             if state is ResourceState.OFFLINE:
-                return "no node can run it"
+                return f"no node can run it{view.failure_detail(chain)}"
             return state is ResourceState.ONLINE
 
         await session.wait(f"resource {prim.id!r} did not come online", online)
@@ -374,7 +374,7 @@ async def set_private(session: Session, op: ops.SetPrivateProperties) -> Propert
         agent = await session.agents.info(prim.agent)
         store = _stored(agent, prim.params)
         unset = _unset(agent, prim, op.changes)
-        with rules.about(f"resource {prim.id!r}"):
+        with rules.about(f"resource {prim.id!r}", table=agent.table, type_name=prim.agent):
             written = agent.table.apply(
                 store, {k: v for k, v in op.changes.items() if k not in unset}
             )

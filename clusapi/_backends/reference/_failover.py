@@ -24,6 +24,7 @@ from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
 
 from ._props import group_prop, resource_prop, signed
+from ._reasons import down_reason, failure_reasons, missing_required
 
 if TYPE_CHECKING:
     from ._model import (
@@ -314,7 +315,16 @@ class FailoverManager:
             for r in self.state.group_resources(group)
             if r.possible_owners is not None and node.id not in r.possible_owners
         ]
-        rules.check_can_host(node, group.name, not_owner)
+        rules.check_can_host(node, group.name, not_owner, down_reason=down_reason(node))
+
+    def check_required(self, resources: list[ResourceRecord]) -> None:
+        """Refuse an administrator's online of ``resources`` while one lacks a dependency its
+        type requires (``required_dependencies``): nothing starts."""
+        for res in resources:
+            required = res.type.implementation.required_dependencies
+            if required:
+                missing = missing_required(self.state, res, required)
+                rules.check_required_dependencies(res, res.type.name, missing)
 
     async def online_resources(
         self, group: GroupRecord, node: NodeRecord, wanted: list[ResourceRecord]
@@ -346,8 +356,10 @@ class FailoverManager:
             for layer in policy.online_layers(members, deps):
                 for rid in layer:
                     res = self.state.resources.by_id[rid]
-                    if any(d in failed_ids for d in res.depends_on):
-                        failed.append(res)  # a dependency failed: it cannot come online
+                    if any(d in failed_ids for d in res.depends_on) or self._lacks_required(
+                        res, node
+                    ):
+                        failed.append(res)  # a dependency failed or is missing: not started
                         failed_ids.add(rid)
                         continue
                     if await self.rt.monitors.online_on(res, node) is not ResourceState.ONLINE:
@@ -356,6 +368,21 @@ class FailoverManager:
         if scope.cancelled_caught:
             return [r for r in wanted if r.state is not ResourceState.ONLINE]
         return failed
+
+    def _lacks_required(self, res: ResourceRecord, node: NodeRecord) -> bool:
+        """Whether ``res`` lacks a dependency its type requires (a failover or restart after
+        one was removed); if so, says which in the cluster log, where the reasons of a failed
+        online are read from."""
+        missing = missing_required(self.state, res, res.type.implementation.required_dependencies)
+        if missing:
+            self.state.log(
+                LogLevel.ERROR,
+                f"{res.type.name} {res.name}",
+                f"cannot come online: its type requires a dependency on a resource of type "
+                f"{', '.join(map(repr, missing))}",
+                node=node,
+            )
+        return bool(missing)
 
     async def offline_resources(self, group: GroupRecord, targets: list[ResourceRecord]) -> None:
         """Take ``targets`` (and what depends on them) offline, dependents first."""
@@ -379,6 +406,7 @@ class FailoverManager:
     async def online_group(
         self, group: GroupRecord, node_id: str | None, *, wait: bool
     ) -> GroupState:
+        self.check_required(self.state.group_resources(group))
         if not wait:
             self.choose_online_node(group, node_id)  # refused now, not in the task
             self.state.task_group.start_soon(self._online_group_task, group, node_id)
@@ -393,8 +421,9 @@ class FailoverManager:
             for res in resources:
                 self.state.set_resource_persistent(res, True)
                 res.generation += 1  # an admin online supersedes a pending policy step
+            since = len(self.state.cluster_log)
             failed = await self.online_resources(group, node, resources)
-        self._raise_if_failed(group, failed, "online")
+        self._raise_if_failed(group, failed, "online", since)
         return group.state
 
     def choose_online_node(self, group: GroupRecord, node_id: str | None) -> NodeRecord:
@@ -424,13 +453,17 @@ class FailoverManager:
         self._check_can_host(group, node)
         return node
 
-    def _raise_if_failed(self, group: GroupRecord, failed: list[ResourceRecord], what: str) -> None:
+    def _raise_if_failed(
+        self, group: GroupRecord, failed: list[ResourceRecord], what: str, since: int
+    ) -> None:
+        """ERROR_RESOURCE_FAILED naming why each of ``failed`` did not come online, read from
+        the cluster log entries after index ``since`` (where the online began)."""
         if failed:
-            names = ", ".join(repr(r.name) for r in failed)
-            raise make_error(
-                Win32Error.ERROR_RESOURCE_FAILED,
-                f"group {group.name!r} did not come {what}: resource(s) {names} failed",
-                fix="read the cluster log for the reason; the failure policy may retry",
+            raise rules.online_failed(
+                f"group {group.name!r} did not come {what}",
+                failure_reasons(self.state, failed, since),
+                fix="fix the cause and bring the group online again; the failure policy may "
+                "retry meanwhile",
             )
 
     async def offline_group(self, group: GroupRecord, *, wait: bool) -> GroupState:
@@ -483,8 +516,9 @@ class FailoverManager:
             self.state.task_group.start_soon(self._move_task, group, target, reason)
             await anyio.lowlevel.checkpoint()
             return group.state
+        since = len(self.state.cluster_log)
         failed = await self._move_locked(group, target, reason)
-        self._raise_if_failed(group, failed, "online after the move")
+        self._raise_if_failed(group, failed, "online after the move", since)
         return group.state
 
     async def _move_task(self, group: GroupRecord, target: NodeRecord, reason: str) -> None:

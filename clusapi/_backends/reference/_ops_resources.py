@@ -28,6 +28,7 @@ from ._names import check_name, object_key_path
 from ._ops_cluster import not_quorum, not_quorum_offline
 from ._parameters import ParametersView
 from ._props import effective
+from ._reasons import failure_reasons
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -125,7 +126,14 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
     if res.state is ResourceState.ONLINE:
         return res.state
     group = rt.state.groups.by_id[res.group]
-    node = rt.failover.choose_online_node(group, None)
+    deps = {r.id: r.depends_on for r in rt.state.group_resources(group)}
+    rt.failover.check_required(
+        [
+            rt.state.resources.by_id[i]
+            for i in (res.id, *policy.transitive_dependencies(res.id, deps))
+        ]
+    )
+    rt.failover.choose_online_node(group, None)  # refused now, before the lock
 
     async def bring_up() -> list[ResourceRecord]:
         async with group.lock:
@@ -155,12 +163,13 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
         rt.state.task_group.start_soon(bring_up)
         await anyio.lowlevel.checkpoint()
         return res.state
+    since = len(rt.state.cluster_log)
     failed = await bring_up()
     if failed:
-        raise make_error(
-            Win32Error.ERROR_RESOURCE_FAILED,
-            f"resource {failed[0].name!r} failed to come online on {node.name!r}",
-            fix="read the cluster log for the reason",
+        raise rules.online_failed(
+            f"resource {res.name!r} did not come online",
+            failure_reasons(rt.state, failed, since),
+            fix="fix the cause and bring it online again",
         )
     return res.state
 
@@ -334,8 +343,9 @@ async def set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> Pro
     res = rt.state.resource_record(op.id)
     checked = _table_check(res, op.changes)
     dll_stored = await _through_dll(rt, res, _VALIDATE_AND_SET, checked)
-    with rules.about(f"resource {res.name!r}"):
-        written = res.type.implementation.Properties.apply(res.private, checked)
+    table = res.type.implementation.Properties
+    with rules.about(f"resource {res.name!r}", table=table, type_name=res.type.name):
+        written = table.apply(res.private, checked)
     if written:
         rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
     # A resource reads its private properties at Open and Online: while it is up, a change
@@ -355,8 +365,9 @@ async def validate_private(
 
 
 def _table_check(res: ResourceRecord, changes: Mapping[str, object]) -> dict[str, object]:
-    with rules.about(f"resource {res.name!r}"):
-        return dict(res.type.implementation.Properties.validate_change(res.private, changes))
+    table = res.type.implementation.Properties
+    with rules.about(f"resource {res.name!r}", table=table, type_name=res.type.name):
+        return dict(table.validate_change(res.private, changes))
 
 
 _VALIDATE: Final = (ControlCode.RESOURCE_VALIDATE_PRIVATE_PROPERTIES,)

@@ -540,7 +540,8 @@ def test_validate_all_rejects_a_bad_port(agent: Agent, port: str) -> None:
     result = agent("validate-all", OCF_RESKEY_port=port)
     assert result.returncode == 6
     message = (
-        "property 'Port' of EchoProperties is 99999, outside 1..65535"
+        # The OCF parameter the operator set, not the MSCS property or its table class.
+        "parameter 'port' is 99999, outside 1..65535"
         if port == "99999"
         else "parameter 'port' must be a decimal integer, not 'not-a-number'"
     )
@@ -556,7 +557,7 @@ def test_validate_all_wants_the_required_parameters(
     result = res("validate-all")
     assert result.returncode == 6
     assert "ocf-exit-reason:" in result.stderr
-    assert "'Path'" in result.stderr
+    assert "ocf-exit-reason:parameter 'path' is required but not set" in result.stderr
     assert res("validate-all", OCF_RESKEY_path=str(tmp_path)).returncode == 0
     assert res("validate-all", OCF_RESKEY_path="x", OCF_RESKEY_verbose="maybe").returncode == 6
 
