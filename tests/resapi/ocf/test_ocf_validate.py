@@ -45,7 +45,7 @@ def test_validate_all_runs_a_per_property_check(agent: Path) -> None:
     result = run(agent, "validate-all", path="www")
     assert result.returncode == _ocf.OCF_ERR_CONFIGURED
     assert (
-        "ocf-exit-reason:property 'Path' of ShareProperties is 'www': must be an absolute path "
+        "ocf-exit-reason:parameter 'path' is 'www': must be an absolute path "
         "(starting with '/'), e.g. /srv/www" in result.stderr
     )
     assert run(agent, "validate-all", path="/srv/www").returncode == _ocf.OCF_SUCCESS
