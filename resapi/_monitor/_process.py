@@ -13,7 +13,6 @@ docs/architecture.md (the two monitor processes) and docs/security.md.
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import sys
@@ -31,6 +30,7 @@ from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._win32 import Win32Error
 
 from .._records import LogEntry
+from .._resource_type import ImportPathError, resolve_import_path
 from ._host import ResourceHost
 from ._protocol import (
     Arbitrate,
@@ -106,30 +106,19 @@ def load_resource_type(path: str) -> Callable[[ResourceHost], Resource]:
         ClusterError: ERROR_RESMON_CREATE_FAILED, saying what is wrong with the path.
     """
     fix = "name the type as 'package.module:Class', importable from the monitor process"
-    module_name, colon, qualname = path.partition(":")
-    if not colon or not module_name or not qualname:
-        raise make_error(
-            Win32Error.ERROR_RESMON_CREATE_FAILED,
-            f"bad resource type path {path!r}: expected 'package.module:Class'",
-            fix=fix,
-        )
     try:
-        target: object = importlib.import_module(module_name)
-    except Exception as exc:
-        raise make_error(
-            Win32Error.ERROR_RESMON_CREATE_FAILED,
-            f"cannot import module {module_name!r} of resource type {path!r}: {exc!r}",
-            fix=f"{fix} (sys.path there: PYTHONPATH and the working directory)",
-        ) from None
-    for part in qualname.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise make_error(
-                Win32Error.ERROR_RESMON_CREATE_FAILED,
-                f"resource type {path!r}: {module_name!r} has no attribute {qualname!r}",
-                fix=fix,
-            ) from None
+        target = resolve_import_path(path)
+    except ImportPathError as exc:
+        if exc.problem == "form":
+            message = f"bad resource type path {path!r}: expected 'package.module:Class'"
+        elif exc.problem == "module":
+            message = (
+                f"cannot import module {exc.module!r} of resource type {path!r}: {exc.cause!r}"
+            )
+            fix = f"{fix} (sys.path there: PYTHONPATH and the working directory)"
+        else:
+            message = f"resource type {path!r}: {exc.module!r} has no attribute {exc.qualname!r}"
+        raise make_error(Win32Error.ERROR_RESMON_CREATE_FAILED, message, fix=fix) from None
     if not callable(target):
         raise make_error(
             Win32Error.ERROR_RESMON_CREATE_FAILED,

@@ -89,13 +89,24 @@ def install(
     planted there is replaced, never followed.
 
     Raises:
-        AgentError: as :func:`load_type`; ERR_ARGS for a bad provider name, for a
-            ``python`` that does not run or is not this Python's version, or (as root) for
-            code or an OCF root that another user could change.
+        AgentError: as :func:`load_type`; ERR_ARGS for an entry point that is a plain
+            ``def``, for a bad provider name, for a ``python`` that does not run or is not
+            this Python's version, or (as root) for code or an OCF root that another user
+            could change.
     """
     import shlex  # here, not at the top: monitor and stop must stay cheap to import
 
+    from clusapi._errors import ClusterError
+
+    from .._resource_type import check_entry_points
+
     cls = load_type(path)
+    try:
+        # As a cluster refuses it at registration: a plain `def online` would fail only at
+        # the first start, in Pacemaker's log, on whichever node ran it.
+        check_entry_points(cls)
+    except ClusterError as exc:
+        raise AgentError(OCF_ERR_ARGS, str(exc)) from None
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", provider) or provider in (".", ".."):
         raise AgentError(
             OCF_ERR_ARGS,

@@ -9,7 +9,6 @@ and prints the report. See docs/testing.md, "Checking a type from the command li
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import TYPE_CHECKING, Final
 
 import anyio
@@ -20,6 +19,7 @@ from clusapi._properties import property_error
 from clusapi._win32 import Win32Error
 from resapi._ocf._parameters import value_from_text
 from resapi._resource import Resource
+from resapi._resource_type import ImportPathError, check_entry_points, resolve_import_path
 
 from ._conformance import check_resource
 
@@ -50,34 +50,37 @@ def load_type(path: str) -> type[Resource]:
 
     Raises:
         CommandError: a malformed path, a module that does not import, a missing attribute,
-            or a target that is not a :class:`resapi.Resource` subclass.
+            a target that is not a :class:`resapi.Resource` subclass, or one whose entry
+            point is a plain ``def`` (which a cluster refuses to register too).
     """
-    module_name, colon, qualname = path.partition(":")
-    if not colon or not module_name or not qualname:
-        raise CommandError(
-            f"bad resource type {path!r}: expected MODULE:CLASS, "
-            "e.g. examples.echo_server:EchoServer"
-        )
     try:
-        target: object = importlib.import_module(module_name)
-    except Exception as exc:  # whatever the user's module raises while importing
-        raise CommandError(
-            f"cannot import module {module_name!r} of {path!r}: {exc!r}; run the command where "
-            "the module is importable (the working directory, or PYTHONPATH)"
-        ) from None
-    for part in qualname.split("."):
-        try:
-            target = getattr(target, part)
-        except AttributeError:
-            raise CommandError(
-                f"module {module_name!r} has no attribute {qualname!r}; "
+        target = resolve_import_path(path)
+    except ImportPathError as exc:
+        if exc.problem == "form":
+            message = (
+                f"bad resource type {path!r}: expected MODULE:CLASS, "
+                "e.g. examples.echo_server:EchoServer"
+            )
+        elif exc.problem == "module":
+            message = (
+                f"cannot import module {exc.module!r} of {path!r}: {exc.cause!r}; run the "
+                "command where the module is importable (the working directory, or PYTHONPATH)"
+            )
+        else:
+            message = (
+                f"module {exc.module!r} has no attribute {exc.qualname!r}; "
                 "name the class after the colon, e.g. examples.echo_server:EchoServer"
-            ) from None
+            )
+        raise CommandError(message) from None
     if not (isinstance(target, type) and issubclass(target, Resource)):
         raise CommandError(
             f"{path!r} is {target!r}, not a resapi.Resource subclass; "
             "name the resource type class itself"
         )
+    try:
+        check_entry_points(target)
+    except ClusterError as exc:
+        raise CommandError(str(exc)) from None
     return target
 
 

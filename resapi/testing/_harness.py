@@ -12,11 +12,13 @@ from clusapi._core._groups import plain_exceptions
 from clusapi._enums import LogLevel, ResourceState
 from resapi._monitor._host import ResourceHost
 from resapi._records import FailureReport, LogEntry, ResourceStatus
+from resapi._resource import Resource
+from resapi._resource_type import check_entry_points
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Mapping
 
-    from resapi._resource import NotHandled, Resource
+    from resapi._resource import NotHandled
 
 __all__ = ("ResourceHarness", "run_resource")
 
@@ -149,7 +151,13 @@ async def run_resource(
             by the type's table.
         pending_timeout: seconds; default: the type's ``pending_timeout``.
         open: call Open on entry (default); pass False to call ``harness.open()`` yourself.
+
+    Raises:
+        InvalidParameterError: ERROR_INVALID_PARAMETER for a type whose entry point is a
+            plain ``def``, as a cluster refuses it at registration.
     """
+    if isinstance(resource_type, type) and issubclass(resource_type, Resource):
+        check_entry_points(resource_type)  # as the cluster refuses it at registration
     harness = ResourceHarness()
     if pending_timeout is None:
         pending_timeout = getattr(resource_type, "pending_timeout", 180000) / 1000

@@ -5,7 +5,6 @@ See ``_dispatch`` for the table; docs/architecture.md for the runtime.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,6 +33,7 @@ from clusapi._values import (
 )
 from clusapi._win32 import Win32Error
 from resapi._resource import Resource
+from resapi._resource_type import ImportPathError, check_entry_points, resolve_import_path
 
 from ._model import GroupRecord, K, ObjectIndex, ResourceRecord, TypeRecord
 from ._names import check_name, object_key_path
@@ -237,24 +237,22 @@ def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
 
         implementation = ocf_resource_type(implementation)
     if isinstance(implementation, str):
-        module_name, sep, qualname = implementation.partition(":")
-        if not sep or not module_name or not qualname:
-            raise make_error(
-                Win32Error.ERROR_INVALID_PARAMETER,
-                f"{implementation!r} is not an import path",
-                fix="write it as 'package.module:ClassName'",
-            )
         try:
-            obj: object = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError) as exc:
-            raise make_error(
-                Win32Error.ERROR_INVALID_PARAMETER,
-                f"cannot load resource type {implementation!r}: {exc}",
-                fix="check the module and class name",
-            ) from exc
-        implementation = obj
+            implementation = resolve_import_path(implementation)
+        except ImportPathError as exc:
+            if exc.problem == "form":
+                message, fix = (
+                    f"{exc.path!r} is not an import path",
+                    "write it as 'package.module:ClassName'",
+                )
+            else:
+                # The module's own error ("No module named 'x'"), or the missing attribute.
+                reason = exc.cause if exc.problem == "module" else exc
+                message, fix = (
+                    f"cannot load resource type {exc.path!r}: {reason}",
+                    "check the module and class name",
+                )
+            raise make_error(Win32Error.ERROR_INVALID_PARAMETER, message, fix=fix) from exc.cause
     if not (isinstance(implementation, type) and issubclass(implementation, Resource)):
         raise make_error(
             Win32Error.ERROR_INVALID_PARAMETER,
@@ -268,6 +266,7 @@ def _load_implementation(implementation: object) -> tuple[type[Resource], str]:
             f"resource type class {implementation.__qualname__} is abstract (missing: {missing})",
             fix="implement every required entry point",
         )
+    check_entry_points(implementation)
     path = f"{implementation.__module__}:{implementation.__qualname__}"
     return implementation, path
 
