@@ -77,7 +77,10 @@ class Membership:
             async with anyio.create_task_group() as tg:
                 node.task_group = tg
                 node.poller = Poller(tg, self.state.now)
-                node.watchdog = PendingWatchdog(tg, self.state.now)
+                # The watchdog's timer task runs in the cluster's task group, not the node's:
+                # a crashed node's instances are still terminated (_reap_instance) after the
+                # node's task group is gone, and Terminate is bounded by that watchdog.
+                node.watchdog = PendingWatchdog(self.state.task_group, self.state.now)
                 task_status.started()
                 while True:
                     node.last_heartbeat = self.state.now()
