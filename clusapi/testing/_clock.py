@@ -116,16 +116,24 @@ def require_virtual_time(call: str) -> None:
     except RuntimeError:  # not asyncio: trio, whose mock clock is its own
         if _trio_has_mock_clock():
             return
+        fix = (
+            "run trio with a trio.testing.MockClock: with anyio's pytest plugin, "
+            'anyio_backend = ("trio", {"clock": MockClock(autojump_threshold=0)}); outside '
+            "pytest, trio.run(main, clock=MockClock(autojump_threshold=0))"
+        )
     else:
         if isinstance(getattr(loop, "virtual_clock", None), VirtualClock):
             return
+        fix = (
+            "mark the test @pytest.mark.virtual_time, or use the reference_cluster fixture "
+            "(virtual time by default); outside pytest, run the loop with "
+            "VirtualClock().new_event_loop as its loop factory"
+        )
     raise make_error(
         Win32Error.ERROR_INVALID_STATE,
         f"{call} needs virtual time, but the running event loop has a real clock (it would "
         "wait in real time)",
-        fix="mark the test @pytest.mark.virtual_time, or use the reference_cluster fixture "
-        "(virtual time by default); outside pytest, run the loop with "
-        "VirtualClock().new_event_loop as its loop factory",
+        fix=fix,
     )
 
 

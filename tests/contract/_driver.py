@@ -6,19 +6,19 @@ failover may take) goes through the test's :class:`Driver`, one per backend. Wha
 legitimately refuses is a :class:`Capabilities` row: the suite asserts ERROR_NOT_SUPPORTED where
 the row is False, so every gap is written down here and checked.
 
-Time: the reference backend runs on a virtual clock (the conftest gives it a
-:class:`~clusapi.testing.VirtualClock` loop), so its timeouts below are virtual seconds and cost
-almost nothing; the Pacemaker backend runs against a real cluster, in real seconds.
+Time: the reference backend runs on a virtual clock (a :class:`~clusapi.testing.VirtualClock`
+loop on asyncio, ``trio.testing.MockClock`` on trio: see :class:`Backend`), so its timeouts below
+are virtual seconds and cost almost nothing; the Pacemaker backend runs against a real cluster,
+in real seconds.
 """
 
 from __future__ import annotations
 
 import abc
-import asyncio
 import contextlib
 import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar, final
+from typing import TYPE_CHECKING, ClassVar, Final, Protocol, TypeVar, final
 
 import anyio
 import attrs
@@ -29,7 +29,6 @@ from clusapi.testing import VirtualClock, open_reference_cluster
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-    from contextlib import AbstractAsyncContextManager
     from pathlib import Path
 
     from clusapi.testing import ReferenceEnvironment
@@ -45,10 +44,11 @@ DUMMY: Final = "ocf:heartbeat:Dummy"
 #: failure message reads the same on both backends.
 NODE_NAMES: Final = ("node1", "node2", "node3")
 
-#: Real seconds the reference loop waits for real I/O before virtual time jumps. The Dummy
-#: agent is a real process; resapi/_ocf/_type.py needs at least 0.02 s (its watchdog looks
-#: every 20 ms) so that virtual time does not outrun an agent while it runs. Every idle jump
-#: (each heartbeat of each node, say) costs this much real time, so no more than that.
+#: Real seconds the reference loop waits for real I/O before virtual time jumps (both clocks:
+#: VirtualClock and MockClock). The Dummy agent is a real process; resapi/_ocf/_type.py needs
+#: at least 0.02 s (its watchdog looks every 20 ms) so that virtual time does not outrun an
+#: agent while it runs, which a threshold of 0 would. Every idle jump (each heartbeat of each
+#: node, say) costs this much real time, so no more than that.
 AUTOJUMP_THRESHOLD: Final = 0.02
 
 
@@ -57,28 +57,47 @@ AUTOJUMP_THRESHOLD: Final = 0.02
 
 @final
 @attrs.frozen
-class BackendLoop:
-    """The event-loop factory of one backend; pytest-asyncio parametrizes every contract test
-    over these (see the conftest), so the loop param *is* the backend param."""
+class Backend:
+    """One param of the contract suite: a cluster backend on one async library.
 
-    backend: str
+    anyio's pytest plugin parametrizes every contract test over these (see the conftest), so
+    the ``anyio_backend`` param *is* the backend param; its id is the test id's ``[...]``.
+    """
 
-    def __call__(self) -> asyncio.AbstractEventLoop:
-        if self.backend == "reference":
-            return VirtualClock(autojump_threshold=AUTOJUMP_THRESHOLD).new_event_loop()
-        return asyncio.new_event_loop()
+    #: The test id: "reference", "reference-trio" or "pacemaker".
+    id: str
+    #: The driver: "reference" or "pacemaker".
+    kind: str
+    #: The async library anyio runs the test on: "asyncio" or "trio".
+    library: str
+
+    def anyio_backend(self) -> tuple[str, dict[str, object]]:
+        """The ``anyio_backend`` value for one test: a fresh (virtual) clock each time."""
+        if self.kind == "pacemaker":
+            return self.library, {}
+        if self.library == "trio":
+            # Imported here: the ids are needed at collection, trio only by a test that runs.
+            from trio.testing import MockClock
+
+            return "trio", {"clock": MockClock(autojump_threshold=AUTOJUMP_THRESHOLD)}
+        clock = VirtualClock(autojump_threshold=AUTOJUMP_THRESHOLD)
+        return "asyncio", {"loop_factory": clock.new_event_loop}
 
 
-BACKENDS: Final = (BackendLoop("reference"), BackendLoop("pacemaker"))
+BACKENDS: Final = (
+    Backend("reference", "reference", "asyncio"),
+    Backend("reference-trio", "reference", "trio"),
+    Backend("pacemaker", "pacemaker", "asyncio"),
+)
 
 
 def backend_of(item: pytest.Item) -> str:
-    """The backend a collected contract test runs on ("reference" or "pacemaker")."""
+    """The driver a collected contract test runs with ("reference" or "pacemaker")."""
     callspec = getattr(item, "callspec", None)
     params: dict[str, object] = callspec.params if callspec is not None else {}
-    for value in params.values():
-        if isinstance(value, BackendLoop):
-            return value.backend
+    backend = params.get("anyio_backend")
+    if isinstance(backend, Backend):
+        return backend.kind
     raise RuntimeError(f"{item.nodeid} is not parametrized over the backends; is it async?")
 
 
@@ -302,35 +321,6 @@ async def open_pacemaker(lab: Lab) -> AsyncIterator[Driver]:
     cluster = await clusapi.open_cluster(backend=backend)
     async with cluster:
         yield PacemakerDriver(cluster, lab)
-
-
-@contextlib.asynccontextmanager
-async def hosted(manager: AbstractAsyncContextManager[T]) -> AsyncIterator[T]:
-    """Enter ``manager`` in a task of its own and keep it there until this block ends.
-
-    pytest-asyncio runs a fixture's setup and teardown in two different tasks, and anyio's
-    task groups and cancel scopes (the reference cluster runs in one) must be left in the task
-    that entered them; so a host task owns the cluster for the whole test.
-    """
-    entered: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    release = asyncio.Event()
-
-    async def host() -> None:
-        async with manager as value:
-            entered.set_result(value)
-            await release.wait()
-
-    task = asyncio.create_task(host())
-    either: set[asyncio.Future[Any]] = {task, entered}
-    await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-    if not entered.done():
-        task.result()  # raises what the setup raised (a skip included)
-        raise RuntimeError("the cluster's host task ended before the cluster was ready")
-    try:
-        yield entered.result()
-    finally:
-        release.set()
-        await task
 
 
 # ------------------------------------------------------------------ assertion helpers

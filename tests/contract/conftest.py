@@ -1,14 +1,21 @@
-"""One Cluster API contract suite, run on every backend (as anyio runs one suite on asyncio
-and trio).
+"""One Cluster API contract suite, run on every backend and, for the reference runtime, on
+both async libraries anyio supports (asyncio and trio).
 
 Every async test in this directory runs once per backend: ``test_x[reference]`` on the
-in-process reference runtime, on virtual time, with a fresh cluster per test; and
-``test_x[pacemaker]`` (marked ``pacemaker``) on a real Pacemaker cluster started by the lab
+in-process reference runtime on asyncio, on virtual time (a
+:class:`~clusapi.testing.VirtualClock` loop), with a fresh cluster per test;
+``test_x[reference-trio]``, the same on trio (virtual time from ``trio.testing.MockClock``);
+and ``test_x[pacemaker]`` (marked ``pacemaker``) on a real Pacemaker cluster started by the lab
 fixtures of ``tests/conftest.py``, shared by the session and reset before each test.
 
-The backend is the event-loop param: pytest-asyncio parametrizes each test over the loop
-factories this conftest's ``pytest_asyncio_loop_factories`` returns (a virtual clock for the
-reference runtime, a plain loop for the real cluster), so the two can never be mixed up.
+How: the tests are marked ``anyio`` (not ``asyncio``), so anyio's pytest plugin runs them and
+their async fixtures, and this conftest's ``anyio_backend`` fixture is the backend param. Its
+value is anyio's ``(library, backend options)`` pair, built fresh for each test: a
+``loop_factory`` of a new VirtualClock, a ``clock`` of a new MockClock, or a plain asyncio loop.
+anyio's plugin is made for exactly this (one suite, every library), runs an async generator
+fixture's setup, the test and the teardown in one task (so the cluster's task group can stay
+open across the ``yield``), and needs no second runner beside pytest-asyncio, which the rest of
+the tests keep using. pytest-asyncio could not: it runs asyncio loops only.
 
 Fixtures: ``driver`` / ``cluster`` (one node on Pacemaker, for most tests) and ``driver3`` /
 ``cluster3`` (three nodes, for placement and failover). ``driver`` is the backend's
@@ -21,36 +28,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import pytest_asyncio
 
 from tests.contract._driver import (
     BACKENDS,
     NODE_NAMES,
     backend_of,
-    hosted,
     open_pacemaker,
     open_reference,
     pacemaker_available,
 )
 
 if TYPE_CHECKING:
-    import asyncio
-    from collections.abc import AsyncIterator, Callable, Mapping
+    from collections.abc import AsyncIterator
     from contextlib import AbstractAsyncContextManager
 
     import clusapi
-    from tests.contract._driver import Driver, Lab
+    from tests.contract._driver import Backend, Driver, Lab
 
 _HERE = Path(__file__).parent
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
-    # A conftest hook only sees the items of its directory: the rest of the tests keep the
-    # virtual_time plugin's single loop.
-    return {loop.backend: loop for loop in BACKENDS}
+@pytest.fixture(params=BACKENDS, ids=[backend.id for backend in BACKENDS])
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
+    """anyio's backend param, for every test of this directory: see the module docstring."""
+    backend: Backend = request.param
+    return backend.anyio_backend()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -72,17 +74,17 @@ def _open(request: pytest.FixtureRequest, size: int) -> AbstractAsyncContextMana
     return open_pacemaker(lab)
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
     """A one-node cluster on this test's backend, with its driver."""
-    async with hosted(_open(request, 1)) as opened:
+    async with _open(request, 1) as opened:
         yield opened
 
 
-@pytest_asyncio.fixture
+@pytest.fixture
 async def driver3(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
     """A three-node cluster on this test's backend, with its driver."""
-    async with hosted(_open(request, 3)) as opened:
+    async with _open(request, 3) as opened:
         yield opened
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def snapshot(cluster: clusapi.Cluster) -> dict[str, object]:

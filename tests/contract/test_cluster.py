@@ -13,7 +13,7 @@ from tests.contract._driver import DUMMY, names, refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def test_information_names_the_backend(driver: Driver) -> None:

@@ -13,7 +13,7 @@ from tests.contract._driver import DUMMY, names, not_supported, refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def test_a_new_group_is_empty_offline_and_listed(cluster: clusapi.Cluster) -> None:

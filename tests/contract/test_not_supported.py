@@ -21,7 +21,7 @@ from tests.contract._driver import DUMMY, names, not_supported, refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def one_resource(cluster: clusapi.Cluster) -> tuple[clusapi.Group, clusapi.Resource]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 Events = list[clusapi.Notification]
 

@@ -14,7 +14,7 @@ from tests.contract._driver import DUMMY, names, not_supported, refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 async def owners(group: clusapi.Group) -> tuple[list[str], dict[str, list[str]]]:

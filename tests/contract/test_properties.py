@@ -13,7 +13,7 @@ import clusapi
 from clusapi import Win32Error as W
 from tests.contract._driver import DUMMY, refused
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 PE = clusapi.PropertyError
 INVALID = W.ERROR_INVALID_PARAMETER

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 import anyio
 
 from clusapi import _policy as policy, _rules as rules
+from clusapi._core._start import start_first_step
 from clusapi._enums import (
     FailbackType,
     GroupState,
@@ -409,8 +410,7 @@ class FailoverManager:
         self.check_required(self.state.group_resources(group))
         if not wait:
             self.choose_online_node(group, node_id)  # refused now, not in the task
-            self.state.task_group.start_soon(self._online_group_task, group, node_id)
-            await anyio.lowlevel.checkpoint()
+            await start_first_step(self.state.task_group, self._online_group_task, group, node_id)
             return group.state
         async with group.lock:
             node = self.choose_online_node(group, node_id)
@@ -468,8 +468,7 @@ class FailoverManager:
 
     async def offline_group(self, group: GroupRecord, *, wait: bool) -> GroupState:
         if not wait:
-            self.state.task_group.start_soon(self._offline_group_wait, group)
-            await anyio.lowlevel.checkpoint()
+            await start_first_step(self.state.task_group, self._offline_group_wait, group)
             return group.state
         await self._offline_group_wait(group)
         return group.state
@@ -513,8 +512,7 @@ class FailoverManager:
         if by_administrator:
             self.clear_exclusions(self.state.group_resources(group))
         if not wait:
-            self.state.task_group.start_soon(self._move_task, group, target, reason)
-            await anyio.lowlevel.checkpoint()
+            await start_first_step(self.state.task_group, self._move_task, group, target, reason)
             return group.state
         since = len(self.state.cluster_log)
         failed = await self._move_locked(group, target, reason)

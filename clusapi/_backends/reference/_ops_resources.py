@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-import anyio
-
 from clusapi import _operations as ops, _policy as policy, _rules as rules
 from clusapi._controlcode import ControlCode
+from clusapi._core._start import start_first_step
 from clusapi._enums import (
     ClusterChange,
     LogLevel,
@@ -160,8 +159,7 @@ async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> Reso
             return await rt.failover.online_resources(group, target, wanted)
 
     if not op.wait:
-        rt.state.task_group.start_soon(bring_up)
-        await anyio.lowlevel.checkpoint()
+        await start_first_step(rt.state.task_group, bring_up)
         return res.state
     since = len(rt.state.cluster_log)
     failed = await bring_up()
@@ -193,8 +191,7 @@ async def _offline_resource(rt: ReferenceRuntime, op: ops.OfflineResource) -> Re
         rt.state.set_resource_state(res, ResourceState.OFFLINE)
         return res.state
     if not op.wait:
-        rt.state.task_group.start_soon(take_down)
-        await anyio.lowlevel.checkpoint()
+        await start_first_step(rt.state.task_group, take_down)
         return res.state
     await take_down()
     return res.state
