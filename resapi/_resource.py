@@ -12,7 +12,7 @@ import abc
 import enum
 import logging
 import tempfile
-from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, Protocol, cast, overload
 
 from typing_extensions import TypeVar
 
@@ -79,16 +79,52 @@ class CannotComeOnline(ResourceFailedError):
         async def online(self) -> None:
             if not shutil.which("drbdadm"):
                 raise resapi.CannotComeOnlineOnThisNode(
-                    resapi.Win32Error.ERROR_NODE_CANT_HOST_RESOURCE,
                     f"drbdadm is not installed on {self.node_name}",
                     fix="apt-get install drbd-utils",
                 )
+
+    It takes a message (its code is then the class's ``default_winerror``), a Win32 code and
+    a message as any :class:`~clusapi.ClusterError` does, or nothing (a generic message).
 
     Raised from any other entry point, it is an ordinary error.
     """
 
     #: The resource state the monitor reports for it.
     state: ClassVar[ResourceState]
+    #: The message when none is given.
+    default_message: ClassVar[str]
+
+    @overload
+    def __init__(self, message: str = ..., /, *, fix: str | None = None) -> None: ...
+    @overload
+    def __init__(
+        self, winerror: Win32Error | int, message: str = ..., /, *, fix: str | None = None
+    ) -> None: ...
+    def __init__(self, *args: Win32Error | int | str, fix: str | None = None) -> None:
+        # A resource author writes raise X("why") as with any exception; the base class's
+        # (winerror, message) form stays for ported DLL code and for the monitor channel.
+        if not hasattr(type(self), "state"):
+            raise TypeError(
+                f"{type(self).__name__} does not say where the resource cannot come online; "
+                "raise CannotComeOnlineOnThisNode or CannotComeOnlineOnAnyNode"
+            )
+        winerror: Win32Error | int = self.default_winerror
+        message = self.default_message
+        match args:
+            case ():
+                pass
+            case (str() as message,):
+                pass
+            case (int() as winerror,):
+                pass
+            case (int() as winerror, str() as message):
+                pass
+            case _:
+                raise TypeError(
+                    f"{type(self).__name__} takes a message, a Win32 code and a message, or "
+                    f"nothing, not {args!r}"
+                )
+        super().__init__(winerror, message, fix=fix)
 
 
 class CannotComeOnlineOnThisNode(CannotComeOnline):
@@ -102,6 +138,7 @@ class CannotComeOnlineOnThisNode(CannotComeOnline):
     """
 
     default_winerror = Win32Error.ERROR_NODE_CANT_HOST_RESOURCE
+    default_message = "the resource cannot come online on this node"
     state = ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE
 
 
@@ -115,6 +152,7 @@ class CannotComeOnlineOnAnyNode(CannotComeOnline):
     """
 
     default_winerror = Win32Error.ERROR_RESOURCE_FAILED
+    default_message = "the resource cannot come online on any node"
     state = ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE
 
 
