@@ -222,7 +222,8 @@ class ResourceContext(Protocol):
         ...
 
 
-_LEVELS: Final = {
+#: The stdlib logging level of each cluster-log level (the reference runtime's mirror uses it).
+LOGGING_LEVELS: Final = {
     LogLevel.INFORMATION: logging.INFO,
     LogLevel.WARNING: logging.WARNING,
     LogLevel.ERROR: logging.ERROR,
@@ -234,22 +235,36 @@ class ResourceLog:
     """``self.log`` of a resource: the cluster log with the MSCS levels (mirrors ``LogEvent``).
 
     Each entry goes to the cluster log of the monitor and to the stdlib logger
-    ``resapi.resource.<type name>``, so ``caplog`` and logging configuration see it too::
+    ``resapi.resource.<type name>`` (with ``resource``, ``resource_type`` and ``node`` in the
+    record's ``extra``), so ``caplog`` and logging configuration see it too::
 
         self.log.info("listening on port %d", self.properties.port)
         self.log(resapi.LogLevel.SEVERE, "disk lost")
     """
 
-    __slots__ = ("_context", "_logger")
+    __slots__ = ("_context", "_logger", "_type_name")
 
     def __init__(self, context: ResourceContext, type_name: str) -> None:
         self._context = context
+        self._type_name = type_name
         self._logger = logging.getLogger(f"resapi.resource.{type_name}")
 
     def __call__(self, level: LogLevel, message: str, *args: object) -> None:
         text = message % args if args else message
         self._context.log_event(level, text)
-        self._logger.log(_LEVELS[level], "%s: %s", self._context.resource_name, text, stacklevel=3)
+        extra = {
+            "resource": self._context.resource_name,
+            "resource_type": self._type_name,
+            "node": self._context.node_name,
+        }
+        self._logger.log(
+            LOGGING_LEVELS[level],
+            "%s: %s",
+            self._context.resource_name,
+            text,
+            stacklevel=3,
+            extra=extra,
+        )
 
     def info(self, message: str, *args: object) -> None:
         """Log at ``LOG_INFORMATION``."""
