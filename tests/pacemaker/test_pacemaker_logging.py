@@ -85,3 +85,16 @@ def test_a_failure_is_a_warning_and_nothing_is_logged_below_the_level(
     caplog.clear()
     replay(snapshot(), snapshot(owner="node2"))  # INFO only: below WARNING
     assert caplog.records == []
+
+
+def test_a_property_change_names_the_object_not_its_state(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="clusapi")
+    old = snapshot()
+    groups = {"web": ("web", old.groups["web"][1], ("a new description",))}
+    new = Observed(old.nodes, old.resources, groups, quorum=True, options=())
+    replay(old, new)
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [
+        ("clusapi.node.node1", "group property: web changed")
+    ]

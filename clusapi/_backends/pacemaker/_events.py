@@ -169,7 +169,9 @@ def log_change(
     if not logger.isEnabledFor(level):
         return
     what = change_name.lower().replace("_", " ")
-    if isinstance(state, enum.Enum):
+    if change_name.endswith("_PROPERTY"):
+        text = f"{what}: {name} changed"
+    elif isinstance(state, enum.Enum):
         extra["state"] = state.name
         where = f" on {owner}" if kind != "node" and owner else ""
         text = f"{what}: {name} is {state.name}{where}"
