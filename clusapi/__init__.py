@@ -9,6 +9,8 @@ which this module never imports.
 
 from __future__ import annotations
 
+import logging as _logging
+
 from ._cluster import Cluster as Cluster, open_cluster as open_cluster
 from ._common import (
     GroupCommonProperties as GroupCommonProperties,
@@ -179,3 +181,7 @@ __all__ = (
 )
 
 _fixup_module_metadata(__name__, globals(), __all__)
+
+# A library configures no logging (the stdlib's advice): its records go nowhere until the
+# application adds a handler, not to stderr through logging's last resort.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -27,16 +27,30 @@ WIN32_MESSAGES: Final[Mapping[int, str]] = MappingProxyType(
         1: "Incorrect function.",
         # ERROR_FILE_NOT_FOUND
         2: "The system cannot find the file specified.",
+        # ERROR_PATH_NOT_FOUND
+        3: "The system cannot find the path specified.",
         # ERROR_ACCESS_DENIED
         5: "Access is denied.",
         # ERROR_INVALID_HANDLE
         6: "The handle is invalid.",
         # ERROR_INVALID_DATA
         13: "The data is invalid.",
+        # ERROR_NOT_READY
+        21: "The device is not ready.",
+        # ERROR_SHARING_VIOLATION
+        32: "The process cannot access the file because it is being used by another process.",
         # ERROR_NOT_SUPPORTED
         50: "The request is not supported.",
+        # ERROR_BAD_NETPATH
+        53: "The network path was not found.",
+        # ERROR_DEV_NOT_EXIST
+        55: "The specified network resource or device is no longer available.",
+        # ERROR_NETNAME_DELETED
+        64: "The specified network name is no longer available.",
         # ERROR_SHARING_PAUSED
         70: "The remote server has been paused or is in the process of being started.",
+        # ERROR_FILE_EXISTS
+        80: "The file exists.",
         # ERROR_DISK_FULL
         112: "There is not enough space on the disk.",
         # ERROR_INVALID_PARAMETER
@@ -47,6 +61,8 @@ WIN32_MESSAGES: Final[Mapping[int, str]] = MappingProxyType(
         145: "The directory is not empty.",
         # ERROR_BAD_ARGUMENTS
         160: "One or more arguments are not correct.",
+        # ERROR_BUSY
+        170: "The requested resource is in use.",
         # ERROR_ALREADY_EXISTS
         183: "Cannot create a file when that file already exists.",
         # ERROR_MORE_DATA
@@ -57,10 +73,46 @@ WIN32_MESSAGES: Final[Mapping[int, str]] = MappingProxyType(
         259: "No more data is available.",
         # ERROR_IO_PENDING
         997: "Overlapped I/O operation is in progress.",
+        # ERROR_SERVICE_REQUEST_TIMEOUT
+        1053: "The service did not respond to the start or control request in a timely fashion.",
+        # ERROR_SERVICE_ALREADY_RUNNING
+        1056: "An instance of the service is already running.",
+        # ERROR_SERVICE_DISABLED
+        1058: (
+            "The service cannot be started, either because it is disabled or because it has "
+            "no enabled devices associated with it."
+        ),
         # ERROR_CIRCULAR_DEPENDENCY
         1059: "Circular service dependency was specified.",
+        # ERROR_SERVICE_DOES_NOT_EXIST
+        1060: "The specified service does not exist as an installed service.",
+        # ERROR_SERVICE_CANNOT_ACCEPT_CTRL
+        1061: "The service cannot accept control messages at this time.",
+        # ERROR_SERVICE_NOT_ACTIVE
+        1062: "The service has not been started.",
+        # ERROR_SERVICE_SPECIFIC_ERROR
+        1066: "The service has returned a service-specific error code.",
+        # ERROR_PROCESS_ABORTED
+        1067: "The process terminated unexpectedly.",
+        # ERROR_SERVICE_DEPENDENCY_FAIL
+        1068: "The dependency service or group failed to start.",
+        # ERROR_SERVICE_LOGON_FAILED
+        1069: "The service did not start due to a logon failure.",
+        # ERROR_SERVICE_START_HANG
+        1070: "After starting, the service hung in a start-pending state.",
+        # ERROR_SERVICE_MARKED_FOR_DELETE
+        1072: "The specified service has been marked for deletion.",
         # ERROR_SERVICE_NEVER_STARTED
         1077: "No attempts to start the service have been made since the last boot.",
+        # ERROR_CONNECTION_REFUSED
+        1225: "The remote system refused the network connection.",
+        # ERROR_ADDRESS_ALREADY_ASSOCIATED
+        1227: "The network transport endpoint already has an address associated with it.",
+        # ERROR_HOST_UNREACHABLE
+        1232: (
+            "The network location cannot be reached. For information about network "
+            "troubleshooting, see Windows Help."
+        ),
         # ERROR_REVISION_MISMATCH
         1306: "Indicates two revision levels are incompatible.",
         # ERROR_NOT_FOUND

@@ -28,7 +28,9 @@ class Win32Error(enum.IntEnum):
     or matched directly. Like :class:`http.HTTPStatus` and ``httpx.codes``, each member carries
     its text in :attr:`phrase`; the texts live in ``clusapi/_messages.py``.
 
-    Only the codes the SDK produces, maps or documents are members: numbers are taken from
+    Only the codes the SDK produces, maps or documents are members, and the codes resource
+    DLLs commonly return (a missing path, a busy or unreachable device, a service that will
+    not start), so that a resource type can raise them by name: numbers are taken from
     winerror.h and pinned, with the texts of Microsoft's "System Error Codes" pages, by
     ``tests/clusapi/test_win32.py``.
     Use :meth:`lookup` for a code that may not be a member.
@@ -38,26 +40,49 @@ class Win32Error(enum.IntEnum):
     ERROR_SUCCESS = 0
     ERROR_INVALID_FUNCTION = 1
     ERROR_FILE_NOT_FOUND = 2
+    ERROR_PATH_NOT_FOUND = 3
     ERROR_ACCESS_DENIED = 5
     ERROR_INVALID_HANDLE = 6
     ERROR_INVALID_DATA = 13
+    ERROR_NOT_READY = 21
+    ERROR_SHARING_VIOLATION = 32
     ERROR_NOT_SUPPORTED = 50
+    ERROR_BAD_NETPATH = 53
+    ERROR_DEV_NOT_EXIST = 55
+    ERROR_NETNAME_DELETED = 64
     ERROR_SHARING_PAUSED = 70
+    ERROR_FILE_EXISTS = 80
     ERROR_DISK_FULL = 112
     ERROR_INVALID_PARAMETER = 87
     ERROR_INSUFFICIENT_BUFFER = 122
     ERROR_DIR_NOT_EMPTY = 145
     ERROR_BAD_ARGUMENTS = 160
+    ERROR_BUSY = 170
     ERROR_ALREADY_EXISTS = 183
     ERROR_MORE_DATA = 234
     WAIT_TIMEOUT = 258
     ERROR_NO_MORE_ITEMS = 259
     ERROR_IO_PENDING = 997
 
-    # Service-control, security, timeout and RPC codes (1000-1999).
+    # Service-control, security, timeout, network and RPC codes (1000-1999).
+    ERROR_SERVICE_REQUEST_TIMEOUT = 1053
+    ERROR_SERVICE_ALREADY_RUNNING = 1056
+    ERROR_SERVICE_DISABLED = 1058
     ERROR_CIRCULAR_DEPENDENCY = 1059
+    ERROR_SERVICE_DOES_NOT_EXIST = 1060
+    ERROR_SERVICE_CANNOT_ACCEPT_CTRL = 1061
+    ERROR_SERVICE_NOT_ACTIVE = 1062
+    ERROR_SERVICE_SPECIFIC_ERROR = 1066
+    ERROR_PROCESS_ABORTED = 1067
+    ERROR_SERVICE_DEPENDENCY_FAIL = 1068
+    ERROR_SERVICE_LOGON_FAILED = 1069
+    ERROR_SERVICE_START_HANG = 1070
+    ERROR_SERVICE_MARKED_FOR_DELETE = 1072
     ERROR_SERVICE_NEVER_STARTED = 1077
     ERROR_NOT_FOUND = 1168
+    ERROR_CONNECTION_REFUSED = 1225
+    ERROR_ADDRESS_ALREADY_ASSOCIATED = 1227
+    ERROR_HOST_UNREACHABLE = 1232
     ERROR_REVISION_MISMATCH = 1306
     ERROR_TIMEOUT = 1460
     RPC_S_SERVER_UNAVAILABLE = 1722

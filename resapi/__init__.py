@@ -9,6 +9,8 @@ resapi.h includes clusapi.h.
 
 from __future__ import annotations
 
+import logging as _logging
+
 from clusapi._controlcode import ControlCode as ControlCode
 from clusapi._enums import (
     Characteristics as Characteristics,
@@ -108,3 +110,7 @@ __all__ = (
 )
 
 _fixup_module_metadata(__name__, globals(), __all__)
+
+# A library configures no logging (the stdlib's advice): its records go nowhere until the
+# application adds a handler, not to stderr through logging's last resort.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

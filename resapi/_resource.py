@@ -12,7 +12,7 @@ import abc
 import enum
 import logging
 import tempfile
-from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar, Final, Generic, Literal, Protocol, cast, overload
 
 from typing_extensions import TypeVar
 
@@ -79,16 +79,52 @@ class CannotComeOnline(ResourceFailedError):
         async def online(self) -> None:
             if not shutil.which("drbdadm"):
                 raise resapi.CannotComeOnlineOnThisNode(
-                    resapi.Win32Error.ERROR_NODE_CANT_HOST_RESOURCE,
                     f"drbdadm is not installed on {self.node_name}",
                     fix="apt-get install drbd-utils",
                 )
+
+    It takes a message (its code is then the class's ``default_winerror``), a Win32 code and
+    a message as any :class:`~clusapi.ClusterError` does, or nothing (a generic message).
 
     Raised from any other entry point, it is an ordinary error.
     """
 
     #: The resource state the monitor reports for it.
     state: ClassVar[ResourceState]
+    #: The message when none is given.
+    default_message: ClassVar[str]
+
+    @overload
+    def __init__(self, message: str = ..., /, *, fix: str | None = None) -> None: ...
+    @overload
+    def __init__(
+        self, winerror: Win32Error | int, message: str = ..., /, *, fix: str | None = None
+    ) -> None: ...
+    def __init__(self, *args: Win32Error | int | str, fix: str | None = None) -> None:
+        # A resource author writes raise X("why") as with any exception; the base class's
+        # (winerror, message) form stays for ported DLL code and for the monitor channel.
+        if not hasattr(type(self), "state"):
+            raise TypeError(
+                f"{type(self).__name__} does not say where the resource cannot come online; "
+                "raise CannotComeOnlineOnThisNode or CannotComeOnlineOnAnyNode"
+            )
+        winerror: Win32Error | int = self.default_winerror
+        message = self.default_message
+        match args:
+            case ():
+                pass
+            case (str() as message,):
+                pass
+            case (int() as winerror,):
+                pass
+            case (int() as winerror, str() as message):
+                pass
+            case _:
+                raise TypeError(
+                    f"{type(self).__name__} takes a message, a Win32 code and a message, or "
+                    f"nothing, not {args!r}"
+                )
+        super().__init__(winerror, message, fix=fix)
 
 
 class CannotComeOnlineOnThisNode(CannotComeOnline):
@@ -102,6 +138,7 @@ class CannotComeOnlineOnThisNode(CannotComeOnline):
     """
 
     default_winerror = Win32Error.ERROR_NODE_CANT_HOST_RESOURCE
+    default_message = "the resource cannot come online on this node"
     state = ResourceState.CANNOT_COME_ONLINE_ON_THIS_NODE
 
 
@@ -115,6 +152,7 @@ class CannotComeOnlineOnAnyNode(CannotComeOnline):
     """
 
     default_winerror = Win32Error.ERROR_RESOURCE_FAILED
+    default_message = "the resource cannot come online on any node"
     state = ResourceState.CANNOT_COME_ONLINE_ON_ANY_NODE
 
 
@@ -184,7 +222,8 @@ class ResourceContext(Protocol):
         ...
 
 
-_LEVELS: Final = {
+#: The stdlib logging level of each cluster-log level (the reference runtime's mirror uses it).
+LOGGING_LEVELS: Final = {
     LogLevel.INFORMATION: logging.INFO,
     LogLevel.WARNING: logging.WARNING,
     LogLevel.ERROR: logging.ERROR,
@@ -196,22 +235,36 @@ class ResourceLog:
     """``self.log`` of a resource: the cluster log with the MSCS levels (mirrors ``LogEvent``).
 
     Each entry goes to the cluster log of the monitor and to the stdlib logger
-    ``resapi.resource.<type name>``, so ``caplog`` and logging configuration see it too::
+    ``resapi.resource.<type name>`` (with ``resource``, ``resource_type`` and ``node`` in the
+    record's ``extra``), so ``caplog`` and logging configuration see it too::
 
         self.log.info("listening on port %d", self.properties.port)
         self.log(resapi.LogLevel.SEVERE, "disk lost")
     """
 
-    __slots__ = ("_context", "_logger")
+    __slots__ = ("_context", "_logger", "_type_name")
 
     def __init__(self, context: ResourceContext, type_name: str) -> None:
         self._context = context
+        self._type_name = type_name
         self._logger = logging.getLogger(f"resapi.resource.{type_name}")
 
     def __call__(self, level: LogLevel, message: str, *args: object) -> None:
         text = message % args if args else message
         self._context.log_event(level, text)
-        self._logger.log(_LEVELS[level], "%s: %s", self._context.resource_name, text, stacklevel=3)
+        extra = {
+            "resource": self._context.resource_name,
+            "resource_type": self._type_name,
+            "node": self._context.node_name,
+        }
+        self._logger.log(
+            LOGGING_LEVELS[level],
+            "%s: %s",
+            self._context.resource_name,
+            text,
+            stacklevel=3,
+            extra=extra,
+        )
 
     def info(self, message: str, *args: object) -> None:
         """Log at ``LOG_INFORMATION``."""

@@ -94,7 +94,7 @@ DOCUMENTED: dict[Win32Error, type[ClusterError]] = {
 
 UNMAPPED_MEMBERS = tuple(code for code in Win32Error if code not in _CLASS_FOR_CODE)
 #: Numbers that are not Win32Error members at all.
-UNKNOWN_NUMBERS = (3, 4, 12345, 0xDEAD, 0xFFFF_FFFF, -1)
+UNKNOWN_NUMBERS = (9, 4, 12345, 0xDEAD, 0xFFFF_FFFF, -1)
 
 
 def _name(cls: type) -> str:

@@ -129,6 +129,95 @@ ALSO_REQUIRED: tuple[tuple[str, int], ...] = (
     ("ERROR_CLUSTER_NOT_INSTALLED", 5932),
 )
 
+# Codes resource DLLs commonly return from Online, IsAlive or a control code (issue 16, item
+# 5), checked against winerror.h's MessageId/MessageText blocks and Microsoft's "System Error
+# Codes" pages.
+RESOURCE_DLL_CODES: tuple[tuple[str, int, str], ...] = (
+    ("ERROR_FILE_NOT_FOUND", 2, "The system cannot find the file specified."),
+    ("ERROR_PATH_NOT_FOUND", 3, "The system cannot find the path specified."),
+    ("ERROR_ACCESS_DENIED", 5, "Access is denied."),
+    ("ERROR_NOT_READY", 21, "The device is not ready."),
+    (
+        "ERROR_SHARING_VIOLATION",
+        32,
+        "The process cannot access the file because it is being used by another process.",
+    ),
+    ("ERROR_BAD_NETPATH", 53, "The network path was not found."),
+    ("ERROR_DEV_NOT_EXIST", 55, "The specified network resource or device is no longer available."),
+    ("ERROR_NETNAME_DELETED", 64, "The specified network name is no longer available."),
+    ("ERROR_FILE_EXISTS", 80, "The file exists."),
+    ("ERROR_DISK_FULL", 112, "There is not enough space on the disk."),
+    ("ERROR_BUSY", 170, "The requested resource is in use."),
+    ("ERROR_ALREADY_EXISTS", 183, "Cannot create a file when that file already exists."),
+    ("WAIT_TIMEOUT", 258, "The wait operation timed out."),
+    (
+        "ERROR_SERVICE_REQUEST_TIMEOUT",
+        1053,
+        "The service did not respond to the start or control request in a timely fashion.",
+    ),
+    ("ERROR_SERVICE_ALREADY_RUNNING", 1056, "An instance of the service is already running."),
+    (
+        "ERROR_SERVICE_DISABLED",
+        1058,
+        "The service cannot be started, either because it is disabled or because it has no "
+        "enabled devices associated with it.",
+    ),
+    (
+        "ERROR_SERVICE_DOES_NOT_EXIST",
+        1060,
+        "The specified service does not exist as an installed service.",
+    ),
+    (
+        "ERROR_SERVICE_CANNOT_ACCEPT_CTRL",
+        1061,
+        "The service cannot accept control messages at this time.",
+    ),
+    ("ERROR_SERVICE_NOT_ACTIVE", 1062, "The service has not been started."),
+    (
+        "ERROR_SERVICE_SPECIFIC_ERROR",
+        1066,
+        "The service has returned a service-specific error code.",
+    ),
+    ("ERROR_PROCESS_ABORTED", 1067, "The process terminated unexpectedly."),
+    ("ERROR_SERVICE_DEPENDENCY_FAIL", 1068, "The dependency service or group failed to start."),
+    ("ERROR_SERVICE_LOGON_FAILED", 1069, "The service did not start due to a logon failure."),
+    (
+        "ERROR_SERVICE_START_HANG",
+        1070,
+        "After starting, the service hung in a start-pending state.",
+    ),
+    (
+        "ERROR_SERVICE_MARKED_FOR_DELETE",
+        1072,
+        "The specified service has been marked for deletion.",
+    ),
+    ("ERROR_CONNECTION_REFUSED", 1225, "The remote system refused the network connection."),
+    (
+        "ERROR_ADDRESS_ALREADY_ASSOCIATED",
+        1227,
+        "The network transport endpoint already has an address associated with it.",
+    ),
+    (
+        "ERROR_HOST_UNREACHABLE",
+        1232,
+        "The network location cannot be reached. For information about network "
+        "troubleshooting, see Windows Help.",
+    ),
+    ("ERROR_TIMEOUT", 1460, "This operation returned because the timeout period expired."),
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"), RESOURCE_DLL_CODES, ids=[n for n, _, _ in RESOURCE_DLL_CODES]
+)
+def test_codes_resource_dlls_return_are_members_with_windows_text(
+    name: str, value: int, text: str
+) -> None:
+    assert Win32Error[name] == value
+    assert Win32Error(value).name == name
+    assert Win32Error(value).phrase == text
+
+
 RESEARCH = Path(__file__).resolve().parents[3] / "shared" / "research"
 _SKIP_REASON = "research files not beside this checkout (../shared/research)"
 
@@ -237,7 +326,7 @@ def test_lookup_round_trips_every_member() -> None:
         assert Win32Error.lookup(member.value) is Win32Error(member.value)
 
 
-@pytest.mark.parametrize("code", [3, 4, 5055, 5999, 6000, -1, 0xFFFFFFFF, 2**64])
+@pytest.mark.parametrize("code", [9, 4, 5055, 5999, 6000, -1, 0xFFFFFFFF, 2**64])
 def test_lookup_returns_none_for_unknown_codes(code: int) -> None:
     assert Win32Error.lookup(code) is None
     with pytest.raises(ValueError, match="is not a valid Win32Error"):

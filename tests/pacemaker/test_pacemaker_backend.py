@@ -23,6 +23,7 @@ import pytest
 import clusapi
 from clusapi import ClusterChange, GroupState, NodeState, ResourceState, Win32Error
 from clusapi._backends.pacemaker._cib import parse_score
+from clusapi._backends.pacemaker._runner import tools_unavailable
 from clusapi.pacemaker import GroupPlacement, PacemakerBackend
 
 if TYPE_CHECKING:
@@ -35,8 +36,9 @@ INSTALL = "apt-get install pacemaker pacemaker-cli-utils resource-agents"
 
 pytestmark = [
     pytest.mark.skipif(
-        shutil.which("cibadmin") is None or shutil.which("crm_simulate") is None,
-        reason=f"needs Pacemaker's command-line tools: {INSTALL}",
+        # found in /usr/sbin too, where Debian puts them off an ordinary user's PATH
+        (TOOLS := tools_unavailable(["cibadmin", "crm_simulate"])) is not None,
+        reason=f"needs Pacemaker's command-line tools: {TOOLS}",
     ),
     pytest.mark.skipif(
         not Path("/usr/lib/ocf/resource.d/heartbeat/Dummy").exists(),

@@ -10,10 +10,12 @@ the events and what happens when the cluster stops answering: ``docs/pacemaker.m
 
 from __future__ import annotations
 
+import enum
+import logging
 import math
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import anyio
 import attrs
@@ -23,7 +25,7 @@ from anyio.streams.memory import (
     MemoryObjectStreamStatistics,
 )
 
-from clusapi._enums import ClusterChange
+from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
 from clusapi._errors import ClusterUnavailableError
 from clusapi._values import Notification
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
     from ._cib import ClusterView
 
-__all__ = ("EventHub", "Observed", "diff", "observe")
+__all__ = ("EventHub", "Observed", "diff", "log_change", "observe")
 
 C = ClusterChange
 #: crm_config options that change on their own (not a configuration change by anyone).
@@ -132,6 +134,54 @@ def diff(old: Observed, new: Observed) -> list[tuple[ClusterChange, str, str | N
     return events
 
 
+#: States a change to which is logged as a warning, not as information.
+_TROUBLE: Final = (NodeState.DOWN, ResourceState.FAILED, GroupState.FAILED)
+
+
+def log_change(
+    cluster: str, change: ClusterChange, name: str, object_id: str | None, new: Observed
+) -> None:
+    """Write one observed change to the stdlib logging hierarchy, as the reference runtime
+    writes its cluster log (docs/cluster-api.md, "Logging"): a node's changes to
+    ``clusapi.node.<name>``, a resource's or group's to ``clusapi.node.<owner>`` when it has
+    one, the rest to ``clusapi.cluster``; the objects' names in ``extra``."""
+    change_name = change.name or str(int(change))
+    kind = change_name.partition("_")[0].lower()  # node, resource, group, quorum, cluster
+    extra: dict[str, object] = {"cluster": cluster, "node": None, "change": change_name}
+    state: object = None
+    owner: str | None = None
+    if kind == "node":
+        extra["node"] = owner = name
+        if object_id is not None and object_id in new.nodes:
+            state = new.nodes[object_id][1]
+    elif kind in ("resource", "group"):
+        extra[kind] = name
+        section = new.resources if kind == "resource" else new.groups
+        if object_id is not None and object_id in section:
+            state, owner = section[object_id][1][:2]  # type: ignore[index]
+            extra["node"] = owner
+    # By identity: the three enums are IntEnums, and ResourceState.ONLINE == NodeState.DOWN.
+    level = logging.WARNING if any(state is bad for bad in _TROUBLE) else logging.INFO
+    if change is C.QUORUM_STATE:
+        state = "quorum" if new.quorum else "no quorum"
+        level = logging.INFO if new.quorum else logging.WARNING
+    logger = logging.getLogger("clusapi.cluster" if owner is None else f"clusapi.node.{owner}")
+    if not logger.isEnabledFor(level):
+        return
+    what = change_name.lower().replace("_", " ")
+    if change_name.endswith("_PROPERTY"):
+        text = f"{what}: {name} changed"
+    elif isinstance(state, enum.Enum):
+        extra["state"] = state.name
+        where = f" on {owner}" if kind != "node" and owner else ""
+        text = f"{what}: {name} is {state.name}{where}"
+    elif state is not None:
+        text = f"{what}: {state}"
+    else:
+        text = f"{what}: {name}"
+    logger.log(level, "%s", text, extra=extra)
+
+
 @attrs.define(eq=False)
 class _Port:
     """One open notify port: what it listens for, and where its events go."""
@@ -197,19 +247,22 @@ class EventHub:
         return PolledNotifications(receive, self, port)
 
     def feed(self, view: ClusterView) -> None:
-        """Compare a fresh snapshot with the last one and queue the events."""
+        """Compare a fresh snapshot with the last one, queue the events and log them.
+
+        Snapshots are compared without a port too, so that the changes the backend sees go
+        to the ``clusapi`` loggers (docs/cluster-api.md, "Logging").
+        """
         self._polled_at = time.monotonic()
         self._name = view.name
-        if not self._ports:
-            self._last = None
-            return
+        new = observe(view)
         if not self._reachable:
             self._reachable = True
             self.emit(C.CLUSTER_RECONNECT, view.name)
-        new = observe(view)
+            log_change(view.name, C.CLUSTER_RECONNECT, view.name, None, new)
         if self._last is not None:
             for change, name, object_id in diff(self._last, new):
                 self.emit(change, name, object_id)
+                log_change(view.name, change, name, object_id, new)
         self._last = new
 
     def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
@@ -231,6 +284,9 @@ class EventHub:
         if self._reachable:
             self._reachable = False
             self.emit(C.CLUSTER_STATE, name)
+            logging.getLogger("clusapi.cluster").warning(
+                "cluster %s stopped answering", name, extra={"cluster": name, "node": None}
+            )
 
     async def poll(self) -> None:
         """Wait for the poll interval to come round, then take a snapshot (one at a time)."""
@@ -248,8 +304,6 @@ class EventHub:
         port.send.close()
         if port in self._ports:
             self._ports.remove(port)
-        if not self._ports:
-            self._last = None
 
     def close(self) -> None:
         """End every port (their readers see the end of the stream)."""

@@ -9,7 +9,9 @@ own message. See ``docs/pacemaker.md`` ("Choosing a backend").
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import shutil
 import time
 import xml.etree.ElementTree as ET
@@ -22,13 +24,33 @@ from clusapi._errors import ClusterError, make_error
 from clusapi._win32 import Win32Error
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ("INSTALL_HINT", "Runner", "ToolResult", "tool_error")
+__all__ = (
+    "CLUSTER_GROUP",
+    "INSTALL_HINT",
+    "SBIN_DIRS",
+    "Runner",
+    "ToolResult",
+    "locate_tool",
+    "may_use_cluster",
+    "tool_error",
+    "tools_unavailable",
+)
 
 
 #: What to install where the tools are missing (Debian/Ubuntu package names).
 INSTALL_HINT: Final = "apt-get install pacemaker corosync pacemaker-cli-utils resource-agents"
+#: Where Debian installs Pacemaker's tools (crm_mon, cibadmin, ...): directories that are not
+#: on an ordinary user's PATH, so they are searched after it.
+SBIN_DIRS: Final = ("/usr/sbin", "/sbin")
+#: The group whose members Pacemaker's daemons answer, besides root and hacluster.
+CLUSTER_GROUP: Final = "haclient"
+#: What to do where the tools run but this user may not talk to the cluster.
+RIGHTS_HINT: Final = (
+    f"run it as root, or add the user to the {CLUSTER_GROUP!r} group "
+    f"(usermod -aG {CLUSTER_GROUP} USER, then log in again)"
+)
 #: What to start where the tools run but no cluster answers.
 START_HINT: Final = (
     "start corosync and pacemaker on this machine (systemctl start pacemaker), or pass "
@@ -60,6 +82,8 @@ _EXIT_CODES: Final[Mapping[int, Win32Error]] = {
 
 #: The tool ran, but the cluster it talks to is not there.
 _UNAVAILABLE: Final = frozenset({69, 76, 100, 102})
+#: The tool ran, but the cluster refused this user (CRM_EX_INSUFFICIENT_PRIV, CRM_EX_NOPERM).
+_REFUSED: Final = frozenset({4, 77})
 
 
 @attrs.frozen
@@ -101,7 +125,11 @@ def tool_error(argv: Sequence[str], code: int, stdout: bytes, stderr: bytes) -> 
             fix=START_HINT,
         )
     winerror = _EXIT_CODES.get(code, Win32Error.ERROR_CLUSTER_INVALID_REQUEST)
-    return make_error(winerror, f"{' '.join(argv[:3])} failed with exit code {code}: {message}")
+    return make_error(
+        winerror,
+        f"{' '.join(argv[:3])} failed with exit code {code}: {message}",
+        fix=RIGHTS_HINT if code in _REFUSED else None,
+    )
 
 
 def _not_installed(program: str, why: str) -> ClusterError:
@@ -111,6 +139,84 @@ def _not_installed(program: str, why: str) -> ClusterError:
         "a Pacemaker cluster",
         fix=INSTALL_HINT,
     )
+
+
+def _user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
+
+
+def _no_rights(message: str) -> ClusterError:
+    return make_error(Win32Error.ERROR_ACCESS_DENIED, message, fix=RIGHTS_HINT)
+
+
+def locate_tool(name: str, path: str | None = None) -> str:
+    """The file of Pacemaker's tool ``name``: the first on ``path`` (default: ``$PATH``), then
+    in /usr/sbin and /sbin, where Debian installs them.
+
+    Example::
+
+        locate_tool("crm_mon")   # '/usr/sbin/crm_mon', even where PATH is /usr/bin:/bin
+
+    Raises:
+        ClusterUnavailableError: RPC_S_SERVER_UNAVAILABLE, naming the packages to install,
+            if it is nowhere.
+        ClusterError: ERROR_ACCESS_DENIED, naming the fix, if it is there but this user may
+            not run it.
+    """
+    if os.sep in name:
+        return name
+    search = os.environ.get("PATH", os.defpath) if path is None else path
+    barred = None
+    for directory in (*search.split(os.pathsep), *SBIN_DIRS):
+        candidate = os.path.join(directory or ".", name)
+        if os.path.isfile(candidate):
+            if os.access(candidate, os.X_OK):
+                return candidate
+            barred = barred or candidate
+    if barred is not None:
+        raise _no_rights(f"user {_user()!r} may not run {barred}: it is not executable for them")
+    raise _not_installed(name, f"it is neither on PATH nor in {' or '.join(SBIN_DIRS)}")
+
+
+def tools_unavailable(
+    names: Iterable[str], path: str | None = None, *, install_hint: str = INSTALL_HINT
+) -> str | None:
+    """Why Pacemaker's tools ``names`` cannot be run here, or None when all can: a user's
+    rights first (the fix differs), else the missing ones and the packages to install.
+
+    Example::
+
+        tools_unavailable(["cibadmin", "crm_mon"])  # None where Pacemaker is installed
+    """
+    missing = []
+    for name in names:
+        try:
+            locate_tool(name, path)
+        except ClusterError as exc:
+            if exc.winerror == Win32Error.ERROR_ACCESS_DENIED:
+                return str(exc)
+            missing.append(name)
+    if missing:
+        return (
+            f"Pacemaker/Corosync not installed ({', '.join(missing)} missing from PATH, "
+            f"{' and '.join(SBIN_DIRS)}): {install_hint}"
+        )
+    return None
+
+
+def may_use_cluster() -> bool:
+    """Whether Pacemaker's daemons answer this process: root, hacluster and the members of
+    the haclient group may talk to them; True where there is no such group (no Pacemaker)."""
+    try:
+        group = grp.getgrnam(CLUSTER_GROUP)
+    except KeyError:
+        return True
+    if os.geteuid() == 0 or _user() == "hacluster":
+        return True
+    return group.gr_gid == os.getegid() or group.gr_gid in os.getgroups()
 
 
 @attrs.define(eq=False)
@@ -128,6 +234,10 @@ class Runner:
         env = {k: v for k, v in os.environ.items() if k not in ("CIB_file", "CIB_shadow")}
         if cib_file is not None:
             env["CIB_file"] = cib_file
+        # A command prefix (nsenter, ssh) looks the tool up on this PATH: the tools' own
+        # directories must be on it, as they are for root on Debian.
+        path = env.get("PATH", os.defpath).split(os.pathsep)
+        env["PATH"] = os.pathsep.join([*path, *(d for d in SBIN_DIRS if d not in path)])
         return env
 
     async def run(
@@ -153,11 +263,16 @@ class Runner:
         Raises:
             ClusterUnavailableError: RPC_S_SERVER_UNAVAILABLE if the tool is not installed or
                 no cluster answers it.
+            ClusterError: ERROR_ACCESS_DENIED if this user may not run the tool or talk to
+                the cluster (not root, not in the haclient group), naming the fix.
             ClusterTimeoutError: ERROR_TIMEOUT if it ran too long (it is killed).
             ClusterError: for any other non-zero exit (``check``), with its message.
         """
-        full = [*argv] if local else [*self.prefix, *argv]
+        here = local or not self.prefix
+        live = (cib_file if cib_file is not None else self.cib_file) is None
         env = self.environment(cib_file if cib_file is not None else self.cib_file)
+        # A tool that runs on this machine is found where Debian puts it, or says why not.
+        full = [locate_tool(argv[0], env["PATH"]), *argv[1:]] if here else [*self.prefix, *argv]
         limit = self.timeout if time_limit is None else time_limit
         # The limit is kept by coreutils' timeout, in real time: the event loop's clock may
         # be virtual (clusapi.testing.VirtualClock), and a tool is a real process.
@@ -191,6 +306,15 @@ class Runner:
                 fix="check the node the command prefix enters (is it running?)",
             )
         if check and result.code != 0:
+            if here and live and result.code in _REFUSED | _UNAVAILABLE and not may_use_cluster():
+                # The daemons refuse a user outside haclient: crm_mon says "Permission
+                # denied", cibadmin only "Transport endpoint is not connected". Either way
+                # the fix is the user's rights, not starting or installing Pacemaker.
+                raise _no_rights(
+                    f"user {_user()!r} may not talk to the Pacemaker cluster: its daemons "
+                    f"answer only root, hacluster and the members of group {CLUSTER_GROUP!r} "
+                    f"({argv[0]}: {_message(result.stdout, result.stderr)})"
+                )
             raise tool_error(argv, result.code, result.stdout, result.stderr)
         return result
 

@@ -8,6 +8,7 @@ emit the events). See docs/architecture.md, "The reference runtime".
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, NoReturn
 
@@ -19,6 +20,7 @@ from clusapi._core._registry_tree import RegistryTree
 from clusapi._enums import ClusterChange, LogLevel, NodeState, ResourceState
 from clusapi._registry import RegValue, matches_registration
 from clusapi._values import Notification
+from resapi._resource import LOGGING_LEVELS
 
 from ._events import EventBus
 from ._model import (
@@ -86,7 +88,41 @@ class ClusterState:
         self, level: LogLevel, source: str, message: str, *, node: NodeRecord | None = None
     ) -> None:
         where = node.name if node is not None else "-"
-        self.cluster_log.append(ClusterLogEntry(self.cluster_time(), where, source, level, message))
+        now = self.cluster_time()
+        self.cluster_log.append(ClusterLogEntry(now, where, source, level, message))
+        # Mirrored to the stdlib logging hierarchy, as a library logs (docs/cluster-api.md,
+        # "Logging"): what happened on a node to clusapi.node.<name>, the rest to
+        # clusapi.cluster; the objects' names in extra. Configuring handlers is the app's.
+        logger = logging.getLogger("clusapi.cluster" if node is None else f"clusapi.node.{where}")
+        if logger.isEnabledFor(LOGGING_LEVELS[level]):
+            extra: dict[str, object] = {
+                "cluster": self.cluster_name,
+                "node": None if node is None else node.name,
+                "cluster_time": now,
+                **self._named(source),
+            }
+            logger.log(LOGGING_LEVELS[level], "%s: %s", source, message, extra=extra)
+
+    def _named(self, source: str) -> dict[str, str]:
+        """The objects a cluster-log source names: ``resource X``, ``group G``, or a resource's
+        own entry, ``<type name> <resource name>``."""
+        kind, _, name = source.partition(" ")
+        if kind == "group":
+            return {"group": name}
+        for i, char in enumerate(source):
+            # "resource X" or "<type> X": the longest prefix that is a type (or "resource")
+            # and a rest that is a resource of it.
+            if char != " ":
+                continue
+            res = self.resources.find(source[i + 1 :])
+            if res is not None and source[:i] in ("resource", res.type.name):
+                group = self.groups.by_id.get(res.group)
+                return {
+                    "resource": res.name,
+                    "resource_type": res.type.name,
+                    **({"group": group.name} if group is not None else {}),
+                }
+        return {}
 
     def new_id(self, kind: str) -> str:
         # Deterministic ids (a counter, not uuid4): the same run gives the same cluster log.

@@ -111,3 +111,21 @@ class CannotAnywhere(FailingOnline):
             "the configured volume does not exist",
             fix="correct the Volume property",
         )
+
+
+class CannotHereSaidPlainly(FailingOnline):
+    """Online raises CannotComeOnlineOnThisNode with a message only (issue 16, item 5)."""
+
+    type_name = "Cannot Here Plainly"
+
+    async def online(self) -> None:
+        raise resapi.CannotComeOnlineOnThisNode("no license on this node")
+
+
+class CannotAnywhereSaidPlainly(FailingOnline):
+    """Online raises CannotComeOnlineOnAnyNode with a message only (issue 16, item 5)."""
+
+    type_name = "Cannot Anywhere Plainly"
+
+    async def online(self) -> None:
+        raise resapi.CannotComeOnlineOnAnyNode("the configured volume does not exist")

@@ -486,6 +486,13 @@ def test_a_failing_online_leaves_nothing_running(install_agent: Callable[..., Ag
             6,
             "the configured volume does not exist",
         ),
+        # raised with a message only (issue 16, item 5): once a TypeError, so exit 1
+        ("tests.resapi.ocf._ocf_agent_types:CannotHereSaidPlainly", 5, "no license on this node"),
+        (
+            "tests.resapi.ocf._ocf_agent_types:CannotAnywhereSaidPlainly",
+            6,
+            "the configured volume does not exist",
+        ),
     ],
 )
 def test_cannot_come_online_is_a_hard_or_fatal_error(
