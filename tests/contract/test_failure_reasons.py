@@ -18,7 +18,7 @@ from tests.contract._driver import DUMMY, refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 #: A state file in a directory that does not exist: ocf:heartbeat:Dummy's start (``touch``)
 #: then fails with OCF_ERR_GENERIC on both backends (the reference runtime runs the same

@@ -24,7 +24,7 @@ from tests.contract._driver import refused
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 
 class _Quiet(resapi.Resource):

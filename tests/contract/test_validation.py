@@ -19,7 +19,7 @@ from clusapi import Win32Error as W
 from tests.contract._driver import Driver, refused
 from tests.contract._validation_types import RESERVED_PORT, ReservedPorts, Share
 
-pytestmark = pytest.mark.asyncio
+pytestmark = pytest.mark.anyio
 
 PE = clusapi.PropertyError
 INVALID = W.ERROR_INVALID_PARAMETER
