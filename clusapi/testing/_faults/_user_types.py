@@ -63,7 +63,7 @@ class TypeUnderTest:
     replays when the types come from an importable ``"module:attribute"`` (``types=`` of
     :func:`run_fault_schedule`, ``--types-from``).
 
-    Args:
+    Attributes:
         resource_type: a :class:`resapi.Resource` subclass, or its ``"module:Class"`` path.
         properties: the values, as above (attribute or property names as keys).
     """
