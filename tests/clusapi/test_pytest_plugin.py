@@ -9,6 +9,8 @@ plugin reaches them only through the installed entry point. They run in this pro
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 
 import anyio
@@ -337,3 +339,19 @@ async def test_two_clusters():
     second = (project.path / "out" / names[0]).read_text(encoding="utf-8")
     assert ">FIRST<" in first
     assert ">SECOND<" in second
+
+
+def test_loading_the_plugin_leaves_the_heavy_parts_unimported() -> None:
+    # pytest loads the plugin in every session of every project that has clusapi installed:
+    # it must not drag in the fault simulation, the lab, the timeline or the runtime.
+    code = (
+        "import sys, clusapi.testing.pytest_plugin, clusapi.testing as t\n"
+        "heavy = ('_faults', '_lab', '_timeline', '_env', '_fixtures')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('clusapi.testing.')"
+        " and m.split('.')[2] in heavy))\n"
+        "print(t.PacemakerLab.__module__, 'clusapi.testing._lab' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["[]", "clusapi.testing True"]
