@@ -109,6 +109,9 @@ class InstanceHost(Protocol):
 
     async def fail(self, reason: str) -> None: ...
 
+    async def terminated(self) -> None:
+        """Return once no Terminate of the instance is running (at once if none is)."""
+
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]: ...
 
     async def arbitrate(self, lost: Callable[[], None]) -> None: ...
@@ -289,6 +292,9 @@ class ResourceHost(HostBase):
         self._epoch = 0
         self._workers: set[_Worker] = set()
         self._closed = False
+        # Terminates running now, and the event that tells terminated() they have ended.
+        self._terminating = 0
+        self._terminate_done: anyio.Event | None = None
 
     # -- ResourceContext: what the hosted resource sees (names: HostBase) ---------------------
 
@@ -660,18 +666,37 @@ class ResourceHost(HostBase):
     async def _call_terminate(self, resource: Resource) -> None:
         # Terminate may overlap anything, so it runs in its own scope, bounded by
         # DeadlockTimeout like every entry point: a Terminate that hangs is abandoned.
-        scope = anyio.CancelScope()
-        watch = self._watchdog.watch(scope, self.deadlock_timeout)
+        self._terminating += 1
         try:
-            with scope:
-                await resource.terminate()
-        except Exception as exc:
-            self.log_event(LogLevel.ERROR, f"Terminate raised {exc!r}; it must not raise")
+            scope = anyio.CancelScope()
+            watch = self._watchdog.watch(scope, self.deadlock_timeout)
+            try:
+                with scope:
+                    await resource.terminate()
+            except Exception as exc:
+                self.log_event(LogLevel.ERROR, f"Terminate raised {exc!r}; it must not raise")
+            finally:
+                watch.armed = False
+            if watch.expired:
+                self._deadlocked("Terminate")
+            await self._stop_workers()
         finally:
-            watch.armed = False
-        if watch.expired:
-            self._deadlocked("Terminate")
-        await self._stop_workers()
+            self._terminating -= 1
+            if not self._terminating and self._terminate_done is not None:
+                self._terminate_done.set()
+                self._terminate_done = None
+
+    async def terminated(self) -> None:
+        """Return once no Terminate of the instance is running (at once if none is).
+
+        A failure is reported (Failed) before its Terminate runs, as the Resource Monitor
+        does; whoever acts on the failure (a restart, a failover) waits here first, so the
+        next Online never overlaps the failed instance's Terminate (a port still open).
+        """
+        if self._terminating:
+            if self._terminate_done is None:
+                self._terminate_done = anyio.Event()
+            await self._terminate_done.wait()
 
     def _deadlocked(self, label: str) -> None:
         """An entry point ran past DeadlockTimeout: the instance is written off (its monitor

@@ -345,6 +345,20 @@ class ProcessHost(HostBase):
         self._refuse_fail()
         await self._fail_request(reason)
 
+    async def terminated(self) -> None:
+        """Return once no Terminate of the instance is running (at once if none is).
+
+        In the monitor process, a failure's Terminate runs before the reply to the request
+        that failed (Online, Offline, Fail) or to a Terminate: wait for those replies. Each is
+        bounded by its deadline (the process is killed when it passes).
+        """
+        child = self._child
+        if child is None:
+            return
+        for waiter in list(child.waiters.values()):
+            if isinstance(waiter.call, (Online, Offline, Terminate, Fail)):
+                await waiter.done.wait()
+
     async def control(self, code: int, data: bytes) -> bytes | Literal[NotHandled.NOT_HANDLED]:
         """Pass a control code to the resource (``ResourceControl``).
 

@@ -10,6 +10,8 @@ import shlex
 import socket
 from typing import ClassVar, Final
 
+import anyio
+import anyio.abc
 import attrs
 import pytest
 
@@ -233,3 +235,54 @@ def test_the_command_line_refuses_a_property_without_its_type(capsys):
         main(["--type", "examples.echo_server:EchoServer", "--property", "port=x"])
     assert exited.value.code == 2
     assert "'Port'" in capsys.readouterr().err
+
+
+class AwaitingListener(resapi.Resource):
+    """A plain well-behaved type whose Offline and Terminate *await* the listener's close
+    (``await listener.aclose()``): Terminate then takes a loop turn, which is where the
+    runtime once let the next Online start (EADDRINUSE) before the failed, crashed or
+    moved instance had finished terminating."""
+
+    type_name = "Awaiting Listener"
+
+    class Properties(resapi.PropertyTable):
+        port: int = resapi.prop(required=True, minimum=1, maximum=65535)
+
+    listener: anyio.abc.SocketListener | None = None
+
+    async def online(self) -> None:
+        self.listener = await anyio.create_tcp_listener(
+            local_host="127.0.0.1", local_port=self.properties.port
+        )
+
+    async def offline(self) -> None:
+        await self._stop()
+
+    async def terminate(self) -> None:
+        await self._stop()
+
+    async def _stop(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            await listener.aclose()
+
+    async def looks_alive(self) -> bool:
+        return self.listener is not None
+
+    async def is_alive(self) -> bool:
+        return self.listener is not None
+
+
+#: Seeds of the default workload (8 groups, 200 steps) that found runtime bugs with
+#: AwaitingListener: a failover (4, 47) or a failback under way at a crash (31) started the
+#: next Online before the old instance's Terminate ended; a dependent still OnlinePending
+#: when its provider failed was asked for an Offline the monitor refuses while pending (26).
+RUNTIME_BUG_SEEDS: Final = (4, 26, 31, 47)
+
+
+@pytest.mark.slow
+def test_the_runtime_lets_terminate_end_before_the_next_online():
+    assert_fault_tolerant(
+        [TypeUnderTest(AwaitingListener, properties={"port": "276{index:02d}"})],
+        seeds=RUNTIME_BUG_SEEDS,
+    )

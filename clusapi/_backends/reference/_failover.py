@@ -573,6 +573,7 @@ class FailoverManager:
     ) -> None:
         """The failure policy for one failure of ``res`` on ``node``; ``scope`` is where its
         Online said it cannot come online (FAILED: an ordinary failure)."""
+        await self.rt.monitors.terminated(res, node)
         group = self.state.groups.by_id.get(res.group)
         if group is None or res.deleted:
             return

@@ -56,6 +56,9 @@ class Membership:
         self.partition_since = 0.0
         #: Nodes whose resource reported QuorumResourceLost since the last round.
         self.lost_quorum: set[str] = set()
+        #: Instances of crashed nodes still being terminated, by resource id: set when each
+        #: has ended (see reaped()).
+        self._reaping: dict[str, list[anyio.Event]] = {}
 
     async def start_node_service(self, node: NodeRecord) -> None:
         node.alive = True
@@ -269,10 +272,12 @@ class Membership:
             )
         node.alive = False
         self._kill_processes(node)
-        hosts, node.hosts = list(node.hosts.values()), {}
+        hosts, node.hosts = dict(node.hosts), {}
         self.state.log(LogLevel.WARNING, "environment", f"node {node.name} crashed", node=node)
-        for host in hosts:
-            self.state.task_group.start_soon(self._reap_instance, host)
+        for rid, host in hosts.items():
+            ended = anyio.Event()
+            self._reaping.setdefault(rid, []).append(ended)
+            self.state.task_group.start_soon(self._reap_instance, rid, host, ended)
 
     def _kill_processes(self, node: NodeRecord) -> None:
         # Everything the node runs (service, polls, workers, operations) ends now; reports
@@ -285,11 +290,26 @@ class Membership:
         if self.quorum_holder == node.id:
             self.quorum_holder = None
 
-    async def _reap_instance(self, host: InstanceHost) -> None:
+    async def _reap_instance(self, rid: str, host: InstanceHost, ended: anyio.Event) -> None:
         # A crashed node's instances are gone; terminate them quietly so that what they hold
         # in this process (sockets, child processes) is released. Their reports are void.
-        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
-            await host.terminate(final_state=ResourceState.FAILED)
+        try:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await host.terminate(final_state=ResourceState.FAILED)
+        finally:
+            ended.set()
+            waiting = self._reaping.get(rid, [])
+            waiting.remove(ended)
+            if not waiting:
+                self._reaping.pop(rid, None)
+
+    async def reaped(self, rid: str) -> None:
+        """Return once no instance of resource ``rid`` on a crashed node is still being
+        terminated. A real crash frees what the instance held (its sockets) at once; here the
+        instance lives in this process until its Terminate has run, so an Online elsewhere
+        (a failover, a failback under way when the node crashed) waits for that first."""
+        for ended in list(self._reaping.get(rid, ())):
+            await ended.wait()
 
     async def node_down(self, node: NodeRecord) -> None:
         self.state.set_node_state(node, NodeState.DOWN)

@@ -15,7 +15,7 @@ from clusapi._enums import (
 )
 from clusapi._errors import ClusterError, InvalidStateError, make_error
 from clusapi._win32 import Win32Error
-from resapi._monitor._host import InstanceHost, ResourceHost
+from resapi._monitor._host import PENDING, InstanceHost, ResourceHost
 from resapi._monitor._process_host import ProcessHost
 
 from ._props import effective, resource_prop
@@ -144,6 +144,7 @@ class NodeMonitors:
 
     async def online_on(self, res: ResourceRecord, node: NodeRecord) -> ResourceState:
         """Bring one resource online on ``node`` through its monitor; start its polls."""
+        await self.rt.membership.reaped(res.id)  # an instance of a crashed node ends first
         if self.rt.failover.excluded(res, node):
             # Its Online said it cannot come online here (or anywhere): the failover manager
             # does not try again; an administrator's online clears this first.
@@ -220,12 +221,36 @@ class NodeMonitors:
             return ResourceState.OFFLINE
         res.stopping = True
         try:
-            state = await host.offline()
+            if host.state in PENDING:
+                # Still coming online (or going offline) when its group must go down, e.g. a
+                # dependent whose provider just failed: the monitor refuses an Offline while
+                # a call is pending, so it is ended the way a pending call is, by Terminate.
+                self.state.log(
+                    LogLevel.WARNING,
+                    f"resource {res.name}",
+                    f"terminated while {host.state.name}: it must stop now",
+                    node=node,
+                )
+                await host.terminate(final_state=ResourceState.OFFLINE)
+                state = ResourceState.OFFLINE
+            else:
+                state = await host.offline()
         finally:
             res.stopping = False
         if res.id == self.rt.membership.quorum_id:
             await self.rt.membership.release(res, node)
         return state
+
+    async def terminated(self, res: ResourceRecord, node: NodeRecord) -> None:
+        """Return once no Terminate of ``res``'s instance on ``node`` is running.
+
+        Its monitor reports a failure before Terminate (research resapi.md §4: "Failed +
+        Terminate → policy"); the failure policy waits here, so a restart or a failover never
+        starts an Online while the failed instance is still being terminated.
+        """
+        host = node.hosts.get(res.id)
+        if host is not None:
+            await host.terminated()
 
     def running_instance(self, res: ResourceRecord) -> Resource:
         """The live instance of ``res`` in the monitor of the node that runs it (for tests
