@@ -37,7 +37,9 @@ _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _BAD_CONFIGURATION: Final = frozenset({2, 6})  # OCF_ERR_ARGS, OCF_ERR_CONFIGURED
 #: The code suffix of a ClusterError's text, which the agent's exit reason carries over.
 _CODE_SUFFIX: Final = re.compile(r" \([A-Z][A-Z0-9_]*, \d+\)")
-_PROPERTY: Final = re.compile(r"property '([^']+)'")
+#: The property an exit reason names: the agent says "parameter 'port'" (the OCF parameter,
+#: which is the property's name on this backend), a table's own message "property 'Port'".
+_PROPERTY: Final = re.compile(r"(?:parameter|property) '([^']+)'")
 
 
 def not_supported(
