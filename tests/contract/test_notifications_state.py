@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import clusapi
-from clusapi import ClusterChange as C, GroupState, ResourceState, Win32Error as W
+from clusapi import ClusterChange as C, GroupState, NodeState, ResourceState, Win32Error as W
 from tests.contract._driver import DUMMY, collect, refused
 
 if TYPE_CHECKING:
@@ -150,6 +150,21 @@ async def test_a_move_carries_the_owner_of_each_moment(driver3: Driver) -> None:
             (GroupState.OFFLINE, n2),
             (GroupState.PENDING, n2),
         ], g
+
+
+async def test_node_state_events_carry_the_state_of_their_moment(driver: Driver) -> None:
+    cluster = driver.cluster
+    (name,) = driver.node_names
+    node = await cluster.open_node(name)
+    async with cluster.notifications(C.NODE_STATE) as port:
+        await node.pause()
+        await node.resume()
+        assert await node.state() is NodeState.UP
+        events = await collect(
+            driver, port, went_through(C.NODE_STATE, name, NodeState.PAUSED, NodeState.UP), "up"
+        )
+    assert [e.state for e in events] == [NodeState.PAUSED, NodeState.UP], events
+    assert all(e.owner is None and e.properties == () for e in events), events
 
 
 async def property_event(
