@@ -286,6 +286,15 @@ class GetResourceState(Operation[ResourceStateInfo]):
 
 
 @attrs.frozen
+class GetResourceTypeName(Operation[str]):
+    """The name of a resource's type
+    (``ClusterResourceControl`` with ``CLUSCTL_RESOURCE_GET_RESOURCE_TYPE``)."""
+
+    mirrors = "ClusterResourceControl(CLUSCTL_RESOURCE_GET_RESOURCE_TYPE)"
+    id: str
+
+
+@attrs.frozen
 class OnlineResource(Operation[ResourceState]):
     """Bring a resource online, its dependencies first; ``wait``: until done
     (``OnlineClusterResource``)."""

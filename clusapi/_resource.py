@@ -41,6 +41,11 @@ class Resource(Handle):
         """State, owner node name and group name together."""
         return await self._call(ops.GetResourceState(self._id))
 
+    async def type_name(self) -> str:
+        """The name of its resource type, as ``Cluster.open_resource_type`` takes it
+        (``CLUSCTL_RESOURCE_GET_RESOURCE_TYPE``): ``"ocf:heartbeat:Dummy"``."""
+        return await self._call(ops.GetResourceTypeName(self._id))
+
     async def owner(self) -> Node | None:
         """The node that owns its group."""
         info = await self.state_info()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from ._enums import ClusterChange, GroupState, ResourceState
+from ._enums import ClusterChange, GroupState, NodeState, ResourceState
 
 __all__ = (
     "ClusterInfo",
@@ -94,10 +94,14 @@ class ControlResult:
 
 @attrs.frozen
 class Notification:
-    """One change event from a notify port (mirrors what ``GetClusterNotify`` returns).
+    """One change event from a notify port (mirrors what ``GetClusterNotify`` returns, with
+    what ``GetClusterNotifyV2``'s buffers add).
 
     ``change`` is exactly one ``CLUSTER_CHANGE_*`` bit; ``name`` is the object's name (the key
     name relative to the registered key, for ``REGISTRY_*``).
+
+    The event says what changed as of the change, not as of when it is read: a query made
+    after it (``resource.state()``) answers the current state, which may be later.
     """
 
     change: ClusterChange
@@ -106,3 +110,13 @@ class Notification:
     object_id: str | None = None
     #: Cluster time of the change, in seconds.
     time: float = 0.0
+    #: For ``RESOURCE_STATE``, ``GROUP_STATE`` and ``NODE_STATE``: the object's state the
+    #: change left it in (``CLUSTER_CHANGE_*_STATE_V2``); None for the other kinds.
+    state: ResourceState | GroupState | NodeState | None = None
+    #: For ``GROUP_STATE`` and ``RESOURCE_STATE``: the node that owned the group (the
+    #: resource's group) as of the change, by name; None when none did or for other kinds.
+    owner: str | None = None
+    #: For ``*_PROPERTY`` events: the names of the properties written (common and private
+    #: alike), sorted; empty when the change was not to named properties (a dependency, the
+    #: group's members, ...) or the backend cannot tell.
+    properties: tuple[str, ...] = ()

@@ -78,6 +78,7 @@ HANDLERS: Final[Mapping[type[Operation[Any]], Handler]] = {
     ops.CreateResource: resources.create_resource,
     ops.DeleteResource: resources.delete_resource,
     ops.GetResourceState: resources.resource_state,
+    ops.GetResourceTypeName: resources.type_name,
     ops.OnlineResource: resources.online_resource,
     ops.OfflineResource: resources.offline_resource,
     ops.FailResource: resources.fail_resource,

@@ -29,12 +29,13 @@ from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
 from clusapi._errors import ClusterUnavailableError
 from clusapi._values import Notification
 
+from ._cib import ClusterView
+from ._mapping import group_common, resource_common
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from ._cib import ClusterView
-
-__all__ = ("EventHub", "Observed", "diff", "log_change", "observe")
+__all__ = ("EventHub", "Observed", "details", "diff", "log_change", "observe")
 
 C = ClusterChange
 #: crm_config options that change on their own (not a configuration change by anyone).
@@ -43,13 +44,19 @@ _VOLATILE_OPTIONS = frozenset({"last-lrm-refresh", "dc-version", "have-watchdog"
 
 @attrs.frozen
 class Observed:
-    """What is compared between two snapshots: per object, (name, state key, property key)."""
+    """What is compared between two snapshots: per object, (name, state key, property key).
+
+    The state keys of resources and groups begin with (state, owner name), a node's state key
+    is its state: what a state event carries. ``view`` is the snapshot itself, to name the
+    properties that changed (only for the objects whose property key did).
+    """
 
     nodes: Mapping[str, tuple[str, object, object]]
     resources: Mapping[str, tuple[str, object, object]]
     groups: Mapping[str, tuple[str, object, object]]
     quorum: bool
     options: object
+    view: ClusterView | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def observe(view: ClusterView) -> Observed:
@@ -88,7 +95,55 @@ def observe(view: ClusterView) -> Observed:
         )
         groups[group.id] = (group.id, (group.state, group.owner, tuple(histories)), group_props)
     options = tuple(sorted((k, v) for k, v in view.options.items() if k not in _VOLATILE_OPTIONS))
-    return Observed(nodes, resources, groups, view.have_quorum, options)
+    return Observed(nodes, resources, groups, view.have_quorum, options, view)
+
+
+def _named_properties(view: ClusterView, kind: str, object_id: str) -> dict[str, object]:
+    """An object's properties by the names the Cluster API reads them by (common and
+    private); an object the view does not have has none."""
+    if kind == "resource" and object_id in view.primitives:
+        prim = view.primitives[object_id]
+        named = {**prim.params, **resource_common(prim, view.rsc_defaults)}
+    elif kind == "group" and object_id in view.groups:
+        named = group_common(view, view.groups[object_id])
+    elif kind == "node" and object_id in view.nodes:
+        return dict(view.nodes[object_id].attributes)
+    elif kind == "cluster":
+        return dict(view.options)
+    else:
+        return {}
+    # PersistentState follows the target-role, which an online or offline sets: a state
+    # change, not a property event (the reference runtime sends none for it either).
+    named.pop("PersistentState", None)
+    return named
+
+
+def details(
+    change: ClusterChange, object_id: str | None, old: Observed, new: Observed
+) -> tuple[ResourceState | GroupState | NodeState | None, str | None, tuple[str, ...]]:
+    """What one event of :func:`diff` carries (``Notification.state``, ``.owner`` and
+    ``.properties``), read from the two snapshots it came from."""
+    change_name = change.name or ""
+    kind = change_name.partition("_")[0].lower()
+    if change_name.endswith("_STATE") and object_id is not None:
+        if kind == "node" and object_id in new.nodes:
+            state = new.nodes[object_id][1]
+            return (state if isinstance(state, NodeState) else None), None, ()
+        section = {"resource": new.resources, "group": new.groups}.get(kind, {})
+        if object_id in section:
+            state, owner = section[object_id][1][:2]  # type: ignore[index]
+            if isinstance(state, ResourceState | GroupState):
+                return state, (owner if isinstance(owner, str) else None), ()
+        return None, None, ()
+    if change_name.endswith("_PROPERTY") and old.view is not None and new.view is not None:
+        ident = object_id if object_id is not None else ""
+        before = _named_properties(old.view, kind, ident)
+        after = _named_properties(new.view, kind, ident)
+        changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        if kind == "cluster":
+            changed -= _VOLATILE_OPTIONS
+        return None, None, tuple(sorted(changed))
+    return None, None, ()
 
 
 def _section(
@@ -261,15 +316,31 @@ class EventHub:
             log_change(view.name, C.CLUSTER_RECONNECT, view.name, None, new)
         if self._last is not None:
             for change, name, object_id in diff(self._last, new):
-                self.emit(change, name, object_id)
+                if self._ports:
+                    state, owner, properties = details(change, object_id, self._last, new)
+                    self.emit(
+                        change, name, object_id, state=state, owner=owner, properties=properties
+                    )
                 log_change(view.name, change, name, object_id, new)
         self._last = new
 
-    def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
-        """Queue one event on every port whose filter takes it."""
+    def emit(
+        self,
+        change: ClusterChange,
+        name: str,
+        object_id: str | None = None,
+        *,
+        state: ResourceState | GroupState | NodeState | None = None,
+        owner: str | None = None,
+        properties: tuple[str, ...] = (),
+    ) -> None:
+        """Queue one event on every port whose filter takes it (with what it carries, see
+        :class:`~clusapi.Notification`)."""
         if not self._ports:
             return
-        event = Notification(change, name, object_id, time.time())
+        event = Notification(
+            change, name, object_id, time.time(), state=state, owner=owner, properties=properties
+        )
         for port in list(self._ports):
             if not port.filter & change:
                 continue

@@ -44,6 +44,7 @@ __all__ = (
     "remove_owner",
     "resource_state",
     "set_private",
+    "type_name",
 )
 
 
@@ -103,6 +104,12 @@ def _chain(view: ClusterView, prim: PrimitiveView) -> list[str]:
                 needed.add(provider)
                 todo.append(provider)
     return [m for m in members if m in needed]
+
+
+async def type_name(session: Session, op: ops.GetResourceTypeName) -> str:
+    """The agent, ``standard:provider:type``: the name its resource type is listed by."""
+    view = await session.current()
+    return view.primitive(op.id).agent
 
 
 async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceState:

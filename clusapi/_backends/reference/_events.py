@@ -10,11 +10,11 @@ import anyio
 from clusapi._values import Notification
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-    from clusapi._enums import ClusterChange
+    from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
 
 __all__ = ("EventBus",)
 
@@ -58,7 +58,22 @@ class EventBus:
         self._ports.append((int(change_filter), send))
         return receive
 
-    def emit(self, change: ClusterChange, name: str, object_id: str | None = None) -> None:
+    def emit(
+        self,
+        change: ClusterChange,
+        name: str,
+        object_id: str | None = None,
+        *,
+        state: ResourceState | GroupState | NodeState | None = None,
+        owner: str | None = None,
+        properties: Iterable[str] = (),
+    ) -> None:
+        """Tell the listeners and the ports whose filter takes it of one change.
+
+        ``state`` and ``owner`` (for the *_STATE kinds) and ``properties`` (the names written,
+        for the *_PROPERTY kinds) are what the event carries (``Notification``): the caller
+        passes them as the change left them, so a port read later still says what it was.
+        """
         self.emitted += 1
         if self._listeners:
             now = self._now()
@@ -72,7 +87,15 @@ class EventBus:
         for mask, send in self._ports:
             if mask & bit:
                 if event is None:
-                    event = Notification(change, name, object_id, self._now())
+                    event = Notification(
+                        change,
+                        name,
+                        object_id,
+                        self._now(),
+                        state=state,
+                        owner=owner,
+                        properties=tuple(sorted(properties)),
+                    )
                 try:
                     send.send_nowait(event)
                 except anyio.BrokenResourceError:

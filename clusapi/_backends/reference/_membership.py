@@ -228,10 +228,10 @@ class Membership:
         node.replica = None  # it reads the current database again, every change included
         self.state.forget_copy_for(node.id)
         self.state.set_node_state(node, NodeState.JOINING)
-        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id, state=node.state)
         self.state.set_node_state(node, NodeState.PAUSED if node.paused else NodeState.UP)
         self.state.log(LogLevel.INFORMATION, "membership", f"node {node.name} joined")
-        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id, state=node.state)
         if formed:
             self.rt.failover.consider_failback(node)
         else:
@@ -321,7 +321,7 @@ class Membership:
             "membership",
             f"node {node.name} is down (no heartbeat for {self.node_timeout:g} s)",
         )
-        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+        self.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id, state=node.state)
         for group in list(self.state.groups):
             if group.owner == node.id and not group.deleted:
                 self.state.task_group.start_soon(

@@ -91,11 +91,15 @@ async def _rename(rt: ReferenceRuntime, op: ops.RenameObject) -> None:
     if op.kind is ObjectKind.GROUP:
         group = rt.state.group_record(op.id)
         _rename_in(rt, rt.state.groups, group, name)
-        rt.state.events.emit(ClusterChange.GROUP_PROPERTY, group.name, group.id)
+        rt.state.events.emit(
+            ClusterChange.GROUP_PROPERTY, group.name, group.id, properties=("Name",)
+        )
     elif op.kind is ObjectKind.RESOURCE:
         res = rt.state.resource_record(op.id)
         _rename_in(rt, rt.state.resources, res, name)
-        rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+        rt.state.events.emit(
+            ClusterChange.RESOURCE_PROPERTY, res.name, res.id, properties=("Name",)
+        )
     else:
         raise make_error(
             Win32Error.ERROR_NOT_SUPPORTED, f"a {op.kind.value} cannot be renamed here"
@@ -157,7 +161,12 @@ async def set_common(rt: ReferenceRuntime, op: ops.SetCommonProperties) -> Prope
     with rules.about(label):
         written = table.apply(record.properties, checked)
     if written:
-        rt.state.events.emit(_PROPERTY_CHANGE[op.kind], record.name, getattr(record, "id", None))
+        rt.state.events.emit(
+            _PROPERTY_CHANGE[op.kind],
+            record.name,
+            getattr(record, "id", None),
+            properties=written,
+        )
     # The monitor reads these when the resource next comes online (clusapi.md §7.10).
     deferred = (
         isinstance(record, ResourceRecord)
@@ -190,7 +199,7 @@ async def _pause(rt: ReferenceRuntime, op: ops.PauseNode) -> None:
         return
     rt.state.set_paused(node, True)
     rt.state.set_node_state(node, NodeState.PAUSED)
-    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id, state=node.state)
 
 
 async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
@@ -199,7 +208,7 @@ async def _resume(rt: ReferenceRuntime, op: ops.ResumeNode) -> None:
     rt.state.set_paused(node, False)
     if node.state is NodeState.PAUSED:
         rt.state.set_node_state(node, NodeState.UP)
-    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id)
+    rt.state.events.emit(ClusterChange.NODE_STATE, node.name, node.id, state=node.state)
 
 
 async def _evict(rt: ReferenceRuntime, op: ops.EvictNode) -> None:

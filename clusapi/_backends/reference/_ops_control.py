@@ -703,7 +703,9 @@ async def _set_common_properties(
     with rules.about(subject.label):
         written = subject.common.apply(subject.common_store, changes)
     if written:
-        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(
+            _PROPERTY_EVENT[subject.kind], subject.name, subject.ident, properties=written
+        )
     return ControlResult(b"")
 
 
@@ -717,7 +719,9 @@ async def _set_private_properties(
     with rules.about(subject.label):
         written = subject.private.apply(subject.private_store, changes)
     if written:
-        rt.state.events.emit(_PROPERTY_EVENT[subject.kind], subject.name, subject.ident)
+        rt.state.events.emit(
+            _PROPERTY_EVENT[subject.kind], subject.name, subject.ident, properties=written
+        )
     return ControlResult(b"")
 
 

@@ -118,6 +118,10 @@ async def _resource_state(rt: ReferenceRuntime, op: ops.GetResourceState) -> Res
     return ResourceStateInfo(res.state, owner.name if owner else None, group.name)
 
 
+async def _type_name(rt: ReferenceRuntime, op: ops.GetResourceTypeName) -> str:
+    return rt.state.resource_record(op.id).type.name
+
+
 async def _online_resource(rt: ReferenceRuntime, op: ops.OnlineResource) -> ResourceState:
     res = rt.state.resource_record(op.id)
     if res.state in _PENDING:
@@ -344,7 +348,7 @@ async def set_private(rt: ReferenceRuntime, op: ops.SetPrivateProperties) -> Pro
     with rules.about(f"resource {res.name!r}", table=table, type_name=res.type.name):
         written = table.apply(res.private, checked)
     if written:
-        rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id)
+        rt.state.events.emit(ClusterChange.RESOURCE_PROPERTY, res.name, res.id, properties=written)
     # A resource reads its private properties at Open and Online: while it is up, a change
     # is stored and takes effect at the next online (ERROR_RESOURCE_PROPERTIES_STORED).
     up = res.state not in (ResourceState.OFFLINE, ResourceState.FAILED)
@@ -473,6 +477,7 @@ HANDLERS: Final[Mapping[type[Operation[Any]], Handler]] = {
     ops.CreateResource: _create_resource,
     ops.DeleteResource: _delete_resource,
     ops.GetResourceState: _resource_state,
+    ops.GetResourceTypeName: _type_name,
     ops.OnlineResource: _online_resource,
     ops.OfflineResource: _offline_resource,
     ops.FailResource: _fail_resource,

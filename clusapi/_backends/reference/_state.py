@@ -170,8 +170,14 @@ class ClusterState:
         if previous is state:
             return
         res.state = state
-        self.events.emit(ClusterChange.RESOURCE_STATE, res.name, res.id)
         group = self.groups.by_id.get(res.group)
+        self.events.emit(
+            ClusterChange.RESOURCE_STATE,
+            res.name,
+            res.id,
+            state=state,
+            owner=self._owner_name(group),
+        )
         if group is not None:
             # Keep the group's per-state counts current: deriving its state is then O(1), not
             # a walk over its resources on every change (this is the hot path of big onlines).
@@ -194,13 +200,30 @@ class ClusterState:
         state = policy.derive_group_state([s for s in counts if counts[s]])
         if state is not group.state:
             group.state = state
-            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+            self._group_state_changed(group)
 
     def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
         """The group is owned by ``node`` now (the ports hear of a change)."""
         if group.owner != node.id:
             group.owner = node.id
-            self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
+            self._group_state_changed(group)
+
+    def _owner_name(self, group: GroupRecord | None) -> str | None:
+        """The name of the node that owns ``group`` now (what a state event carries)."""
+        if group is None or group.owner is None:
+            return None
+        node = self.nodes.by_id.get(group.owner)
+        return None if node is None else node.name
+
+    def _group_state_changed(self, group: GroupRecord) -> None:
+        """A GROUP_STATE event with the group's state and owner as they are now."""
+        self.events.emit(
+            ClusterChange.GROUP_STATE,
+            group.name,
+            group.id,
+            state=group.state,
+            owner=self._owner_name(group),
+        )
 
     def set_group_persistent(self, group: GroupRecord, value: bool) -> None:
         """Whether the group comes back online when its node (or the cluster) restarts."""
