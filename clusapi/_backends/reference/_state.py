@@ -198,6 +198,7 @@ class ClusterState:
 
     def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
         """The group is owned by ``node`` now (the ports hear of a change)."""
+        group.placed = True
         if group.owner != node.id:
             group.owner = node.id
             self.events.emit(ClusterChange.GROUP_STATE, group.name, group.id)
