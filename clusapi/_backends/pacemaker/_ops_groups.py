@@ -13,6 +13,7 @@ from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
 from ._checks import check_host, check_idle, check_new_name, no_host, node_named
+from ._cib import CREATED_ON_META
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,6 +35,7 @@ __all__ = (
 
 
 async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
+    local = await session.local_node()
     async with session.editing() as (view, edit):
         name = check_new_name(view, "group", op.name)
         group = edit.add_group(name)
@@ -41,6 +43,11 @@ async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
         edit.set_nvpair(
             group, "meta_attributes", "resource-stickiness", str(mapping.PREVENT_STICKINESS)
         )
+        if local is not None and view.node_by_name(local) is not None:
+            # MS-CMRP ApiCreateGroup: hosted on the node the connection is made to. Written
+            # with the group, so the first look at it (a notify port's too) shows that owner
+            # until it runs somewhere; its first online goes there (_first_home).
+            edit.set_nvpair(group, "meta_attributes", CREATED_ON_META, local)
     return ObjectInfo(name, name)
 
 
@@ -64,6 +71,21 @@ def _group_and_node(
 ) -> tuple[GroupView, NodeView | None]:
     """The group of ``op`` and the node it names (None: wherever Pacemaker chooses)."""
     return view.group(op.id), node_named(view, op.node) if op.node is not None else None
+
+
+def _first_home(view: ClusterView, group: GroupView) -> NodeView | None:
+    """Where the first online of a group with no node named goes: the node it was created
+    through, while it has never run, has no preferred owners (those place it, as on the
+    reference runtime) and that node can host it; else None (Pacemaker chooses)."""
+    created_on = group.meta.get(CREATED_ON_META)
+    if created_on is None or view.preferred_owners(group.id):
+        return None
+    if any(view.primitives[m].last_node for m in group.members):
+        return None  # it ran: Pacemaker places it by its own rules (documented difference)
+    node = view.node_by_name(created_on)
+    if node is None or not view.can_host(node, group.members, group.id, failures=False):
+        return None
+    return node
 
 
 def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
@@ -124,6 +146,8 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
             return GroupState.ONLINE
         check_idle(view, group, "bring it online")
         running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
+        if node is None and session.runs:
+            node = _first_home(view, group)
         if node is not None and running_on is not None and running_on != node.name:
             raise make_error(
                 Win32Error.ERROR_INVALID_STATE,

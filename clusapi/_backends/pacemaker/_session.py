@@ -124,6 +124,7 @@ class Session:
         self._file = CibFile(self.cib_file) if self.cib_file is not None else None
         self._write_lock = _WriteLock(self._file)
         self._tool_version: str | None = None
+        self._local_node: str | None = None
 
     @property
     def runs(self) -> bool:
@@ -190,6 +191,17 @@ class Session:
             match = re.search(rb"\d+\.\d+\.\d+\S*", out.stdout)
             self._tool_version = match[0].decode() if match else "0.0.0"
         return self._tool_version
+
+    async def local_node(self) -> str | None:
+        """The node the tools run on (``crm_node -n``, asked once): the node this connection
+        is made to, where a new group is hosted. None on a saved CIB (no node is local) or
+        when the node does not say."""
+        if self.cib_file is not None:
+            return None
+        if self._local_node is None:
+            out = await self.runner.run(["crm_node", "-n"], check=False)
+            self._local_node = out.stdout.decode(errors="replace").strip() if out.code == 0 else ""
+        return self._local_node or None
 
     # -- writing ------------------------------------------------------------------------------
 
