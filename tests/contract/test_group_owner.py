@@ -79,3 +79,18 @@ async def test_the_first_online_comes_up_on_the_connections_node(driver3: Driver
     for res in await group.resources():
         info = await res.state_info()
         assert (info.state, info.owner) == (clusapi.ResourceState.ONLINE, home), res.name
+
+
+async def test_a_resource_online_in_a_new_group_comes_up_on_that_node(driver3: Driver) -> None:
+    cluster = driver3.cluster
+    home = driver3.node_names[0]
+    busy = await cluster.create_group("busy")
+    await busy.create_resource("b1", DUMMY)
+    assert await busy.online(home) is GroupState.ONLINE
+
+    group = await cluster.create_group("g")
+    res = await group.create_resource("r1", DUMMY)
+    assert await res.online() is clusapi.ResourceState.ONLINE
+    assert await res.state_info() == clusapi.ResourceStateInfo(
+        clusapi.ResourceState.ONLINE, home, "g"
+    )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "create_group",
+    "first_home",
     "delete_group",
     "get_preferred",
     "group_resources",
@@ -46,7 +47,7 @@ async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
         if local is not None and view.node_by_name(local) is not None:
             # MS-CMRP ApiCreateGroup: hosted on the node the connection is made to. Written
             # with the group, so the first look at it (a notify port's too) shows that owner
-            # until it runs somewhere; its first online goes there (_first_home).
+            # until it runs somewhere; its first online goes there (first_home).
             edit.set_nvpair(group, "meta_attributes", CREATED_ON_META, local)
     return ObjectInfo(name, name)
 
@@ -73,10 +74,11 @@ def _group_and_node(
     return view.group(op.id), node_named(view, op.node) if op.node is not None else None
 
 
-def _first_home(view: ClusterView, group: GroupView) -> NodeView | None:
-    """Where the first online of a group with no node named goes: the node it was created
-    through, while it has never run, has no preferred owners (those place it, as on the
-    reference runtime) and that node can host it; else None (Pacemaker chooses)."""
+def first_home(view: ClusterView, group: GroupView) -> NodeView | None:
+    """Where the first online of a group (or of a resource in it) with no node named goes:
+    the node it was created through, while it has never run, has no preferred owners (those
+    place it, as on the reference runtime) and that node can host it; else None (Pacemaker
+    chooses)."""
     created_on = group.meta.get(CREATED_ON_META)
     if created_on is None or view.preferred_owners(group.id):
         return None
@@ -138,7 +140,9 @@ def _heading_online(view: ClusterView, group: GroupView, node: NodeView | None) 
 async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
     async with session.locked() as view:
         group, node = _group_and_node(view, op)
-        if session.runs and _heading_online(view, group, node):
+        # Heading online by the cluster's own doing (a resume) is waited for; an online of
+        # this connection still under way is pending, and refused below as MSCS does.
+        if session.runs and _heading_online(view, group, node) and not session.placing(group.id):
             if not op.wait:
                 return group.state
             what = f"group {group.id!r} did not come online"
@@ -147,7 +151,7 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
         check_idle(view, group, "bring it online")
         running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
         if node is None and session.runs:
-            node = _first_home(view, group)
+            node = first_home(view, group)
         if node is not None and running_on is not None and running_on != node.name:
             raise make_error(
                 Win32Error.ERROR_INVALID_STATE,

@@ -381,6 +381,11 @@ class Session:
         the group left ``origin`` (or arrived on ``target``), failed, or ran out of time."""
         self._pending_clears[group_id] = (time.monotonic() + self.wait_timeout, origin, target)
 
+    def placing(self, group_id: str) -> bool:
+        """Whether a move or online (``wait=False``) of this connection still places the
+        group (its temporary constraint is not cleared yet)."""
+        return group_id in self._pending_clears
+
     async def _clear_finished(self, view: ClusterView) -> bool:
         """Clear the constraints of the moves (``wait=False``) that arrived, failed or ran out
         of time; whether any was cleared."""
