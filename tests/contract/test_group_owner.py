@@ -62,15 +62,19 @@ async def test_no_owner_change_comes_before_the_first_resource_event(driver3: Dr
     assert [(e.change, e.name) for e in events] == [(C.RESOURCE_STATE, "r1")]
 
 
-async def test_the_first_online_comes_up_on_the_connections_node(driver3: Driver) -> None:
-    cluster = driver3.cluster
-    home = driver3.node_names[0]
-    # Another group on that node already: a placement by load alone (Pacemaker's own
-    # rule) would pick another node for the next group.
-    busy = await cluster.create_group("busy")
+async def _busy_home(driver: Driver) -> str:
+    """The connection's node, with another group online there already: a placement by load
+    alone (Pacemaker's own rule) would pick another node for the next group."""
+    home = driver.node_names[0]
+    busy = await driver.cluster.create_group("busy")
     await busy.create_resource("b1", DUMMY)
     assert await busy.online(home) is GroupState.ONLINE
+    return home
 
+
+async def test_the_first_online_comes_up_on_the_connections_node(driver3: Driver) -> None:
+    cluster = driver3.cluster
+    home = await _busy_home(driver3)
     group = await cluster.create_group("g")
     await group.create_resource("r1", DUMMY)
     await group.create_resource("r2", DUMMY)
@@ -83,11 +87,7 @@ async def test_the_first_online_comes_up_on_the_connections_node(driver3: Driver
 
 async def test_a_resource_online_in_a_new_group_comes_up_on_that_node(driver3: Driver) -> None:
     cluster = driver3.cluster
-    home = driver3.node_names[0]
-    busy = await cluster.create_group("busy")
-    await busy.create_resource("b1", DUMMY)
-    assert await busy.online(home) is GroupState.ONLINE
-
+    home = await _busy_home(driver3)
     group = await cluster.create_group("g")
     res = await group.create_resource("r1", DUMMY)
     assert await res.online() is clusapi.ResourceState.ONLINE
