@@ -16,12 +16,13 @@ from ._checks import check_host, check_idle, check_new_name, no_host, node_named
 from ._cib import CREATED_ON_META
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from ._cib import ClusterView, GroupView, NodeView
     from ._session import Session
 
 __all__ = (
+    "check_required",
     "create_group",
     "first_home",
     "delete_group",
@@ -88,6 +89,33 @@ def first_home(view: ClusterView, group: GroupView) -> NodeView | None:
     if node is None or not view.can_host(node, group.members, group.id, failures=False):
         return None
     return node
+
+
+async def check_required(session: Session, view: ClusterView, members: Sequence[str]) -> None:
+    """Refuse an online while one of ``members`` lacks a direct dependency on a type its
+    agent's meta-data requires (a resapi type's ``required_dependencies``, written in its
+    ``<special tag="resapi">``; other agents require none): the
+    reference runtime's rule and message. Nothing starts.
+
+    Raises:
+        DependencyError: ERROR_DEPENDENCY_NOT_FOUND naming the missing type.
+    """
+    for rid in members:
+        prim = view.primitives[rid]
+        try:
+            required = (await session.agents.info(prim.agent)).meta.required_dependencies
+        except ClusterError:
+            continue  # an agent that does not answer: its start reports that
+        have = {view.primitives[p].agent for p in view.depends_on(rid)}
+        missing = []
+        for name in required:
+            try:
+                agent: str | None = await session.agents.resolve(name)
+            except ClusterError:
+                agent = None  # not installed: nothing can be of that type
+            if agent not in have:
+                missing.append(name)
+        rules.check_required_dependencies(prim, prim.agent, missing)
 
 
 def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
@@ -163,6 +191,7 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
             if node is not None:
                 check_host(view, group, node)
             return group.state
+        await check_required(session, view, group.members)
         if session.runs:  # an online clears the fail counts first: they bar no node here
             if node is not None:
                 check_host(view, group, node, failures=False)

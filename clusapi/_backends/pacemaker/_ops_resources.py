@@ -18,7 +18,7 @@ from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 from . import _mapping as mapping
 from ._checks import check_new_name, check_with_agent, no_host, node_named
 from ._edit import format_ms
-from ._ops_groups import first_home
+from ._ops_groups import check_required, first_home
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -117,6 +117,7 @@ async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceS
         chain = _chain(view, prim)
         if session.runs:  # the fail counts are cleared first: they bar no node here
             no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
+        await check_required(session, view, chain)
         await session.cleanup([view.primitives[m] for m in chain])
         # A group that never ran comes online where it was created, as its group's online.
         home = first_home(view, group) if session.runs else None
