@@ -46,7 +46,9 @@ class Group(Handle):
         return await self._call(ops.GetGroupState(self._id))
 
     async def owner(self) -> Node | None:
-        """The node that owns the group, or None if it never had one."""
+        """The node that owns the group: from its creation on, the node the connection was
+        made to (MS-CMRP ApiCreateGroup), then where it was last online or moved; None only
+        where no node is known (a group created in a saved Pacemaker CIB)."""
         info = await self.state_info()
         return None if info.owner is None else await self._cluster.open_node(info.owner)
 
@@ -54,7 +56,9 @@ class Group(Handle):
         """Bring every resource online, dependencies first (``OnlineClusterGroup``).
 
         Args:
-            node: where; default: the current owner, else the best node.
+            node: where; default: the current owner, else the best node. A group never
+                online yet goes to its most preferred owner if it has preferred owners,
+                else stays on the node it was created on if that node can host it.
             wait: return when done (default), or at once while pending (ERROR_IO_PENDING).
 
         Raises:

@@ -75,7 +75,8 @@ def agent_type(
 
 
 def parse_meta_data(text: str | bytes) -> MetaData:
-    """Read an OCF agent's ``meta-data`` XML: its parameters, action timeouts and monitors.
+    """Read an OCF agent's ``meta-data`` XML: its parameters, action timeouts, monitors and
+    (in a resapi type's ``<special tag="resapi">``) required dependencies.
 
     What :func:`agent_type` builds a resource type from, public so that a backend (the
     Pacemaker backend reads the meta-data ``crm_resource --show-metadata`` prints) reads it the

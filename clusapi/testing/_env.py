@@ -275,6 +275,7 @@ async def open_reference_cluster(
     node_timeout: float = 5.0,
     start_hour: float = 0.0,
     loop_block_threshold: float | None = 1.0,
+    node: str | None = None,
 ) -> AsyncIterator[ReferenceEnvironment]:
     """Start a cluster of ``nodes`` in this process and yield its environment.
 
@@ -303,13 +304,20 @@ async def open_reference_cluster(
         start_hour: the cluster-local hour of day at time 0 (failback windows use it).
         loop_block_threshold: real seconds the event loop may stay blocked before the
             cluster log names the resource blocking it (None: do not watch).
+        node: the node ``env.cluster``'s connection is made to (None: the first node). New
+            groups are hosted there (MS-CMRP ApiCreateGroup): their owner until their first
+            online, which brings them online there. While that node is down, the connection
+            is to the first node that is up.
+
+    Raises:
+        NodeNotFoundError: ERROR_CLUSTER_NODE_NOT_FOUND if ``node`` is not one of ``nodes``.
     """
     # The cluster's task group wraps whatever escapes the block; a single error (a
     # GroupNotFoundError in the test body, pytest.skip(), a KeyboardInterrupt) comes out as
     # itself, so pytest.raises and except clauses work around the block.
     with plain_exceptions():
         async with _run_cluster(
-            nodes, name, heartbeat_interval, node_timeout, start_hour, loop_block_threshold
+            nodes, name, heartbeat_interval, node_timeout, start_hour, loop_block_threshold, node
         ) as env:
             yield env
 
@@ -322,6 +330,7 @@ async def _run_cluster(
     node_timeout: float,
     start_hour: float,
     loop_block_threshold: float | None,
+    node: str | None,
 ) -> AsyncIterator[ReferenceEnvironment]:
     async with anyio.create_task_group() as tg:
         runtime = ReferenceRuntime(
@@ -332,6 +341,7 @@ async def _run_cluster(
             node_timeout=node_timeout,
             start_hour=start_hour,
             loop_block_threshold=loop_block_threshold,
+            connection_node=node,
         )
         # From the first event on: the timeline shows the cluster forming too.
         recorder = TimelineRecorder(runtime.state)

@@ -33,6 +33,10 @@ __all__ = (
 OCF_API_VERSION: Final = "1.0"
 #: Default timeout of monitor, validate-all and meta-data, in seconds.
 _SHORT_TIMEOUT: Final = 20
+#: The tag of resapi's ``<special>`` element in the meta-data (OCF 1.1's place for what a
+#: vendor adds): its ``<required-dependency>`` children name the types a resource of this
+#: type must depend on (``Resource.required_dependencies``), which OCF has no field for.
+SPECIAL_TAG: Final = "resapi"
 _TRUE: Final = frozenset({"1", "true", "yes", "on", "y"})
 _FALSE: Final = frozenset({"0", "false", "no", "off", "n"})
 
@@ -176,7 +180,9 @@ def _seconds(milliseconds: int) -> str:
 
 
 def meta_data(cls: type[Resource]) -> str:
-    """The OCF meta-data XML of a resource type (valid against ``ra-api-1.dtd``).
+    """The OCF meta-data XML of a resource type (valid against ``ra-api-1.dtd``, except that
+    a type with required dependencies adds OCF 1.1's ``<special tag="resapi">``, which the
+    1.0 DTD does not list: see docs/ocf.md).
 
     ``<version>`` is the OCF RA API version; the type's own ``version`` attribute (if it has
     one, else "1.0") goes in ``<resource-agent version=...>``.
@@ -225,6 +231,15 @@ def meta_data(cls: type[Resource]) -> str:
         '<action name="meta-data" timeout="5s"/>',
         f'<action name="validate-all" timeout="{_SHORT_TIMEOUT}s"/>',
         "</actions>",
-        "</resource-agent>",
     ]
+    if cls.required_dependencies:
+        lines += [
+            f'<special tag="{SPECIAL_TAG}">',
+            *(
+                f"<required-dependency>{escape(name)}</required-dependency>"
+                for name in cls.required_dependencies
+            ),
+            "</special>",
+        ]
+    lines.append("</resource-agent>")
     return "\n".join(lines) + "\n"

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 from .._resource import CannotComeOnlineOnAnyNode, CannotComeOnlineOnThisNode, Resource
 from ._agent import private_directory_problem
+from ._parameters import SPECIAL_TAG
 
 __all__ = ("OcfAgentResource", "instance_name", "ocf_resource_type", "parse_meta_data")
 
@@ -198,6 +199,7 @@ class MetaData:
         "looks_alive_interval",
         "name",
         "parameters",
+        "required_dependencies",
         "timeouts",
     )
 
@@ -210,6 +212,10 @@ class MetaData:
         self.is_alive_interval: float | None = None
         #: The deepest ``OCF_CHECK_LEVEL`` a ``monitor`` action advertises (0 if none does).
         self.deepest_depth = 0
+        #: The resource types a resource of this agent must depend on: the
+        #: ``<required-dependency>`` elements of a ``<special tag="resapi">`` (resapi's
+        #: types write them; other agents require none).
+        self.required_dependencies: tuple[str, ...] = ()
 
     def defaults(self) -> dict[str, object]:
         """OCF parameter name → the agent's default (None when it has none)."""
@@ -239,6 +245,13 @@ def parse_meta_data(xml_text: str | bytes) -> MetaData:
         if any(p.name == parameter.name for p in meta.parameters):
             raise ValueError(f"parameter {parameter.name!r} is given twice")
         meta.parameters.append(parameter)
+    meta.required_dependencies = tuple(
+        text
+        for special in root.iterfind("special")
+        if special.get("tag") == SPECIAL_TAG
+        for element in special.iterfind("required-dependency")
+        if (text := (element.text or "").strip())
+    )
     deepest = 0
     for action in root.iterfind("actions/action"):
         name = action.get("name", "")

@@ -121,7 +121,8 @@ async def build(env: ReferenceEnvironment, *, n2_down: bool = False) -> Ctx:
     * ``g2``: c <- d (d depends on c; d's possible owners N1, N3), was online on N3 and is
       offline, still owned by N3 (now paused); c has Port 8080, Tags ("x",),
       RestartThreshold 5; g2 has FailoverThreshold 2 and a description;
-    * ``empty``: no resources, never online (no owner);
+    * ``empty``: no resources, never online; created through N1 (its first owner, MS-CMRP
+      ApiCreateGroup), then moved to N3 while offline, so it is hosted on another node than g1;
     * ``gone`` with ``gone_r``: created, then deleted (their handles are kept).
     """
     cluster = env.cluster
@@ -144,6 +145,7 @@ async def build(env: ReferenceEnvironment, *, n2_down: bool = False) -> Ctx:
     await g2.online("N3")
     await g2.offline()
     empty = await cluster.create_group("empty")
+    await empty.move("N3")
     gone = await cluster.create_group("gone")
     gone_r = await gone.create_resource("gone_r", "Dummy")
     await gone_r.delete()
@@ -612,7 +614,7 @@ no_host("move-to-down-node", lambda x: x.g1.move("N2"), "'N2'")
 no_host("online-on-down-node", lambda x: x.empty.online("N2"), "'N2'")
 other_owner = expect(clusapi.HostNodeError, W.ERROR_HOST_NODE_NOT_GROUP_OWNER)
 other_owner("change_group-online-to-other-owner", lambda x: x.a.change_group("g2"), "'g1'", "'g2'")
-other_owner("change_group-online-to-ownerless", lambda x: x.b.change_group(x.empty), "'empty'")
+other_owner("change_group-online-to-empty-on-n3", lambda x: x.b.change_group(x.empty), "'empty'")
 
 # resource state ---------------------------------------------------------------------------------
 
@@ -794,7 +796,7 @@ async def test_the_prepared_cluster_is_as_documented(n2_down: bool) -> None:
     assert (groups["g1"]["state"], groups["g1"]["owner"]) == (clusapi.GroupState.ONLINE, "N1")
     assert groups["g1"]["preferred"] == ["N1", "N2"]
     assert (groups["g2"]["state"], groups["g2"]["owner"]) == (clusapi.GroupState.OFFLINE, "N3")
-    assert (groups["empty"]["resources"], groups["empty"]["owner"]) == ([], None)
+    assert (groups["empty"]["resources"], groups["empty"]["owner"]) == ([], "N3")
     assert resources["b"]["dependencies"] == ["a"]
     assert resources["d"]["dependencies"] == ["c"]
     assert resources["d"]["possible_owners"] == ["N1", "N3"]

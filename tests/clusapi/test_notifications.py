@@ -99,8 +99,9 @@ async def test_group_added_deleted_property_and_state_events() -> None:
         res = await group.create_resource("echo", "Plain")  # a resource joins the group
         assert events() == ([], [], [(C.GROUP_PROPERTY, "web")], [])
 
-        await group.online()  # owner assigned, Pending, Online
-        assert events() == ([], [], [], [(C.GROUP_STATE, "web")] * 3)
+        # Pending, Online: its owner is N1 since its creation (the connection's node).
+        await group.online()
+        assert events() == ([], [], [], [(C.GROUP_STATE, "web")] * 2)
         await group.online()  # already online: nothing changes
         assert events() == ([], [], [], [])
         await group.offline()  # Pending, Offline
@@ -206,7 +207,7 @@ async def test_events_arrive_in_order_one_per_change() -> None:
             (C.GROUP_PROPERTY, "g"),  # r joined g
             (C.GROUP_PROPERTY, "g"),  # FailoverThreshold
             (C.NODE_STATE, "N2"),
-            (C.GROUP_STATE, "g"),  # owner assigned
+            # No owner change: g is on N1, the connection's node, since its creation.
             (C.RESOURCE_STATE, "r"),  # OnlinePending
             (C.GROUP_STATE, "g"),  # Pending
             (C.RESOURCE_STATE, "r"),  # Online

@@ -16,13 +16,18 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 
-async def test_a_new_group_is_empty_offline_and_listed(cluster: clusapi.Cluster) -> None:
+async def test_a_new_group_is_empty_offline_and_listed(driver: Driver) -> None:
+    cluster = driver.cluster
     group = await cluster.create_group("web")
     assert group.name == "web"
     assert names(await cluster.groups()) == ["web"]
     assert await group.state() is GroupState.OFFLINE
-    assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, None)
-    assert await group.owner() is None
+    # Hosted on the connection's node (MS-CMRP ApiCreateGroup): see test_group_owner.py.
+    owner = driver.node_names[0]
+    assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, owner)
+    node = await group.owner()
+    assert node is not None
+    assert node.name == owner
     assert await group.resources() == []
     assert await group.preferred_owners() == []
     opened = await cluster.open_group("web")

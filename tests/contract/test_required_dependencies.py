@@ -3,11 +3,12 @@ already coming online (issue 16, item 8).
 
 A resource type's required dependencies (``CLUSCTL_RESOURCE_TYPE_GET_REQUIRED_DEPENDENCIES``,
 ``resapi.Resource.required_dependencies``) keep a resource that lacks them offline, with
-ERROR_DEPENDENCY_NOT_FOUND naming the missing type. Pacemaker's agents declare none (OCF
-meta-data has no such field), so that half runs where a type can declare them: the
-reference runtime's Python types. The other half runs on both: ``online()`` right after
-``resume()``, while the cluster brings the group back online by itself (Pacemaker restarts
-what standby stopped), waits for it instead of refusing a busy group.
+ERROR_DEPENDENCY_NOT_FOUND naming the missing type. On Pacemaker the types are resapi's,
+installed as OCF agents whose meta-data carries them (``<special tag="resapi">``, see
+docs/ocf.md); plain OCF agents require none. The other
+half: ``online()`` right after ``resume()``, while the cluster brings the group back online
+by itself (Pacemaker restarts what standby stopped), waits for it instead of refusing a busy
+group.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 import clusapi
-import resapi
 from clusapi import GroupState, ResourceState, Win32Error as W
 from tests.contract._driver import refused
+from tests.contract._required_types import Share, ShareDisk
 
 if TYPE_CHECKING:
     from tests.contract._driver import Driver
@@ -27,60 +28,25 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 
-class _Quiet(resapi.Resource):
-    """Comes online and stays there: nothing to run."""
-
-    async def online(self) -> None:
-        pass
-
-    async def offline(self) -> None:
-        pass
-
-    async def terminate(self) -> None:
-        pass
-
-    async def looks_alive(self) -> bool:
-        return True
-
-    async def is_alive(self) -> bool:
-        return True
-
-
-class ShareDisk(_Quiet):
-    """What a Share needs under it."""
-
-    type_name = "Share Disk"
-
-
-class Share(_Quiet):
-    """A share on a disk: its type requires a dependency on a Share Disk."""
-
-    type_name = "Share"
-    required_dependencies = ("Share Disk",)
-
-
-async def _share_group(driver: Driver) -> tuple[clusapi.Group, clusapi.Resource]:
-    if driver.name != "reference":
-        pytest.skip(
-            "Pacemaker's resource types are OCF agents, whose meta-data declares no required "
-            "dependencies: nothing to enforce"
-        )
+async def _share_group(driver: Driver) -> tuple[clusapi.Group, clusapi.Resource, str]:
+    """A group holding a Share with no dependency; the Share type's name on this backend
+    (Pacemaker names a resapi type by its agent, ``ocf:resapi:share``)."""
     cluster = driver.cluster
     await cluster.create_resource_type(ShareDisk)
-    await cluster.create_resource_type(Share)
+    share_type = (await cluster.create_resource_type(Share)).name
     group = await cluster.create_group("files")
-    share = await group.create_resource("share", "Share")
-    return group, share
+    share = await group.create_resource("share", share_type)
+    return group, share, share_type
 
 
 async def test_a_missing_required_dependency_keeps_the_group_offline(driver: Driver) -> None:
-    group, share = await _share_group(driver)
+    group, share, share_type = await _share_group(driver)
     for online in (group.online, share.online):
         with refused(
             clusapi.DependencyError,
             W.ERROR_DEPENDENCY_NOT_FOUND,
             "resource 'share' cannot come online",
-            "its type 'Share' requires a dependency on a resource of type 'Share Disk'",
+            f"its type {share_type!r} requires a dependency on a resource of type 'Share Disk'",
         ):
             await online()
         assert await group.state() is GroupState.OFFLINE
@@ -88,7 +54,7 @@ async def test_a_missing_required_dependency_keeps_the_group_offline(driver: Dri
 
 
 async def test_a_met_required_dependency_comes_online(driver: Driver) -> None:
-    group, share = await _share_group(driver)
+    group, share, _ = await _share_group(driver)
     disk = await group.create_resource("disk", "Share Disk")
     # A resource of the required type in the group is not enough: the share depends on it.
     with refused(clusapi.DependencyError, W.ERROR_DEPENDENCY_NOT_FOUND, "'Share Disk'"):

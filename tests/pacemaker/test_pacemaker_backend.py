@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio
 import attrs
 import pytest
 
@@ -1433,3 +1434,24 @@ async def test_a_joining_node_is_joining_not_paused(cib: Path) -> None:
         joining = '<node_state id="3" uname="node3" in_ccm="true" crmd="online" join="pending"/>'
         tool(cib, "cibadmin", "--modify", "--scope", "status", "--xml-text", joining)
         assert await (await cluster.open_node("node3")).state() is NodeState.JOINING
+
+
+@pytest.mark.asyncio
+async def test_a_group_created_through_a_node_is_hosted_there_until_it_runs(cib: Path) -> None:
+    # A saved CIB has no local node, so create_group writes no clusapi-created-on here; on a
+    # live cluster it is crm_node -n (tests/contract/test_group_owner.py). Set it by hand.
+    async with opened(cib) as cluster:
+        group = await group_with(cluster, "web", "ip", "app")
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, None)
+        await anyio.run_process(
+            ["crm_resource", "--resource", "web", "--meta", "--set-parameter",
+             "clusapi-created-on", "--parameter-value", "node3"],
+            env={**os.environ, "CIB_file": str(cib)},
+        )  # fmt: skip
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, "node3")
+        assert await group.online() is GroupState.ONLINE  # there, as online("node3") would
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.ONLINE, "node3")
+        assert constraints(cib) == []
+        await group.offline()
+        # Once it ran, the history says where it is (the meta attribute no longer decides).
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, "node3")

@@ -593,7 +593,8 @@ async def test_online_on_a_paused_node_is_sharing_paused(recorder: Recorder) -> 
         with pytest.raises(clusapi.InvalidStateError) as caught:
             await group.online(N2)
         assert caught.value.winerror == Win32Error.ERROR_SHARING_PAUSED
-        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, None)
+        # Still where it was created: N1, the connection's node.
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, N1)
 
 
 @pytest.mark.asyncio
@@ -610,7 +611,8 @@ async def test_a_paused_node_is_refused_then_chosen_once_resumed(recorder: Recor
             Win32Error.ERROR_SHARING_PAUSED,
             Win32Error.ERROR_HOST_NODE_NOT_AVAILABLE,
         }
-        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, None)
+        # Still where it was created: N1, the connection's node.
+        assert await group.state_info() == clusapi.GroupStateInfo(GroupState.OFFLINE, N1)
 
         await group.online()  # N2 is the most preferred, but paused
         assert await owner(group) == N1

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = (
     "INFINITY",
+    "CREATED_ON_META",
     "PLACEHOLDER_META",
     "ClusterView",
     "Colocation",
@@ -48,6 +49,8 @@ __all__ = (
 INFINITY: Final = 1_000_000
 #: The meta attribute that marks the stand-in member of an empty group (see _edit.py).
 PLACEHOLDER_META: Final = "clusapi-placeholder"
+#: A group's meta attribute: the node it was created through (its owner until it runs).
+CREATED_ON_META: Final = "clusapi-created-on"
 
 _ACTIVE_ROLES: Final = frozenset({"Started", "Promoted", "Unpromoted", "Master", "Slave"})
 _PENDING_ROLES: Final = {
@@ -789,16 +792,15 @@ def build_view(cib: bytes, mon_xml: bytes) -> ClusterView:
             )
             states[prim.id] = attrs.evolve(prim, state=_resource_state(prim, may_run))
         running_on = next((states[m.id].nodes[0] for m in visible if states[m.id].nodes), None)
-        owner = running_on or next(
-            (states[m.id].last_node for m in visible if states[m.id].last_node), None
-        )
+        meta = nvpairs(element, "meta_attributes")
+        last = next((states[m.id].last_node for m in visible if states[m.id].last_node), None)
         groups[gid] = GroupView(
             id=gid,
             description=element.get("description", ""),
-            meta=nvpairs(element, "meta_attributes"),
+            meta=meta,
             members=tuple(m.id for m in visible),
             placeholder=next((m.id for m in members if m.placeholder), None),
             state=derive_group_state(states[m.id].state for m in visible),
-            owner=owner,
+            owner=running_on or last or meta.get(CREATED_ON_META),  # never ran: where created
         )
     return attrs.evolve(view, groups=groups, primitives=states)

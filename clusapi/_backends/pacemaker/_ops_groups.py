@@ -13,15 +13,18 @@ from clusapi._win32 import Win32Error
 
 from . import _mapping as mapping
 from ._checks import check_host, check_idle, check_new_name, no_host, node_named
+from ._cib import CREATED_ON_META
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from ._cib import ClusterView, GroupView, NodeView
     from ._session import Session
 
 __all__ = (
+    "check_required",
     "create_group",
+    "first_home",
     "delete_group",
     "get_preferred",
     "group_resources",
@@ -34,6 +37,7 @@ __all__ = (
 
 
 async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
+    local = await session.local_node()
     async with session.editing() as (view, edit):
         name = check_new_name(view, "group", op.name)
         group = edit.add_group(name)
@@ -41,6 +45,11 @@ async def create_group(session: Session, op: ops.CreateGroup) -> ObjectInfo:
         edit.set_nvpair(
             group, "meta_attributes", "resource-stickiness", str(mapping.PREVENT_STICKINESS)
         )
+        if local is not None and view.node_by_name(local) is not None:
+            # MS-CMRP ApiCreateGroup: hosted on the node the connection is made to. Written
+            # with the group, so the first look at it (a notify port's too) shows that owner
+            # until it runs somewhere; its first online goes there (first_home).
+            edit.set_nvpair(group, "meta_attributes", CREATED_ON_META, local)
     return ObjectInfo(name, name)
 
 
@@ -64,6 +73,49 @@ def _group_and_node(
 ) -> tuple[GroupView, NodeView | None]:
     """The group of ``op`` and the node it names (None: wherever Pacemaker chooses)."""
     return view.group(op.id), node_named(view, op.node) if op.node is not None else None
+
+
+def first_home(view: ClusterView, group: GroupView) -> NodeView | None:
+    """Where the first online of a group (or of a resource in it) with no node named goes:
+    the node it was created through, while it has never run, has no preferred owners (those
+    place it, as on the reference runtime) and that node can host it; else None (Pacemaker
+    chooses)."""
+    created_on = group.meta.get(CREATED_ON_META)
+    if created_on is None or view.preferred_owners(group.id):
+        return None
+    if any(view.primitives[m].last_node for m in group.members):
+        return None  # it ran: Pacemaker places it by its own rules (documented difference)
+    node = view.node_by_name(created_on)
+    if node is None or not view.can_host(node, group.members, group.id, failures=False):
+        return None
+    return node
+
+
+async def check_required(session: Session, view: ClusterView, members: Sequence[str]) -> None:
+    """Refuse an online while one of ``members`` lacks a direct dependency on a type its
+    agent's meta-data requires (a resapi type's ``required_dependencies``, written in its
+    ``<special tag="resapi">``; other agents require none): the
+    reference runtime's rule and message. Nothing starts.
+
+    Raises:
+        DependencyError: ERROR_DEPENDENCY_NOT_FOUND naming the missing type.
+    """
+    for rid in members:
+        prim = view.primitives[rid]
+        try:
+            required = (await session.agents.info(prim.agent)).meta.required_dependencies
+        except ClusterError:
+            continue  # an agent that does not answer: its start reports that
+        have = {view.primitives[p].agent for p in view.depends_on(rid)}
+        missing = []
+        for name in required:
+            try:
+                agent: str | None = await session.agents.resolve(name)
+            except ClusterError:
+                agent = None  # not installed: nothing can be of that type
+            if agent not in have:
+                missing.append(name)
+        rules.check_required_dependencies(prim, prim.agent, missing)
 
 
 def _states(view: ClusterView, group: GroupView) -> list[ResourceState]:
@@ -116,7 +168,9 @@ def _heading_online(view: ClusterView, group: GroupView, node: NodeView | None) 
 async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
     async with session.locked() as view:
         group, node = _group_and_node(view, op)
-        if session.runs and _heading_online(view, group, node):
+        # Heading online by the cluster's own doing (a resume) is waited for; an online of
+        # this connection still under way is pending, and refused below as MSCS does.
+        if session.runs and _heading_online(view, group, node) and not session.placing(group.id):
             if not op.wait:
                 return group.state
             what = f"group {group.id!r} did not come online"
@@ -124,6 +178,8 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
             return GroupState.ONLINE
         check_idle(view, group, "bring it online")
         running_on = group.owner if any(view.primitives[m].nodes for m in group.members) else None
+        if node is None and session.runs:
+            node = first_home(view, group)
         if node is not None and running_on is not None and running_on != node.name:
             raise make_error(
                 Win32Error.ERROR_INVALID_STATE,
@@ -135,6 +191,7 @@ async def online_group(session: Session, op: ops.OnlineGroup) -> GroupState:
             if node is not None:
                 check_host(view, group, node)
             return group.state
+        await check_required(session, view, group.members)
         if session.runs:  # an online clears the fail counts first: they bar no node here
             if node is not None:
                 check_host(view, group, node, failures=False)

@@ -18,6 +18,7 @@ from clusapi._values import ObjectInfo, PropertyUpdate, ResourceStateInfo
 from . import _mapping as mapping
 from ._checks import check_new_name, check_with_agent, no_host, node_named
 from ._edit import format_ms
+from ._ops_groups import check_required, first_home
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -123,22 +124,34 @@ async def online_resource(session: Session, op: ops.OnlineResource) -> ResourceS
         chain = _chain(view, prim)
         if session.runs:  # the fail counts are cleared first: they bar no node here
             no_host(view, attrs.evolve(group, members=tuple(chain)), failures=False)
+        await check_required(session, view, chain)
         await session.cleanup([view.primitives[m] for m in chain])
-        await session.start(group.id, chain)
-        if not op.wait or not session.runs:
-            return (await session.current()).primitive(prim.id).state
+        # A group that never ran comes online where it was created, as its group's online.
+        home = first_home(view, group) if session.runs else None
+        if home is not None:
+            await session.place(group.id, home.name)
+        try:
+            await session.start(group.id, chain)
+            if not op.wait or not session.runs:
+                if home is not None:
+                    session.clear_later(group.id, None, home.name)
+                    home = None
+                return (await session.current()).primitive(prim.id).state
 
-        def online(view: ClusterView) -> bool | str:
-            failure = view.failure(chain)
-            if failure:
-                return failure + view.failure_detail(chain)
-            state = view.primitive(prim.id).state
-            if state is ResourceState.OFFLINE:
-                return f"no node can run it{view.failure_detail(chain)}"
-            return state is ResourceState.ONLINE
+            def online(view: ClusterView) -> bool | str:
+                failure = view.failure(chain)
+                if failure:
+                    return failure + view.failure_detail(chain)
+                state = view.primitive(prim.id).state
+                if state is ResourceState.OFFLINE:
+                    return f"no node can run it{view.failure_detail(chain)}"
+                return state is ResourceState.ONLINE
 
-        await session.wait(f"resource {prim.id!r} did not come online", online)
-        return ResourceState.ONLINE
+            await session.wait(f"resource {prim.id!r} did not come online", online)
+            return ResourceState.ONLINE
+        finally:
+            if home is not None:
+                await session.clear(group.id)
 
 
 async def offline_resource(session: Session, op: ops.OfflineResource) -> ResourceState:

@@ -124,6 +124,7 @@ class Session:
         self._file = CibFile(self.cib_file) if self.cib_file is not None else None
         self._write_lock = _WriteLock(self._file)
         self._tool_version: str | None = None
+        self._local_node: str | None = None
 
     @property
     def runs(self) -> bool:
@@ -190,6 +191,17 @@ class Session:
             match = re.search(rb"\d+\.\d+\.\d+\S*", out.stdout)
             self._tool_version = match[0].decode() if match else "0.0.0"
         return self._tool_version
+
+    async def local_node(self) -> str | None:
+        """The node the tools run on (``crm_node -n``, asked once): the node this connection
+        is made to, where a new group is hosted. None on a saved CIB (no node is local) or
+        when the node does not say."""
+        if self.cib_file is not None:
+            return None
+        if self._local_node is None:
+            out = await self.runner.run(["crm_node", "-n"], check=False)
+            self._local_node = out.stdout.decode(errors="replace").strip() if out.code == 0 else ""
+        return self._local_node or None
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -368,6 +380,11 @@ class Session:
         """Leave a move (``wait=False``) under way: :meth:`refresh` clears its constraint once
         the group left ``origin`` (or arrived on ``target``), failed, or ran out of time."""
         self._pending_clears[group_id] = (time.monotonic() + self.wait_timeout, origin, target)
+
+    def placing(self, group_id: str) -> bool:
+        """Whether a move or online (``wait=False``) of this connection still places the
+        group (its temporary constraint is not cleared yet)."""
+        return group_id in self._pending_clears
 
     async def _clear_finished(self, view: ClusterView) -> bool:
         """Clear the constraints of the moves (``wait=False``) that arrived, failed or ran out

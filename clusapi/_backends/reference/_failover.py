@@ -262,8 +262,15 @@ class FailoverManager:
             )
 
     def _best_node(
-        self, group: GroupRecord, *, exclude: set[str] | None = None, allow_paused: bool = False
+        self,
+        group: GroupRecord,
+        *,
+        exclude: set[str] | None = None,
+        allow_paused: bool = False,
+        prefer: NodeRecord | None = None,
     ) -> NodeRecord | None:
+        """The node policy.best_node picks; ``prefer`` stands in for the preferred owners
+        when the group has none."""
         node_ids = list(self.state.nodes.by_id)
         owners = []
         for r in self.state.group_resources(group):
@@ -280,8 +287,9 @@ class FailoverManager:
                 if ids is None
                 else {self.state.nodes.by_id[n].name for n in ids if n in self.state.nodes.by_id}
             )
+        preferred = [self.state.nodes.by_id[n].name for n in group.preferred]
         names = policy.best_node(
-            preferred=[self.state.nodes.by_id[n].name for n in group.preferred],
+            preferred=preferred or ([prefer.name] if prefer is not None else []),
             nodes=[n.name for n in self.state.nodes],
             possible_owners=owners,
             up=[n.name for n in self.state.nodes if n.up],
@@ -441,6 +449,16 @@ class FailoverManager:
                 )
         if node_id is not None:
             node = self.state.nodes.by_id[node_id]
+        elif not group.placed:
+            # Never online, moved or failed over: its owner is the node it was created
+            # through. Preferred owners decide if set (the most preferred that can host it);
+            # else that owner, or the best node when the owner cannot host it (paused, down,
+            # not a possible owner of a resource): a new group is not refused for where the
+            # client happened to connect.
+            best = self._best_node(group, prefer=owner)
+            if best is None:
+                raise rules.no_host(group.name, detail=self._exclusion_note(group))
+            node = best
         elif owner is not None and owner.up:
             # The current owner, even when paused: then the online is refused below
             # (ERROR_SHARING_PAUSED), not moved elsewhere (clusapi.md §7.2, §7.7).

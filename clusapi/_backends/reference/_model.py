@@ -134,6 +134,10 @@ class GroupRecord:
     deleted: bool = False
     #: A pending failback timer's generation (bumped to cancel it).
     failback_generation: int = 0
+    #: Whether an online, move or failover has placed it. Until then its owner is the node
+    #: it was created through (MS-CMRP ApiCreateGroup), and its first online goes there
+    #: unless preferred owners are set or that node cannot host it.
+    placed: bool = False
 
 
 @attrs.define(eq=False)

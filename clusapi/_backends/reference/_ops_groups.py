@@ -42,7 +42,10 @@ async def _create_group(rt: ReferenceRuntime, op: ops.CreateGroup) -> ObjectInfo
             f"a group named {name!r} already exists",
             fix="choose another name, or open the existing group",
         )
-    group = GroupRecord(rt.state.new_id("group"), name)
+    # MS-CMRP ApiCreateGroup: the new group "is hosted on the node to which the current RPC
+    # connection was made". Its owner is set before anyone hears of it, so the GROUP_ADDED
+    # event already shows it and no owner change follows before its first online.
+    group = GroupRecord(rt.state.new_id("group"), name, owner=rt.connected_node().id)
     rt.state.set_db(object_key_path("group", group.id), Name=name)
     rt.state.add(rt.state.groups, group, ClusterChange.GROUP_ADDED)
     return ObjectInfo(group.id, group.name)

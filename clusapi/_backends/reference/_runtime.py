@@ -70,6 +70,7 @@ class ReferenceRuntime:
         node_timeout: float = 5.0,
         start_hour: float = 0.0,
         loop_block_threshold: float | None = 1.0,
+        connection_node: str | None = None,
     ) -> None:
         if not node_names:
             raise InvalidParameterError(
@@ -109,6 +110,21 @@ class ReferenceRuntime:
             self.state.database.set_value(
                 object_key_path("node", node.id), "NodeName", RegValue.from_python(name)
             )
+        #: The node the client's connection is made to (``OpenCluster``'s RPC server): the
+        #: first node unless one is named. New groups are hosted there (connected_node()).
+        self._connection_node = (
+            self.state.find_node(connection_node) if connection_node is not None else None
+        ) or next(iter(self.state.nodes))
+
+    def connected_node(self) -> NodeRecord:
+        """The node the client's connection reaches now: the one it was made to while that
+        node is up; else the first node that is up, in cluster order, as ``clusapi.dll``
+        reconnects to another node when its node goes down (the named node itself if none
+        is up). MS-CMRP ApiCreateGroup hosts a new group on this node."""
+        node = self.state.nodes.by_id.get(self._connection_node.id)
+        if node is not None and node.up:
+            return node
+        return next((n for n in self.state.nodes if n.up), node or self._connection_node)
 
     async def start(self) -> None:
         """Start every node's service and the membership monitor."""

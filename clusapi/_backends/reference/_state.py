@@ -204,6 +204,7 @@ class ClusterState:
 
     def set_owner(self, group: GroupRecord, node: NodeRecord) -> None:
         """The group is owned by ``node`` now (the ports hear of a change)."""
+        group.placed = True
         if group.owner != node.id:
             group.owner = node.id
             self._group_state_changed(group)
