@@ -99,12 +99,13 @@ async def test_states_and_waits_online_and_offline(pacemaker_lab: PacemakerLab) 
         assert await group.state() is GroupState.OFFLINE
         assert crm_mon_role(lab, "app") == ("Stopped", [])
 
-        # wait=False returns at once, while the start is still under way; a second online
-        # now waits for that start instead of refusing it (issue 16, item 8: Pacemaker may
-        # start a group by itself, after a resume, and the caller wants it online)...
+        # wait=False returns at once, while the start is still under way (a second online
+        # now is refused, as MSCS refuses one for a pending group)...
         assert await group.online(wait=False) is GroupState.PENDING
         assert await slow.state() is ResourceState.ONLINE_PENDING
-        assert await group.online() is GroupState.ONLINE
+        with pytest.raises(clusapi.InvalidStateError):
+            await group.online()
+        await eventually(lambda: group.state(), lambda s: s is not GroupState.PENDING)
         assert await group.state() is GroupState.ONLINE
         assert crm_mon_role(lab, "app") == ("Started", ["node1"])
         await group.offline()
