@@ -6,7 +6,6 @@ the replay command and ``python -m clusapi.testing.faults --type`` use."""
 from __future__ import annotations
 
 import errno
-import importlib
 import shlex
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,7 @@ from clusapi._errors import make_error
 from clusapi._properties import property_error
 from clusapi._win32 import Win32Error
 from resapi._ocf._parameters import value_from_text
+from resapi._resource_type import ImportPathError, resolve_import_path
 
 from .._clock import VirtualClock, _VirtualTimeEventLoop
 
@@ -160,30 +160,29 @@ def _text(value: object) -> str:
 
 
 def load_attribute(path: str, what: str) -> object:
-    """Import ``"package.module:attribute"`` (the attribute may be dotted).
+    """Import ``"package.module:attribute"`` (the attribute may be dotted), through resapi's
+    one import-path resolver, worded for a fault-simulation argument.
 
     Raises:
         InvalidParameterError: a malformed path, a module that does not import, or a missing
             attribute; the message names the path and the fix.
     """
-    module_name, colon, qualname = path.partition(":")
-    if not colon or not module_name or not qualname:
-        raise make_error(
-            Win32Error.ERROR_INVALID_PARAMETER,
-            f"bad {what} {path!r}: expected MODULE:ATTRIBUTE",
-            fix="e.g. examples.echo_server:EchoServer",
-        )
     try:
-        target: object = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except Exception as exc:  # whatever the user's module raises while importing
+        return resolve_import_path(path)
+    except ImportPathError as exc:
+        if exc.problem == "form":
+            raise make_error(
+                Win32Error.ERROR_INVALID_PARAMETER,
+                f"bad {what} {path!r}: expected MODULE:ATTRIBUTE",
+                fix="e.g. examples.echo_server:EchoServer",
+            ) from None
+        # The module's own error (whatever it raised while importing), or the missing name.
+        reason = repr(exc.cause) if exc.problem == "module" else str(exc)
         raise make_error(
             Win32Error.ERROR_INVALID_PARAMETER,
-            f"cannot load {what} {path!r}: {exc!r}",
+            f"cannot load {what} {path!r}: {reason}",
             fix="run where the module is importable (the working directory, or PYTHONPATH)",
-        ) from None
-    return target
+        ) from exc.cause
 
 
 #: What ``types=`` takes: a sequence of types under test (or bare classes and paths), or the
