@@ -11,20 +11,18 @@ from clusapi._values import Notification
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+    from typing import TypeAlias
 
     from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
     from clusapi._enums import ClusterChange, GroupState, NodeState, ResourceState
 
-__all__ = ("EventBus",)
-
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
     #: What :meth:`EventBus.listen` calls: ``(change, name, object_id, time)``. Plain
     #: arguments, not a Notification: a recorder hears every event, most of which no port
     #: asked for.
     Listener: TypeAlias = Callable[[ClusterChange, str, str | None, float], None]
+
+__all__ = ("EventBus",)
 
 
 class EventBus:
